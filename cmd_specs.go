@@ -1,0 +1,249 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authconform/authconform/specs"
+)
+
+func newSpecsCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "specs",
+		Short: "List, show and validate spec documents",
+		Long: `Work with spec documents: OpenAPI 3.0 files with authconform's x-authconform extensions.
+
+A spec is named either by a bundled name (see 'authconform specs list') or by a file path.
+The extension vocabulary is documented in docs/spec-extensions.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usageError{errors.New("specs needs a subcommand: list, show or validate")}
+		},
+	}
+	cmd.AddCommand(
+		&cobra.Command{
+			Use:   "list",
+			Short: "List the bundled specs: name, title, version, operations",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				all, err := specs.LoadAll()
+				if err != nil {
+					return exitWith(exitInternal, "a bundled spec does not load: %w", err)
+				}
+				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tTITLE\tVERSION\tOPERATIONS")
+				for _, s := range all {
+					ops := make([]string, len(s.Operations))
+					for i, op := range s.Operations {
+						ops[i] = op.Key()
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Title, s.Version, strings.Join(ops, ", "))
+				}
+				return tw.Flush()
+			},
+		},
+		&cobra.Command{
+			Use:   "show NAME|FILE",
+			Short: "Show a spec's flows, token lifetimes, credential rules, demo accounts and decisions",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				s, err := specs.Load(args[0])
+				if err != nil {
+					return err
+				}
+				showSpec(e.stdout, s)
+				return nil
+			},
+		},
+		&cobra.Command{
+			Use:   "validate FILE...",
+			Short: "Validate spec files; exit 0 when all are valid, 2 with located errors otherwise",
+			Long: `Validate spec files: each must be an OpenAPI 3.0 document that kin-openapi loads and validates,
+with x-authconform extensions that are complete and consistent. Every problem is printed as
+FILE: LOCATION: PROBLEM. Exit 0 when all files are valid, 2 otherwise.`,
+			Args: cobra.MinimumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				bad := 0
+				for _, f := range args {
+					s, err := specs.Load(f)
+					if err != nil {
+						bad++
+						fmt.Fprintln(e.stderr, err)
+						continue
+					}
+					fmt.Fprintf(e.stdout, "%s: valid (%s, %d operations)\n", f, s.Name, len(s.Operations))
+				}
+				if bad > 0 {
+					return exitWith(exitUsage, "%d of %d files are not valid", bad, len(args))
+				}
+				return nil
+			},
+		},
+	)
+	return cmd
+}
+
+// showSpec prints what a spec says about authentication, as tables a person reads.
+func showSpec(w io.Writer, s *specs.Spec) {
+	fmt.Fprintf(w, "%s — %s %s\n", s.Name, s.Title, s.Version)
+	fmt.Fprintf(w, "file:      %s\nsha256:    %s\nbase path: %s\n", s.File, s.SHA256, orDash(s.BasePath, "/"))
+	if s.Probe != "" {
+		fmt.Fprintf(w, "probe:     %s\n", s.Probe)
+	}
+
+	fmt.Fprintln(w, "\nTOKENS")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  algorithm\t%s\tissuer %s\n", s.Tokens.Algorithm, s.Tokens.Issuer)
+	lt := func(name string, l *specs.Lifetime) {
+		if l == nil {
+			fmt.Fprintf(tw, "  %s\tnone\t\n", name)
+			return
+		}
+		doc := "documented"
+		if !l.Documented {
+			doc = "not documented (mock's choice)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s: %s\n", name, l.Lifetime, doc, l.Source)
+	}
+	lt("access", &s.Tokens.Access)
+	lt("refresh", s.Tokens.Refresh)
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nOPERATIONS")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  OPERATION\tFLOW\tCREDENTIAL\tREADS / WRITES\tSTATUSES")
+	for _, op := range s.Operations {
+		var io []string
+		for _, c := range op.Flow.Credentials {
+			io = append(io, c.Field+"<-"+c.Location.String())
+		}
+		for _, l := range []*specs.Location{op.Flow.RefreshToken, op.Flow.KeyName, op.Flow.KeyValue} {
+			if l != nil {
+				io = append(io, "<-"+l.String())
+			}
+		}
+		for _, t := range op.Flow.Tokens {
+			io = append(io, string(t.Token)+"->"+t.Location.String())
+		}
+		if op.Flow.Rotate {
+			io = append(io, "rotates")
+		}
+		name := op.Key()
+		if op.Deprecated {
+			name += " (deprecated)"
+		}
+		if op.Added != "" {
+			name += " (added)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", name, op.Flow.Kind, securityString(op), orDash(strings.Join(io, "; "), "-"), statusString(op))
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nCREDENTIAL SCHEMES")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, name := range sortedSchemeNames(s) {
+		sc := s.Schemes[name]
+		var rule []string
+		if len(sc.Accepts) > 0 {
+			acc := make([]string, len(sc.Accepts))
+			for i, a := range sc.Accepts {
+				acc[i] = string(a)
+			}
+			rule = append(rule, "accepts "+strings.Join(acc, ", "))
+		}
+		if sc.Binds != "" {
+			rule = append(rule, "must equal the account's "+sc.Binds)
+		}
+		if sc.Impersonates != "" {
+			rule = append(rule, "acts as the account with this "+sc.Impersonates)
+		}
+		if sc.Optional {
+			rule = append(rule, "optional")
+		}
+		if sc.BearerPrefixOptional {
+			rule = append(rule, `"Bearer " prefix optional`)
+		}
+		where := "header " + sc.Header
+		if sc.IsBasic() {
+			where = "Authorization: Basic"
+		} else if sc.IsBearer() {
+			where = "Authorization: Bearer"
+		} else if sc.In == specs.InQuery {
+			where = "query " + sc.Header
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, where, strings.Join(rule, "; "))
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nDEMO ACCOUNTS")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, a := range s.Accounts {
+		var parts []string
+		if a.Username != "" {
+			parts = append(parts, "username "+a.Username)
+		}
+		if a.Password != "" {
+			parts = append(parts, "password "+a.Password)
+		}
+		if a.CompanyID != "" {
+			parts = append(parts, "companyId "+a.CompanyID)
+		}
+		for _, k := range a.APIKeys {
+			parts = append(parts, "API key "+k)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.ID, a.State, strings.Join(parts, ", "))
+	}
+	tw.Flush()
+
+	if len(s.Decisions) > 0 {
+		fmt.Fprintln(w, "\nDECISIONS (where the vendor's document is silent or contradicts itself)")
+		for _, d := range s.Decisions {
+			fmt.Fprintf(w, "  %s (%s)\n    problem:  %s\n    decision: %s\n", d.ID, d.Where, d.Problem, d.Decision)
+		}
+	}
+}
+
+func securityString(op *specs.Operation) string {
+	if !op.Protected() {
+		return "none"
+	}
+	alts := make([]string, len(op.Security))
+	for i, alt := range op.Security {
+		names := make([]string, len(alt))
+		for j, sc := range alt {
+			names[j] = sc.Name
+		}
+		alts[i] = strings.Join(names, "+")
+	}
+	return strings.Join(alts, " | ")
+}
+
+func statusString(op *specs.Operation) string {
+	parts := make([]string, len(op.Statuses))
+	for i, st := range op.Statuses {
+		parts[i] = fmt.Sprint(st)
+	}
+	return strings.Join(parts, " ")
+}
+
+func sortedSchemeNames(s *specs.Spec) []string {
+	names := make([]string, 0, len(s.Schemes))
+	for n := range s.Schemes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func orDash(s, dash string) string {
+	if s == "" {
+		return dash
+	}
+	return s
+}

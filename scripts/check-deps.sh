@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Proves the dependency rules of DESIGN.md; `make lint` runs it and CI fails on any finding.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mod=$(go list -m)
+fail=0
+say() { echo "check-deps: $*" >&2; fail=1; }
+
+# specs imports no other package of ours.
+if go list -deps ./specs/ | grep -v "^$mod/specs\$" | grep -q "^$mod/"; then
+  say "specs imports another package of ours: $(go list -deps ./specs/ | grep "^$mod/" | grep -v "^$mod/specs\$" | tr '\n' ' ')"
+fi
+# The suites judge from the spec alone; the mock never imports the suites.
+for pair in "suites mockserver" "mockserver suites" "mockserver runner" "reports mockserver" "reports suites"; do
+  set -- $pair
+  if [ -d "$1" ] && go list -deps "./$1/..." 2>/dev/null | grep -q "^$mod/$2\(/\|\$\)"; then
+    say "$1 imports $2 (directly or indirectly)"
+  fi
+done
+# Vendor knowledge lives in specs/*.yaml, never in generic Go code.
+hits=$(git grep -il -E 'efalia|pixfile|elyssa|precrime|workey' -- 'mockserver/*.go' 'suites/*.go' 'runner/*.go' 'reports/*.go' ':!*_test.go' 2>/dev/null || true)
+[ -z "$hits" ] || say "vendor names in generic Go code: $hits"
+# A focused Ginkgo spec makes RunSpecs exit the process early.
+focused=$(git grep -n -E '\b(FIt|FDescribe|FContext|FWhen|FEntry|FDescribeTable)\(' -- '*.go' 2>/dev/null || true)
+[ -z "$focused" ] || say "focused Ginkgo specs: $focused"
+[ $fail -eq 0 ] && echo "check-deps: ok"
+exit $fail

@@ -1,0 +1,722 @@
+package specs
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// The extension names. Nothing outside this file reads an Extensions map.
+const (
+	extRoot       = "x-authconform"
+	extFlow       = "x-authconform-flow"
+	extCredential = "x-authconform-credential"
+	extAdded      = "x-authconform-added"
+	extPrefix     = "x-authconform"
+)
+
+// Raw shapes of the extensions, decoded strictly by decodeStrict. Field tags name the YAML keys.
+
+type rawRoot struct {
+	Name      string        `ext:"name,required"`
+	Probe     string        `ext:"probe"`
+	Tokens    rawTokens     `ext:"tokens,required"`
+	ErrorBody any           `ext:"errorBody,required"`
+	Accounts  []rawAccount  `ext:"accounts"`
+	Decisions []rawDecision `ext:"decisions"`
+}
+
+type rawTokens struct {
+	Algorithm string       `ext:"algorithm,required"`
+	Issuer    string       `ext:"issuer,required"`
+	Access    rawLifetime  `ext:"access,required"`
+	Refresh   *rawLifetime `ext:"refresh"`
+}
+
+type rawLifetime struct {
+	Lifetime   Duration `ext:"lifetime,required"`
+	Documented bool     `ext:"documented,required"`
+	Source     string   `ext:"source,required"`
+}
+
+type rawAccount struct {
+	ID        string         `ext:"id"`
+	Username  string         `ext:"username"`
+	Password  string         `ext:"password"`
+	CompanyID string         `ext:"companyId"`
+	APIKeys   []string       `ext:"apiKeys"`
+	State     string         `ext:"state"`
+	Profile   map[string]any `ext:"profile"`
+}
+
+type rawDecision struct {
+	ID       string `ext:"id,required"`
+	Where    string `ext:"where,required"`
+	Problem  string `ext:"problem,required"`
+	Decision string `ext:"decision,required"`
+}
+
+type rawFlow struct {
+	Kind         string          `ext:"kind,required"`
+	Credentials  []rawCredential `ext:"credentials"`
+	RefreshToken *rawLocation    `ext:"refreshToken"`
+	Rotate       bool            `ext:"rotate"`
+	Tokens       []rawTokenOut   `ext:"tokens"`
+	KeyName      *rawLocation    `ext:"keyName"`
+	KeyValue     *rawLocation    `ext:"keyValue"`
+	Status       int             `ext:"status,required"`
+	Body         any             `ext:"body"`
+	Item         any             `ext:"item"`
+	Failures     map[string]int  `ext:"failures,required"`
+}
+
+type rawLocation struct {
+	In      string `ext:"in,required"`
+	Name    string `ext:"name"`
+	Pointer string `ext:"pointer"`
+}
+
+type rawCredential struct {
+	In      string `ext:"in,required"`
+	Name    string `ext:"name"`
+	Pointer string `ext:"pointer"`
+	Field   string `ext:"field,required"`
+}
+
+type rawTokenOut struct {
+	Token   string `ext:"token,required"`
+	In      string `ext:"in,required"`
+	Name    string `ext:"name"`
+	Pointer string `ext:"pointer"`
+}
+
+type rawScheme struct {
+	Accepts              []string `ext:"accepts"`
+	Binds                string   `ext:"binds"`
+	Impersonates         string   `ext:"impersonates"`
+	Optional             bool     `ext:"optional"`
+	BearerPrefixOptional bool     `ext:"bearerPrefixOptional"`
+}
+
+var (
+	namePattern   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
+	algorithms    = []string{"HS256", "HS384", "HS512"}
+	accountFields = []string{FieldUsername, FieldPassword, FieldCompanyID, FieldAPIKey}
+	keyFields     = []string{"id", "name", "token", "created"}
+)
+
+// build turns a validated document into a Spec, collecting every located problem in p.
+func build(doc *openapi3.T, p *problems) *Spec {
+	s := &Spec{Doc: doc, Schemes: map[string]*Scheme{}, byID: map[string]*Operation{}}
+	if doc.Info != nil {
+		s.Title, s.Version = doc.Info.Title, doc.Info.Version
+	}
+	s.BasePath = basePath(doc, p)
+	checkUnknown(p, "", doc.Extensions, extRoot)
+
+	var root rawRoot
+	rawVal, ok := doc.Extensions[extRoot]
+	if !ok {
+		p.addf("", "no %s block; the document needs one to say how its API authenticates (see docs/spec-extensions.md)", extRoot)
+		return nil
+	}
+	if err := decodeStrict(extRoot, rawVal, &root); err != nil {
+		p.addf("", "%v", err)
+		return nil
+	}
+	buildRoot(s, &root, p)
+	buildSchemes(s, doc, p)
+	buildOperations(s, doc, p)
+	if s.Probe != "" {
+		if op, ok := s.byID[s.Probe]; !ok {
+			p.addf(extRoot+".probe", "no operation has operationId %q", s.Probe)
+		} else if !op.Protected() {
+			p.addf(extRoot+".probe", "operation %q takes no credential, so it cannot probe one", s.Probe)
+		}
+	}
+	if s.Tokens.Refresh == nil {
+		for _, op := range s.Operations {
+			for _, t := range op.Flow.Tokens {
+				if t.Token == TokenRefresh {
+					p.addf(flowAt(op), "writes a refresh token but %s.tokens has no refresh lifetime", extRoot)
+				}
+			}
+		}
+	}
+	return s
+}
+
+func buildRoot(s *Spec, r *rawRoot, p *problems) {
+	s.Name = r.Name
+	if !namePattern.MatchString(r.Name) {
+		p.addf(extRoot+".name", "%q is not a spec name; use lower-case letters, digits and dashes", r.Name)
+	}
+	s.Probe = r.Probe
+	t := r.Tokens
+	if !slices.Contains(algorithms, t.Algorithm) {
+		p.addf(extRoot+".tokens.algorithm", "%q is not a supported algorithm; use one of %s", t.Algorithm, strings.Join(algorithms, ", "))
+	}
+	s.Tokens = Tokens{Algorithm: t.Algorithm, Issuer: t.Issuer, Access: lifetime(t.Access, extRoot+".tokens.access", p)}
+	if t.Refresh != nil {
+		l := lifetime(*t.Refresh, extRoot+".tokens.refresh", p)
+		s.Tokens.Refresh = &l
+	}
+	tmpl, err := compileTemplate(r.ErrorBody, allowRefs("status", "message"))
+	if err != nil {
+		p.addf(extRoot+".errorBody", "%v", err)
+	}
+	s.ErrorBody = tmpl
+	seen := map[string]bool{}
+	for i, a := range r.Accounts {
+		at := fmt.Sprintf("%s.accounts[%d]", extRoot, i)
+		acc := Account{ID: a.ID, Username: a.Username, Password: a.Password, CompanyID: a.CompanyID,
+			APIKeys: a.APIKeys, State: AccountState(a.State), Profile: a.Profile}
+		if acc.State == "" {
+			acc.State = StateEnabled
+		}
+		if err := acc.check(); err != nil {
+			p.addf(at, "%v", err)
+		}
+		if seen[acc.ID] {
+			p.addf(at, "two accounts have the id %q", acc.ID)
+		}
+		seen[acc.ID] = true
+		s.Accounts = append(s.Accounts, acc)
+	}
+	for _, d := range r.Decisions {
+		s.Decisions = append(s.Decisions, Decision(d))
+	}
+}
+
+// check fills the default id and reports what makes an account unusable. Config files reuse it.
+func (a *Account) check() error {
+	if a.ID == "" {
+		a.ID = a.Username
+	}
+	if a.ID == "" {
+		a.ID = a.CompanyID
+	}
+	if a.ID == "" {
+		return fmt.Errorf("an account needs an id, a username or a companyId")
+	}
+	switch a.State {
+	case StateEnabled, StateDisabled, StatePasswordExpired:
+	default:
+		return fmt.Errorf("state %q is not one of enabled, disabled, passwordExpired", a.State)
+	}
+	for k := range a.Profile {
+		switch k {
+		case FieldID, FieldUsername, FieldPassword, FieldCompanyID, FieldAPIKey:
+			return fmt.Errorf("profile key %q shadows an account field; set it on the account itself", k)
+		}
+	}
+	return nil
+}
+
+func lifetime(r rawLifetime, at string, p *problems) Lifetime {
+	if r.Lifetime <= 0 {
+		p.addf(at+".lifetime", "a lifetime must be positive, found %s", r.Lifetime)
+	}
+	return Lifetime(r)
+}
+
+func basePath(doc *openapi3.T, p *problems) string {
+	if len(doc.Servers) == 0 || doc.Servers[0] == nil {
+		return ""
+	}
+	srv := doc.Servers[0]
+	checkUnknown(p, "servers[0]", srv.Extensions, extAdded)
+	u := srv.URL
+	for name, v := range srv.Variables {
+		u = strings.ReplaceAll(u, "{"+name+"}", v.Default)
+	}
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+		if j := strings.IndexByte(u, '/'); j >= 0 {
+			u = u[j:]
+		} else {
+			u = ""
+		}
+	}
+	if strings.ContainsAny(u, "{}") {
+		p.addf("servers[0].url", "%q still has a variable without a default", srv.URL)
+	}
+	return strings.TrimRight(u, "/")
+}
+
+func buildSchemes(s *Spec, doc *openapi3.T, p *problems) {
+	if doc.Components == nil {
+		return
+	}
+	for _, name := range sortedKeys(doc.Components.SecuritySchemes) {
+		ref := doc.Components.SecuritySchemes[name]
+		if ref == nil || ref.Value == nil {
+			continue
+		}
+		v := ref.Value
+		at := "components.securitySchemes." + name
+		checkUnknown(p, at, v.Extensions, extCredential, extAdded)
+		sc := &Scheme{Name: name, Type: v.Type, HTTPScheme: strings.ToLower(v.Scheme), In: In(v.In), Header: v.Name, Added: added(p, at, v.Extensions)}
+		switch {
+		case v.Type == "http":
+			sc.In, sc.Header = InHeader, "Authorization"
+			if !sc.IsBasic() && !sc.IsBearer() {
+				p.addf(at+".scheme", "http scheme %q is not supported; use basic or bearer", v.Scheme)
+			}
+		case v.Type == "apiKey" && (v.In == "header" || v.In == "query"):
+		default:
+			p.addf(at, "scheme type %q in %q is not supported; use http (basic, bearer) or apiKey in a header or the query", v.Type, v.In)
+		}
+		var raw rawScheme
+		rv, ok := v.Extensions[extCredential]
+		if !ok {
+			p.addf(at, "no %s; say what the scheme's value is (accepts, binds or impersonates)", extCredential)
+		} else if err := decodeStrict(at+"."+extCredential, rv, &raw); err != nil {
+			p.addf("", "%v", err)
+		}
+		sc.Binds, sc.Impersonates, sc.Optional, sc.BearerPrefixOptional = raw.Binds, raw.Impersonates, raw.Optional, raw.BearerPrefixOptional
+		for i, a := range raw.Accepts {
+			k := CredentialKind(a)
+			switch k {
+			case CredPassword:
+				if !sc.IsBasic() {
+					p.addf(fmt.Sprintf("%s.%s.accepts[%d]", at, extCredential, i), "only an http basic scheme carries a password")
+				}
+			case CredAccessToken, CredAPIKey:
+			default:
+				p.addf(fmt.Sprintf("%s.%s.accepts[%d]", at, extCredential, i), "%q is not one of password, accessToken, apiKey", a)
+			}
+			sc.Accepts = append(sc.Accepts, k)
+		}
+		roles := 0
+		for _, b := range []bool{len(sc.Accepts) > 0, sc.Binds != "", sc.Impersonates != ""} {
+			if b {
+				roles++
+			}
+		}
+		if ok && roles != 1 {
+			p.addf(at+"."+extCredential, "set exactly one of accepts, binds, impersonates")
+		}
+		for _, f := range []string{sc.Binds, sc.Impersonates} {
+			if f != "" && f != FieldUsername && f != FieldCompanyID && f != FieldID {
+				p.addf(at+"."+extCredential, "%q is not an account field; use id, username or companyId", f)
+			}
+		}
+		if sc.BearerPrefixOptional && !sc.IsBearer() {
+			p.addf(at+"."+extCredential+".bearerPrefixOptional", "only an http bearer scheme has a prefix")
+		}
+		s.Schemes[name] = sc
+	}
+}
+
+func buildOperations(s *Spec, doc *openapi3.T, p *problems) {
+	if doc.Paths == nil {
+		return
+	}
+	paths := doc.Paths.Keys()
+	sort.Strings(paths)
+	for _, path := range paths {
+		item := doc.Paths.Value(path)
+		checkUnknown(p, "paths."+path, item.Extensions)
+		methods := sortedKeys(item.Operations())
+		for _, method := range methods {
+			o := item.Operations()[method]
+			at := "paths." + path + "." + strings.ToLower(method)
+			op := &Operation{ID: o.OperationID, Method: strings.ToUpper(method), Path: path, Summary: o.Summary,
+				Deprecated: o.Deprecated, Op: o, Added: added(p, at, o.Extensions)}
+			checkUnknown(p, at, o.Extensions, extFlow, extAdded)
+			if op.ID == "" {
+				p.addf(at, "no operationId; every operation needs one so reports and targets can name it")
+			} else if _, dup := s.byID[op.ID]; dup {
+				p.addf(at+".operationId", "%q is used twice", op.ID)
+			}
+			op.Statuses = statuses(o, at, p)
+			op.Security = security(s, doc, o, at, p)
+			rv, ok := o.Extensions[extFlow]
+			if !ok {
+				p.addf(at, "no %s; every operation needs one (kind: resource for a plain protected call)", extFlow)
+			} else {
+				var raw rawFlow
+				if err := decodeStrict(at+"."+extFlow, rv, &raw); err != nil {
+					p.addf("", "%v", err)
+				} else {
+					op.Flow = buildFlow(op, &raw, at+"."+extFlow, p)
+				}
+			}
+			s.Operations = append(s.Operations, op)
+			if op.ID != "" {
+				s.byID[op.ID] = op
+			}
+		}
+	}
+}
+
+func statuses(o *openapi3.Operation, at string, p *problems) []int {
+	var out []int
+	if o.Responses == nil {
+		return nil
+	}
+	for code, r := range o.Responses.Map() {
+		if r != nil && r.Value != nil {
+			checkUnknown(p, at+".responses."+code, r.Value.Extensions, extAdded)
+			added(p, at+".responses."+code, r.Value.Extensions)
+		}
+		n, err := strconv.Atoi(code)
+		if err != nil {
+			continue // "default" and ranges like "4XX" are not exact statuses
+		}
+		out = append(out, n)
+	}
+	sort.Ints(out)
+	return out
+}
+
+func security(s *Spec, doc *openapi3.T, o *openapi3.Operation, at string, p *problems) []SecurityAlt {
+	reqs := doc.Security
+	if o.Security != nil {
+		reqs = *o.Security
+	}
+	var out []SecurityAlt
+	for i, req := range reqs {
+		if len(req) == 0 {
+			return nil // an empty requirement makes the credential optional: treat as unprotected
+		}
+		var alt SecurityAlt
+		for _, name := range sortedKeys(req) {
+			sc, ok := s.Schemes[name]
+			if !ok {
+				p.addf(fmt.Sprintf("%s.security[%d]", at, i), "names scheme %q, which components.securitySchemes does not define", name)
+				continue
+			}
+			alt = append(alt, sc)
+		}
+		authenticates := false
+		for _, sc := range alt {
+			if len(sc.Accepts) > 0 {
+				authenticates = true
+			}
+		}
+		if !authenticates && len(alt) > 0 {
+			p.addf(fmt.Sprintf("%s.security[%d]", at, i), "no scheme of this alternative accepts a credential; binds and impersonates only qualify one")
+		}
+		out = append(out, alt)
+	}
+	return out
+}
+
+func buildFlow(op *Operation, r *rawFlow, at string, p *problems) Flow {
+	f := Flow{Kind: FlowKind(r.Kind), Rotate: r.Rotate, Status: r.Status, Failures: map[Failure]int{}}
+	if !slices.Contains(FlowKinds, f.Kind) {
+		p.addf(at+".kind", "%q is not a flow kind; use one of %s", r.Kind, joinKinds())
+		return f
+	}
+	if !op.Documents(r.Status) {
+		p.addf(at+".status", "%d is not a documented response of this operation", r.Status)
+	}
+	for _, name := range sortedKeys(r.Failures) {
+		fa := Failure(name)
+		if !slices.Contains(Failures, fa) {
+			p.addf(at+".failures."+name, "unknown failure; use one of %s", joinFailures())
+			continue
+		}
+		status := r.Failures[name]
+		if !op.Documents(status) {
+			p.addf(at+".failures."+name, "%d is not a documented response of this operation", status)
+		}
+		if status < 400 {
+			p.addf(at+".failures."+name, "%d is not an error status", status)
+		}
+		f.Failures[fa] = status
+	}
+	for i, c := range r.Credentials {
+		cat := fmt.Sprintf("%s.credentials[%d]", at, i)
+		loc := location(rawLocation{In: c.In, Name: c.Name, Pointer: c.Pointer}, cat, p)
+		if !slices.Contains(accountFields, c.Field) {
+			p.addf(cat+".field", "%q is not an account field; use one of %s", c.Field, strings.Join(accountFields, ", "))
+		}
+		checkRequestHas(op, loc, cat, p)
+		f.Credentials = append(f.Credentials, Credential{Field: c.Field, Location: loc})
+	}
+	for i, t := range r.Tokens {
+		tat := fmt.Sprintf("%s.tokens[%d]", at, i)
+		kind := TokenKind(t.Token)
+		if kind != TokenAccess && kind != TokenRefresh {
+			p.addf(tat+".token", "%q is not access or refresh", t.Token)
+		}
+		loc := location(rawLocation{In: t.In, Name: t.Name, Pointer: t.Pointer}, tat, p)
+		if loc.In == InQuery {
+			p.addf(tat+".in", "a response has no query; write tokens to the body or a header")
+		}
+		checkResponseHas(op, r.Status, loc, tat, p)
+		f.Tokens = append(f.Tokens, TokenOut{Token: kind, Location: loc})
+	}
+	loc := func(l *rawLocation, name string) *Location {
+		if l == nil {
+			return nil
+		}
+		v := location(*l, at+"."+name, p)
+		checkRequestHas(op, v, at+"."+name, p)
+		return &v
+	}
+	f.RefreshToken, f.KeyName, f.KeyValue = loc(r.RefreshToken, "refreshToken"), loc(r.KeyName, "keyName"), loc(r.KeyValue, "keyValue")
+
+	refs := allowRefs("now")
+	switch f.Kind {
+	case KindLogin, KindResource, KindLogout, KindRefresh:
+		refs = allowAccountRefs()
+	case KindAPIKeyCreate, KindAPIKeyList, KindAPIKeyDelete:
+		refs = allowAccountAndKeyRefs()
+	}
+	var err error
+	if f.Body, err = compileTemplate(r.Body, refs); err != nil {
+		p.addf(at+".body", "%v", err)
+	}
+	if f.Item, err = compileTemplate(r.Item, refs); err != nil {
+		p.addf(at+".item", "%v", err)
+	}
+
+	need := func(cond bool, what string) {
+		if !cond {
+			p.addf(at, "a %s flow needs %s", f.Kind, what)
+		}
+	}
+	needFailure := func(names ...Failure) {
+		for _, n := range names {
+			if _, ok := f.Failures[n]; !ok {
+				p.addf(at+".failures", "a %s flow needs a status for %s", f.Kind, n)
+			}
+		}
+	}
+	hasAccess := slices.ContainsFunc(f.Tokens, func(t TokenOut) bool { return t.Token == TokenAccess })
+	hasRefreshOut := slices.ContainsFunc(f.Tokens, func(t TokenOut) bool { return t.Token == TokenRefresh })
+	if op.Op.RequestBody != nil || len(op.Op.Parameters) > 0 {
+		needFailure(FailInvalidRequest) // only a request with inputs can break its schema
+	}
+	switch f.Kind {
+	case KindLogin:
+		need(len(r.Credentials) > 0, "credentials: where the login reads username, password or companyId")
+		need(hasAccess, "a token location: tokens with token: access")
+		needFailure(FailUnknownAccount)
+		if slices.ContainsFunc(f.Credentials, Credential.Secret) {
+			needFailure(FailBadCredentials)
+		}
+	case KindRefresh:
+		need(f.RefreshToken != nil, "refreshToken: where the refresh token is read")
+		need(hasAccess, "a token location: tokens with token: access")
+		needFailure(FailInvalidCredential)
+		if f.Rotate {
+			need(hasRefreshOut, "a refresh token location (tokens with token: refresh) when it rotates")
+		}
+	case KindAPIKeyCreate:
+		_, ok := f.Body.PointerOf("key.token")
+		need(ok, `a body with "{{key.token}}" so the new key reaches its owner`)
+	case KindAPIKeyList:
+		need(f.Item != nil, "an item template for one listed key")
+	case KindAPIKeyDelete:
+		need(f.KeyValue != nil, "keyValue: where the key to delete is read")
+		needFailure(FailNotFound)
+	}
+	if f.Kind != KindLogin && f.Kind != KindRefresh {
+		need(len(f.Tokens) == 0, "no tokens; only login and refresh issue them")
+		need(op.Protected(), "a security requirement: it acts for an authenticated account")
+		needFailure(FailMissingCredential, FailInvalidCredential)
+	}
+	if f.Kind == KindLogin || f.Kind == KindRefresh {
+		need(!op.Protected(), "no security requirement: it is how a client gets a credential")
+	}
+	return f
+}
+
+func location(r rawLocation, at string, p *problems) Location {
+	l := Location{In: In(r.In), Name: r.Name, Pointer: r.Pointer}
+	switch l.In {
+	case InBody:
+		if !strings.HasPrefix(l.Pointer, "/") {
+			p.addf(at, "a body location needs a JSON pointer such as /token, found %q", l.Pointer)
+		}
+		if l.Name != "" {
+			p.addf(at, "a body location takes a pointer, not a name")
+		}
+	case InHeader, InQuery:
+		if l.Name == "" {
+			p.addf(at, "a %s location needs a name", l.In)
+		}
+		if l.Pointer != "" {
+			p.addf(at, "a %s location takes a name, not a pointer", l.In)
+		}
+		if l.In == InHeader && l.Name != "" && !validHeaderName(l.Name) {
+			p.addf(at, "%q is not a valid header name", l.Name)
+		}
+	default:
+		p.addf(at+".in", "%q is not one of body, header, query", r.In)
+	}
+	return l
+}
+
+func validHeaderName(s string) bool {
+	for _, c := range s {
+		if c <= ' ' || c >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, c) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// checkRequestHas reports a credential or token read from a place the request does not declare.
+func checkRequestHas(op *Operation, l Location, at string, p *problems) {
+	switch l.In {
+	case InBody:
+		rb := op.Op.RequestBody
+		if rb == nil || rb.Value == nil {
+			p.addf(at, "reads the body, but the operation has no requestBody")
+			return
+		}
+		if mt := rb.Value.Content.Get("application/json"); mt == nil || !schemaHas(mt.Schema, l.Pointer) {
+			p.addf(at, "the JSON request body schema has no property at %s", l.Pointer)
+		}
+	case InQuery, InHeader:
+		if op.Op.Parameters.GetByInAndName(string(l.In), l.Name) == nil && l.In == InQuery {
+			p.addf(at, "reads query parameter %q, which the operation does not declare", l.Name)
+		}
+	}
+}
+
+// checkResponseHas reports a token written where the success response does not declare it.
+func checkResponseHas(op *Operation, status int, l Location, at string, p *problems) {
+	if op.Op.Responses == nil {
+		return
+	}
+	r := op.Op.Responses.Status(status)
+	if r == nil || r.Value == nil {
+		return // reported with the status
+	}
+	switch l.In {
+	case InHeader:
+		found := false
+		for name := range r.Value.Headers {
+			if strings.EqualFold(name, l.Name) {
+				found = true
+			}
+		}
+		if !found {
+			p.addf(at, "writes header %q, which response %d does not declare", l.Name, status)
+		}
+	case InBody:
+		mt := r.Value.Content.Get("application/json")
+		if mt == nil || !schemaHas(mt.Schema, l.Pointer) {
+			p.addf(at, "response %d's JSON schema has no property at %s", status, l.Pointer)
+		}
+	}
+}
+
+// schemaHas reports whether an object schema declares the property a JSON pointer names.
+func schemaHas(ref *openapi3.SchemaRef, pointer string) bool {
+	for _, part := range strings.Split(strings.TrimPrefix(pointer, "/"), "/") {
+		if ref == nil || ref.Value == nil {
+			return false
+		}
+		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
+		ref = ref.Value.Properties[part]
+	}
+	return ref != nil
+}
+
+func added(p *problems, at string, ext map[string]any) string {
+	v, ok := ext[extAdded]
+	if !ok {
+		return ""
+	}
+	s, isString := v.(string)
+	if !isString || strings.TrimSpace(s) == "" {
+		p.addf(at+"."+extAdded, "say why this was added, as a sentence")
+	}
+	return s
+}
+
+// checkUnknown reports x-authconform* extensions that do not belong at this place, so a misspelt
+// extension is an error rather than silently ignored. Other vendors' x- fields are left alone.
+func checkUnknown(p *problems, at string, ext map[string]any, allowed ...string) {
+	for _, k := range sortedKeys(ext) {
+		if !strings.HasPrefix(strings.ToLower(k), extPrefix) || slices.Contains(allowed, k) {
+			continue
+		}
+		if len(allowed) == 0 {
+			p.addf(joinAt(at, k), "unknown extension; none of ours belongs here")
+		} else {
+			p.addf(joinAt(at, k), "unknown extension; here only %s", strings.Join(allowed, ", "))
+		}
+	}
+}
+
+func joinAt(at, k string) string {
+	if at == "" {
+		return k
+	}
+	return at + "." + k
+}
+
+func flowAt(op *Operation) string {
+	return "paths." + op.Path + "." + strings.ToLower(op.Method) + "." + extFlow
+}
+
+func allowRefs(names ...string) func(string) error {
+	return func(ref string) error {
+		if slices.Contains(names, ref) {
+			return nil
+		}
+		return fmt.Errorf("{{%s}} cannot be used here; use %s", ref, strings.Join(names, ", "))
+	}
+}
+
+func allowAccountRefs() func(string) error {
+	return func(ref string) error {
+		if ref == "now" {
+			return nil
+		}
+		field, ok := strings.CutPrefix(ref, "account.")
+		if !ok || field == "" {
+			return fmt.Errorf("{{%s}} cannot be used here; use account.<field> or now", ref)
+		}
+		if field == FieldPassword || field == FieldAPIKey || field == "apiKeys" {
+			return fmt.Errorf("{{%s}} would echo a secret into a response", ref)
+		}
+		return nil
+	}
+}
+
+func allowAccountAndKeyRefs() func(string) error {
+	acc := allowAccountRefs()
+	return func(ref string) error {
+		if field, ok := strings.CutPrefix(ref, "key."); ok {
+			if slices.Contains(keyFields, field) {
+				return nil
+			}
+			return fmt.Errorf("{{%s}}: an API key has %s", ref, strings.Join(keyFields, ", "))
+		}
+		if err := acc(ref); err != nil {
+			return fmt.Errorf("{{%s}} cannot be used here; use key.<field>, account.<field> or now", ref)
+		}
+		return nil
+	}
+}
+
+func joinKinds() string {
+	s := make([]string, len(FlowKinds))
+	for i, k := range FlowKinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}
+
+func joinFailures() string {
+	s := make([]string, len(Failures))
+	for i, f := range Failures {
+		s[i] = string(f)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,147 @@
+package specs
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+//go:embed *.yaml
+var bundled embed.FS
+
+// maxFileSize bounds what Load reads; vendor documents are kilobytes.
+const maxFileSize = 8 << 20
+
+// Names lists the bundled specs, sorted.
+func Names() []string {
+	entries, _ := fs.ReadDir(bundled, ".")
+	var out []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// LoadAll loads every bundled spec.
+func LoadAll() ([]*Spec, error) {
+	var out []*Spec
+	for _, n := range Names() {
+		s, err := Load(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Load loads a bundled spec by name ("pixfile") or a document from a file path. A path is anything
+// with a slash or a .yaml, .yml or .json suffix; a user's own file goes through exactly the same
+// checks as a bundled one.
+func Load(nameOrPath string) (*Spec, error) {
+	if !looksLikePath(nameOrPath) {
+		data, err := bundled.ReadFile(nameOrPath + ".yaml")
+		if err != nil {
+			return nil, &Error{File: nameOrPath, Problem: fmt.Sprintf("no bundled spec of that name (bundled: %s); to load a file, give its path", strings.Join(Names(), ", ")), Err: ErrUnknownSpec}
+		}
+		return Parse("bundled:"+nameOrPath+".yaml", data)
+	}
+	data, err := readFile(nameOrPath)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(nameOrPath, data)
+}
+
+func looksLikePath(s string) bool {
+	if strings.ContainsAny(s, `/\`) {
+		return true
+	}
+	switch strings.ToLower(filepath.Ext(s)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &Error{File: path, Problem: "no such file", Err: errors.Join(ErrUnknownSpec, err)}
+		}
+		return nil, &Error{File: path, Problem: "cannot read: " + err.Error(), Err: err}
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, &Error{File: path, Problem: "cannot read: " + err.Error(), Err: err}
+	}
+	if st.IsDir() {
+		return nil, &Error{File: path, Problem: "is a directory, not a spec file", Err: ErrInvalid}
+	}
+	if st.Size() > maxFileSize {
+		return nil, &Error{File: path, Problem: fmt.Sprintf("is %d bytes; a spec file may be at most %d", st.Size(), maxFileSize), Err: ErrInvalid}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Problem: "cannot read: " + err.Error(), Err: err}
+	}
+	return data, nil
+}
+
+// Parse loads a document from bytes; file names it in errors and in Spec.File. External $refs
+// are refused: a spec must be one self-contained file, so its SHA-256 identifies it completely.
+func Parse(file string, data []byte) (s *Spec, err error) {
+	defer func() {
+		// kin-openapi has panicked on hostile documents before; a spec author gets an error, not a crash.
+		if r := recover(); r != nil {
+			s, err = nil, &Error{File: file, Problem: fmt.Sprintf("the document could not be read (%v)", r), Err: ErrInvalid}
+		}
+	}()
+	if len(data) > maxFileSize {
+		return nil, &Error{File: file, Problem: fmt.Sprintf("is %d bytes; a spec file may be at most %d", len(data), maxFileSize), Err: ErrInvalid}
+	}
+	if err := checkRefs(file, data); err != nil {
+		return nil, err
+	}
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	doc, err := loader.LoadFromDataWithPath(data, &url.URL{Path: filepath.ToSlash(file)})
+	if err != nil {
+		return nil, &Error{File: file, Problem: "not a readable OpenAPI document: " + cleanKinError(err), Err: errors.Join(ErrInvalid, err)}
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.0") {
+		return nil, &Error{File: file, Pointer: "openapi", Problem: fmt.Sprintf("version %q is not supported; write an OpenAPI 3.0 document", doc.OpenAPI), Err: ErrInvalid}
+	}
+	if err := doc.Validate(context.Background(), openapi3.EnableSchemaFormatValidation()); err != nil {
+		return nil, &Error{File: file, Problem: "not a valid OpenAPI 3 document: " + cleanKinError(err), Err: errors.Join(ErrInvalid, err)}
+	}
+	p := &problems{file: file}
+	s = build(doc, p)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	s.File, s.Raw, s.SHA256 = file, data, hex.EncodeToString(sum[:])
+	return s, nil
+}
+
+// cleanKinError keeps kin-openapi's message but drops the noise of wrapped prefixes.
+func cleanKinError(err error) string {
+	return strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", "; "))
+}

@@ -1,0 +1,310 @@
+package specs
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// Spec is one loaded, validated vendor document and everything its extensions say.
+type Spec struct {
+	Name     string // x-authconform.name, e.g. "pixfile"
+	File     string // where it came from: a path, or "bundled:NAME.yaml"
+	SHA256   string // hex SHA-256 of the file's bytes, for reports
+	Title    string
+	Version  string
+	BasePath string // the path of the first server URL with variable defaults applied, no trailing slash ("" for root)
+
+	Tokens     Tokens
+	ErrorBody  *Template // body of every JSON error response; references: status, message
+	Accounts   []Account // demo accounts; the mock's config may replace them
+	Probe      string    // operationId of a protected operation to probe credentials on
+	Decisions  []Decision
+	Operations []*Operation       // every operation, sorted by path then method
+	Schemes    map[string]*Scheme // security schemes by name
+	Doc        *openapi3.T        // the validated document, for routers and validators
+	Raw        []byte             // the file as read
+	byID       map[string]*Operation
+}
+
+// Operation returns the operation with that operationId.
+func (s *Spec) Operation(id string) (*Operation, bool) {
+	op, ok := s.byID[id]
+	return op, ok
+}
+
+// OperationsOf returns the operations whose flow is of kind k, in document order.
+func (s *Spec) OperationsOf(k FlowKind) []*Operation {
+	var out []*Operation
+	for _, op := range s.Operations {
+		if op.Flow.Kind == k {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+// Tokens says how the tokens of this API are made and how long they live (x-authconform.tokens).
+type Tokens struct {
+	Algorithm string    // JWS algorithm the mock signs with: HS256, HS384 or HS512
+	Issuer    string    // iss claim the mock writes
+	Access    Lifetime  // access token
+	Refresh   *Lifetime // refresh token; nil when the API has none
+}
+
+// Lifetime is how long a token lives and whether the vendor says so.
+type Lifetime struct {
+	Lifetime Duration
+	// Documented is true when the vendor's own document states the lifetime; the suites then check
+	// it. When false the value is only the mock's choice and the suites check it only if the target
+	// file states one.
+	Documented bool
+	Source     string // the vendor's words, or why we chose
+}
+
+// AccountState is whether an account may log in.
+type AccountState string
+
+// Account states.
+const (
+	StateEnabled         AccountState = "enabled"
+	StateDisabled        AccountState = "disabled"
+	StatePasswordExpired AccountState = "passwordExpired"
+)
+
+// Account is a demo account (x-authconform.accounts[]).
+type Account struct {
+	ID        string // subject of its tokens; defaults to username, then companyId
+	Username  string
+	Password  string
+	CompanyID string
+	APIKeys   []string
+	State     AccountState
+	Profile   map[string]any // other values response templates may use (account.<key>)
+}
+
+// Field returns a field by the name credentials and templates use: id, username, password,
+// companyId, or a profile key.
+func (a *Account) Field(name string) (any, bool) {
+	switch name {
+	case FieldID:
+		return a.ID, a.ID != ""
+	case FieldUsername:
+		return a.Username, a.Username != ""
+	case FieldPassword:
+		return a.Password, a.Password != ""
+	case FieldCompanyID:
+		return a.CompanyID, a.CompanyID != ""
+	}
+	v, ok := a.Profile[name]
+	return v, ok
+}
+
+// Account field names that credentials and schemes refer to.
+const (
+	FieldID        = "id"
+	FieldUsername  = "username"
+	FieldPassword  = "password"
+	FieldCompanyID = "companyId"
+	FieldAPIKey    = "apiKey"
+)
+
+// Decision records how we read a place where the vendor's document is silent or contradicts itself.
+type Decision struct {
+	ID       string
+	Where    string
+	Problem  string
+	Decision string
+}
+
+// FlowKind is what an operation does (DESIGN.md, "Flow kinds").
+type FlowKind string
+
+// The flow kinds the mock implements and the suites check.
+const (
+	KindLogin        FlowKind = "login"
+	KindRefresh      FlowKind = "refresh"
+	KindLogout       FlowKind = "logout"
+	KindAPIKeyCreate FlowKind = "apikey-create"
+	KindAPIKeyList   FlowKind = "apikey-list"
+	KindAPIKeyDelete FlowKind = "apikey-delete"
+	KindResource     FlowKind = "resource"
+)
+
+// FlowKinds lists every kind, in the order docs and tables show them.
+var FlowKinds = []FlowKind{KindLogin, KindRefresh, KindLogout, KindAPIKeyCreate, KindAPIKeyList, KindAPIKeyDelete, KindResource}
+
+// Failure names a way a request can be refused; each flow maps the ones it can meet to a status.
+type Failure string
+
+// Failures.
+const (
+	FailInvalidRequest    Failure = "invalidRequest"    // the request breaks the schema
+	FailBadCredentials    Failure = "badCredentials"    // known account, wrong secret
+	FailUnknownAccount    Failure = "unknownAccount"    // no such account
+	FailAccountDisabled   Failure = "accountDisabled"   // account exists but may not log in
+	FailPasswordExpired   Failure = "passwordExpired"   // account's password has expired
+	FailMissingCredential Failure = "missingCredential" // a protected call without credentials
+	FailInvalidCredential Failure = "invalidCredential" // garbage, tampered, expired, revoked or wrong-type token or key
+	FailTenantMismatch    Failure = "tenantMismatch"    // a bound header (company id) missing or not the token's
+	FailNotFound          Failure = "notFound"          // the object the request names does not exist for the caller
+)
+
+// Failures lists every failure name.
+var Failures = []Failure{FailInvalidRequest, FailBadCredentials, FailUnknownAccount, FailAccountDisabled,
+	FailPasswordExpired, FailMissingCredential, FailInvalidCredential, FailTenantMismatch, FailNotFound}
+
+// Operation is one documented operation with its flow.
+type Operation struct {
+	ID         string // operationId
+	Method     string // upper case
+	Path       string // as documented, without the base path
+	Summary    string
+	Deprecated bool
+	Added      string        // non-empty when the operation is our addition, with the reason
+	Security   []SecurityAlt // alternatives; empty means no credential
+	Flow       Flow          // what the operation does
+	Statuses   []int         // documented response statuses, sorted
+	Op         *openapi3.Operation
+}
+
+// Protected reports whether the operation requires a credential.
+func (o *Operation) Protected() bool { return len(o.Security) > 0 }
+
+// Documents reports whether status is a documented response of the operation.
+func (o *Operation) Documents(status int) bool {
+	_, found := slices.BinarySearch(o.Statuses, status)
+	return found
+}
+
+// Key is "METHOD path", how logs and messages name an operation.
+func (o *Operation) Key() string { return o.Method + " " + o.Path }
+
+// SecurityAlt is one alternative of an operation's security: all its schemes together.
+type SecurityAlt []*Scheme
+
+// Flow is an operation's x-authconform-flow.
+type Flow struct {
+	Kind         FlowKind
+	Credentials  []Credential // login: where each credential is read
+	RefreshToken *Location    // refresh: where the refresh token is read
+	Rotate       bool         // refresh: the presented refresh token is single use
+	Tokens       []TokenOut   // login, refresh: where issued tokens are written
+	KeyName      *Location    // apikey-create: where the key's name is read
+	KeyValue     *Location    // apikey-delete: where the key to delete is read
+	Status       int          // the success status
+	Body         *Template    // the success body (objects: token fields are added to it)
+	Item         *Template    // apikey-list: one list entry
+	Failures     map[Failure]int
+}
+
+// Failure returns the status for f. accountDisabled and passwordExpired fall back to
+// badCredentials, then unknownAccount, when the flow does not name them; tenantMismatch falls
+// back to invalidCredential.
+func (f *Flow) Failure(name Failure) (int, bool) {
+	if s, ok := f.Failures[name]; ok {
+		return s, true
+	}
+	var next []Failure
+	switch name {
+	case FailAccountDisabled, FailPasswordExpired:
+		next = []Failure{FailBadCredentials, FailUnknownAccount}
+	case FailTenantMismatch:
+		next = []Failure{FailInvalidCredential}
+	}
+	for _, n := range next {
+		if s, ok := f.Failures[n]; ok {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+// TokenKind is access or refresh.
+type TokenKind string
+
+// Token kinds.
+const (
+	TokenAccess  TokenKind = "access"
+	TokenRefresh TokenKind = "refresh"
+)
+
+// TokenOut says where an issued token is written.
+type TokenOut struct {
+	Token TokenKind
+	Location
+}
+
+// Credential says where a login reads one account field.
+type Credential struct {
+	Field string // account field: username, password, companyId, apiKey
+	Location
+}
+
+// Secret reports whether the credential is a secret (redacted everywhere).
+func (c Credential) Secret() bool { return c.Field == FieldPassword || c.Field == FieldAPIKey }
+
+// In is where a value sits in a request or response.
+type In string
+
+// Places.
+const (
+	InBody   In = "body"
+	InHeader In = "header"
+	InQuery  In = "query"
+)
+
+// Location is a place in a request or a response: a header or query parameter by name, or a
+// JSON body value by JSON pointer.
+type Location struct {
+	In      In
+	Name    string // header or query parameter name
+	Pointer string // body: RFC 6901 JSON pointer
+}
+
+func (l Location) String() string {
+	if l.In == InBody {
+		return "body " + l.Pointer
+	}
+	return string(l.In) + " " + l.Name
+}
+
+// CredentialKind is what a security scheme's value may be.
+type CredentialKind string
+
+// Credential kinds a scheme accepts.
+const (
+	CredPassword    CredentialKind = "password"    // Basic username:password
+	CredAccessToken CredentialKind = "accessToken" // a token issued by a login or refresh
+	CredAPIKey      CredentialKind = "apiKey"      // a configured or created API key
+)
+
+// Scheme is a security scheme with what its x-authconform-credential says.
+type Scheme struct {
+	Name       string
+	Type       string // apiKey or http
+	HTTPScheme string // basic or bearer (http only), lower case
+	In         In     // header or query (apiKey only)
+	Header     string // the header carrying it: "Authorization" for http, the apiKey's name otherwise
+	Added      string
+
+	Accepts              []CredentialKind // what the value may be
+	Binds                string           // the value must equal this field of the authenticated account
+	Impersonates         string           // the value names (by this field) the account to act as
+	Optional             bool             // may be absent even inside an alternative
+	BearerPrefixOptional bool             // http bearer: the raw token is accepted without "Bearer "
+}
+
+// Accepts reports whether the scheme carries credentials of kind k.
+func (s *Scheme) AcceptsKind(k CredentialKind) bool { return slices.Contains(s.Accepts, k) }
+
+// HeaderKey is the canonical form of the scheme's header name.
+func (s *Scheme) HeaderKey() string { return http.CanonicalHeaderKey(s.Header) }
+
+// IsBasic and IsBearer tell the two http schemes apart.
+func (s *Scheme) IsBasic() bool { return s.Type == "http" && strings.EqualFold(s.HTTPScheme, "basic") }
+func (s *Scheme) IsBearer() bool {
+	return s.Type == "http" && strings.EqualFold(s.HTTPScheme, "bearer")
+}

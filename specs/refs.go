@@ -1,0 +1,81 @@
+package specs
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// checkRefs finds every $ref before kin-openapi resolves them, so a dangling or external reference
+// is reported where it sits ("paths./login.post...schema.$ref") rather than as kin-openapi's
+// "map key not found". A document that does not parse is left for the loader to report.
+func checkRefs(file string, data []byte) error {
+	var doc any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil
+	}
+	p := &problems{file: file}
+	walkRefs(doc, "", func(at, ref string) {
+		frag, ok := strings.CutPrefix(ref, "#")
+		if !ok {
+			p.addf(at, "external reference %q: a spec must be one self-contained file, so its SHA-256 identifies it", ref)
+			return
+		}
+		if _, found := resolvePointer(doc, frag); !found {
+			p.addf(at, "%q points at nothing in this document", ref)
+		}
+	})
+	return p.err()
+}
+
+func walkRefs(v any, at string, visit func(at, ref string)) {
+	switch t := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(t) {
+			if k == "$ref" {
+				if s, ok := t[k].(string); ok {
+					visit(joinAt(at, "$ref"), s)
+				}
+				continue
+			}
+			walkRefs(t[k], joinAt(at, k), visit)
+		}
+	case []any:
+		for i, e := range t {
+			walkRefs(e, fmt.Sprintf("%s[%d]", at, i), visit)
+		}
+	}
+}
+
+// resolvePointer follows an RFC 6901 pointer through decoded JSON.
+func resolvePointer(doc any, pointer string) (any, bool) {
+	if pointer == "" {
+		return doc, true
+	}
+	if !strings.HasPrefix(pointer, "/") {
+		return nil, false
+	}
+	cur := doc
+	for _, part := range strings.Split(pointer[1:], "/") {
+		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
+		switch t := cur.(type) {
+		case map[string]any:
+			next, ok := t[part]
+			if !ok {
+				return nil, false
+			}
+			cur = next
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(t) {
+				return nil, false
+			}
+			cur = t[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
