@@ -176,10 +176,7 @@ func buildRoot(s *Spec, r *rawRoot, p *problems) {
 		at := fmt.Sprintf("%s.accounts[%d]", extRoot, i)
 		acc := Account{ID: a.ID, Username: a.Username, Password: a.Password, CompanyID: a.CompanyID,
 			APIKeys: a.APIKeys, State: AccountState(a.State), Profile: a.Profile}
-		if acc.State == "" {
-			acc.State = StateEnabled
-		}
-		if err := acc.check(); err != nil {
+		if err := acc.Normalize(); err != nil {
 			p.addf(at, "%v", err)
 		}
 		if seen[acc.ID] {
@@ -193,8 +190,12 @@ func buildRoot(s *Spec, r *rawRoot, p *problems) {
 	}
 }
 
-// check fills the default id and reports what makes an account unusable. Config files reuse it.
-func (a *Account) check() error {
+// Normalize fills the defaults (id from username, then companyId; state enabled) and reports what
+// makes an account unusable. Spec files and the mock's config files both go through it.
+func (a *Account) Normalize() error {
+	if a.State == "" {
+		a.State = StateEnabled
+	}
 	if a.ID == "" {
 		a.ID = a.Username
 	}

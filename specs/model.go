@@ -195,8 +195,8 @@ type Flow struct {
 	KeyName      *Location    // apikey-create: where the key's name is read
 	KeyValue     *Location    // apikey-delete: where the key to delete is read
 	Status       int          // the success status
-	Body         *Template    // the success body (objects: token fields are added to it)
-	Item         *Template    // apikey-list: one list entry
+	Body         *Template    // the success body (objects: token fields are added to it); nil when not given
+	Item         *Template    // apikey-list: one list entry; nil when not given
 	Failures     map[Failure]int
 }
 
@@ -297,7 +297,7 @@ type Scheme struct {
 	BearerPrefixOptional bool             // http bearer: the raw token is accepted without "Bearer "
 }
 
-// Accepts reports whether the scheme carries credentials of kind k.
+// AcceptsKind reports whether the scheme carries credentials of kind k.
 func (s *Scheme) AcceptsKind(k CredentialKind) bool { return slices.Contains(s.Accepts, k) }
 
 // HeaderKey is the canonical form of the scheme's header name.

@@ -82,9 +82,13 @@ func (a array) render(r Resolver) any {
 
 var refPattern = regexp.MustCompile(`\{\{\s*([A-Za-z][A-Za-z0-9_.-]*)\s*\}\}`)
 
-// compileTemplate turns a decoded JSON value into a Template. allowed reports whether a reference
-// may be used here and, if not, why.
+// compileTemplate turns a decoded JSON value into a Template; nothing (v == nil) gives a nil
+// Template, so callers can tell "no body given" apart. allowed reports whether a reference may be
+// used here and, if not, why.
 func compileTemplate(v any, allowed func(ref string) error) (*Template, error) {
+	if v == nil {
+		return nil, nil
+	}
 	n, err := compileNode(v, "", allowed)
 	if err != nil {
 		return nil, err

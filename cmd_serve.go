@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/specs"
+)
+
+func init() { extraCommands = append(extraCommands, newServeCmd) }
+
+// serveOptions are the flags of serve.
+type serveOptions struct {
+	specs     []string
+	addr      string
+	config    string
+	logFormat string
+	check     bool
+}
+
+// HTTP server limits: generous for a developer's laptop, tight enough that a stuck client or a
+// huge header cannot hold the mock.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	shutdownTimeout   = 10 * time.Second
+)
+
+func newServeCmd(e *env) *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve [--spec NAME|FILE]... [--addr HOST:PORT] [--config FILE] [--log-format text|json]",
+		Short: "Serve the mock auth server: every documented flow of the specs, for real",
+		Long: `Serve a mock of one or more authentication APIs. Every flow the spec documents works for real:
+credentials are checked, JWTs are signed, refresh tokens rotate where the spec says, logout revokes,
+API keys are kept per user, and expired tokens are refused.
+
+With no --spec, all bundled specs are served at once, each under its documented base path.
+Demo accounts come from the specs unless --config replaces them.
+
+Admin API (for tests and for provoking expiry on demand):
+  GET  /__authconform/clock                       -> {"now": "<RFC 3339>"}
+  POST /__authconform/clock {"advance": "24h1s"}  -> move the clock forward (or "-1h" back, "360d")
+  POST /__authconform/clock {"set": "<RFC 3339>"} -> set the clock
+  POST /__authconform/reset                       -> real time again, all tokens, sessions and keys forgotten
+
+Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight finish first.`,
+		Example: `  authconform serve
+  authconform serve --spec pixfile --addr 127.0.0.1:9000
+  authconform serve --spec ./my-api.yaml --config mock.yaml --log-format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return serve(e, o) },
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.specs, "spec", nil, "a bundled spec name or a spec file to serve; repeat for several (default: all bundled specs)")
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
+	f.StringVar(&o.config, "config", "", "YAML file with accounts, token lifetimes, signing keys and CORS origins per spec")
+	f.StringVar(&o.logFormat, "log-format", "text", "request log format on stderr: text or json")
+	f.BoolVar(&o.check, "check-responses", false, "check every response of the mock against its spec and log any that does not conform")
+	return cmd
+}
+
+func serve(e *env, o serveOptions) error {
+	var handler slog.Handler
+	switch o.logFormat {
+	case "text":
+		handler = slog.NewTextHandler(e.stderr, nil)
+	case "json":
+		handler = slog.NewJSONHandler(e.stderr, nil)
+	default:
+		return usageError{fmt.Errorf("--log-format %q: use text or json", o.logFormat)}
+	}
+	logger := slog.New(handler)
+
+	list, err := loadServeSpecs(o.specs)
+	if err != nil {
+		return exitWith(exitUsage, "%w", err)
+	}
+	opts := []mockserver.Option{mockserver.WithLogger(logger), mockserver.WithResponseCheck(o.check)}
+	if o.config != "" {
+		cfg, err := mockserver.LoadConfig(o.config)
+		if err != nil {
+			return exitWith(exitUsage, "%w", err)
+		}
+		opts = append(opts, mockserver.WithConfig(cfg))
+	}
+	mock, err := mockserver.New(list, opts...)
+	if err != nil {
+		return exitWith(exitUsage, "%w", err)
+	}
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return exitWith(exitUsage, "cannot listen on %s: %w", o.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           mock,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return e.ctx },
+	}
+	printBanner(e.stdout, "http://"+ln.Addr().String(), mock, o.config != "")
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return exitWith(exitInternal, "the server stopped: %w", err)
+	case <-e.ctx.Done():
+	}
+	logger.Info("shutting down; waiting for requests in flight", "timeout", shutdownTimeout.String())
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return exitWith(exitInternal, "shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return exitWith(exitInternal, "the server stopped: %w", err)
+	}
+	return nil
+}
+
+func loadServeSpecs(names []string) ([]*specs.Spec, error) {
+	if len(names) == 0 {
+		return specs.LoadAll()
+	}
+	var out []*specs.Spec
+	for _, n := range names {
+		s, err := specs.Load(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// printBanner tells a developer where each spec lives, which accounts to use and how to log in.
+// Demo passwords are the spec's published demo values; accounts from a config file are shown
+// without their secrets.
+func printBanner(w io.Writer, root string, mock *mockserver.Server, fromConfig bool) {
+	fmt.Fprintf(w, "authconform mock listening on %s\n", root)
+	list := mock.Specs()
+	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	for _, s := range list {
+		fmt.Fprintf(w, "\n%s (%s %s)\n  base URL: %s%s\n", s.Name, s.Title, s.Version, root, s.BasePath)
+		accounts := mock.Accounts(s.Name)
+		if len(accounts) > 0 {
+			fmt.Fprintln(w, "  accounts:")
+		}
+		for _, a := range accounts {
+			fmt.Fprintf(w, "    %s\n", describeAccount(a, !fromConfig))
+		}
+		if line := loginCurl(root, s, accounts); line != "" {
+			fmt.Fprintf(w, "  log in:\n    %s\n", line)
+		}
+		if line := probeCurl(root, s, accounts); line != "" {
+			fmt.Fprintf(w, "  then call a protected operation:\n    %s\n", line)
+		}
+	}
+	fmt.Fprintf(w, "\nadmin API: %s%sclock (GET, POST {\"advance\":\"24h1s\"} or {\"set\":\"<RFC 3339>\"}), %s%sreset (POST)\n",
+		root, mockserver.AdminPrefix, root, mockserver.AdminPrefix)
+	fmt.Fprintln(w, "Ctrl-C to stop.")
+}
+
+func describeAccount(a specs.Account, showSecrets bool) string {
+	var parts []string
+	switch {
+	case a.Username != "":
+		parts = append(parts, "username "+a.Username)
+	case a.CompanyID != "":
+		parts = append(parts, "companyId "+a.CompanyID)
+	default:
+		parts = append(parts, "id "+a.ID)
+	}
+	if a.Username != "" && a.CompanyID != "" {
+		parts = append(parts, "companyId "+a.CompanyID)
+	}
+	if showSecrets {
+		if a.Password != "" {
+			parts = append(parts, "password "+a.Password)
+		}
+		if len(a.APIKeys) > 0 {
+			parts = append(parts, "API key "+strings.Join(a.APIKeys, ", "))
+		}
+	}
+	out := strings.Join(parts, ", ")
+	if a.State != specs.StateEnabled {
+		out += " (" + string(a.State) + ")"
+	}
+	return out
+}
+
+// loginCurl builds a ready-to-paste curl line for the spec's first current login operation with
+// its first enabled account.
+func loginCurl(root string, s *specs.Spec, accounts []specs.Account) string {
+	var op *specs.Operation
+	for _, o := range s.OperationsOf(specs.KindLogin) {
+		if op == nil || (op.Deprecated && !o.Deprecated) {
+			op = o
+		}
+	}
+	var acc *specs.Account
+	for i := range accounts {
+		if accounts[i].State == specs.StateEnabled {
+			acc = &accounts[i]
+			break
+		}
+	}
+	if op == nil || acc == nil {
+		return ""
+	}
+	body := map[string]any{}
+	query := url.Values{}
+	var headers []string
+	for _, c := range op.Flow.Credentials {
+		v := ""
+		if c.Field == specs.FieldAPIKey {
+			if len(acc.APIKeys) > 0 {
+				v = acc.APIKeys[0]
+			}
+		} else if fv, ok := acc.Field(c.Field); ok {
+			v = fmt.Sprint(fv)
+		}
+		switch c.In {
+		case specs.InBody:
+			setBodyValue(body, c.Pointer, v)
+		case specs.InQuery:
+			query.Set(c.Name, v)
+		case specs.InHeader:
+			headers = append(headers, c.Name+": "+v)
+		}
+	}
+	u := root + s.BasePath + op.Path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	line := "curl -i -X " + op.Method + " " + shellQuote(u)
+	for _, h := range headers {
+		line += " -H " + shellQuote(h)
+	}
+	if len(body) > 0 {
+		b, _ := json.Marshal(body)
+		line += " -H 'Content-Type: application/json' -d " + shellQuote(string(b))
+	}
+	return line
+}
+
+// probeCurl shows how the spec's probe operation takes the token of the login line.
+func probeCurl(root string, s *specs.Spec, accounts []specs.Account) string {
+	op, ok := s.Operation(s.Probe)
+	if !ok || len(op.Security) == 0 {
+		return ""
+	}
+	var acc *specs.Account
+	for i := range accounts {
+		if accounts[i].State == specs.StateEnabled {
+			acc = &accounts[i]
+			break
+		}
+	}
+	alt := op.Security[0]
+	for _, a := range op.Security { // prefer the alternative that takes the login's token
+		for _, sc := range a {
+			if sc.AcceptsKind(specs.CredAccessToken) {
+				alt = a
+			}
+		}
+	}
+	line := "curl -i -X " + op.Method + " " + shellQuote(root+s.BasePath+op.Path)
+	for _, sc := range alt {
+		if sc.Optional || sc.In == specs.InQuery {
+			continue
+		}
+		v := "<token>"
+		switch {
+		case sc.IsBasic():
+			v = "Basic <base64 user:password>"
+		case sc.IsBearer():
+			v = "Bearer <token>"
+		case sc.Binds != "" && acc != nil:
+			if fv, ok := acc.Field(sc.Binds); ok {
+				v = fmt.Sprint(fv)
+			}
+		}
+		line += " -H " + shellQuote(sc.Header+": "+v)
+	}
+	return line
+}
+
+func setBodyValue(doc map[string]any, pointer string, v any) {
+	parts := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
+	for i, p := range parts {
+		p = strings.ReplaceAll(strings.ReplaceAll(p, "~1", "/"), "~0", "~")
+		if i == len(parts)-1 {
+			doc[p] = v
+			return
+		}
+		next, ok := doc[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			doc[p] = next
+		}
+		doc = next
+	}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

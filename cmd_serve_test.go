@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while serve writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestServeRefuses(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("specs:\n  pixfile:\n    acounts: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{name: "bad config", args: []string{"serve", "--config", bad}, stderr: "bad.yaml: specs.pixfile.acounts: unknown field"},
+		{name: "missing config", args: []string{"serve", "--config", filepath.Join(t.TempDir(), "none.yaml")}, stderr: "none.yaml"},
+		{name: "unknown spec", args: []string{"serve", "--spec", "nosuch"}, stderr: "no bundled spec of that name"},
+		{name: "bad log format", args: []string{"serve", "--log-format", "xml"}, stderr: "--log-format"},
+		{name: "arguments", args: []string{"serve", "pixfile"}, stderr: "unknown command"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tc.args...)
+			if code != exitUsage || !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.stderr)
+			}
+		})
+	}
+}
+
+func TestServeStartsAndStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--spec", "pixfile", "--spec", "efalia", "--check-responses", "--log-format", "json"}, &out, &errb, func(string) string { return "" })
+	}()
+	var root string
+	addr := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && root == ""; time.Sleep(10 * time.Millisecond) {
+		if m := addr.FindStringSubmatch(out.String()); m != nil {
+			root = m[1]
+		}
+	}
+	if root == "" {
+		t.Fatalf("no listening line; stdout %q stderr %q", out.String(), errb.String())
+	}
+	for _, want := range []string{root + "/workey/api", "username alice, password alice-password", "dave-password (disabled)",
+		"curl -i -X POST '" + root + "/api/v2/login'", "__authconform/clock"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, out.String())
+		}
+	}
+	resp, err := http.Post(root+"/api/v2/login", "application/json", strings.NewReader(`{"username":"user","password":"pass"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Auth-Token") == "" {
+		t.Errorf("login through the served mock: %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("exit %d after shutdown; stderr %s", code, errb.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop after the context was cancelled")
+	}
+	if strings.Contains(errb.String(), "pass\"") || !strings.Contains(errb.String(), `"path":"/api/v2/login"`) || strings.Contains(errb.String(), "does not conform") {
+		t.Errorf("request log: %s", errb.String())
+	}
+}

@@ -1,0 +1,101 @@
+package mockserver
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"strings"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// accounts are the accounts of one mounted spec, indexed once in New.
+type accounts struct {
+	list    []*specs.Account
+	byField map[string]map[string]*specs.Account // id, username, companyId -> value -> account
+	keys    []configuredKey
+}
+
+// configuredKey is an API key from the spec or the config file, hashed for constant-time compare.
+type configuredKey struct {
+	sum     [32]byte
+	account *specs.Account
+}
+
+func newAccounts(list []specs.Account) *accounts {
+	a := &accounts{byField: map[string]map[string]*specs.Account{
+		specs.FieldID: {}, specs.FieldUsername: {}, specs.FieldCompanyID: {},
+	}}
+	for i := range list {
+		acc := list[i] // a copy: the spec's own accounts stay untouched
+		p := &acc
+		a.list = append(a.list, p)
+		for field, idx := range a.byField {
+			if v, ok := p.Field(field); ok {
+				if s, isString := v.(string); isString {
+					idx[s] = p
+				}
+			}
+		}
+		for _, k := range p.APIKeys {
+			a.keys = append(a.keys, configuredKey{sum: sha256.Sum256([]byte(k)), account: p})
+		}
+	}
+	return a
+}
+
+// find returns the account whose field equals value. Profile fields are searched linearly.
+func (a *accounts) find(field, value string) *specs.Account {
+	if idx, ok := a.byField[field]; ok {
+		return idx[value]
+	}
+	for _, acc := range a.list {
+		if v, ok := acc.Field(field); ok && fmt.Sprint(v) == value {
+			return acc
+		}
+	}
+	return nil
+}
+
+// byKey returns the owner of a configured API key, comparing every key in constant time.
+func (a *accounts) byKey(token string) *specs.Account {
+	sum := sha256.Sum256([]byte(token))
+	var found *specs.Account
+	for i := range a.keys {
+		if subtle.ConstantTimeCompare(sum[:], a.keys[i].sum[:]) == 1 {
+			found = a.keys[i].account
+		}
+	}
+	return found
+}
+
+// secretEqual compares two secrets in constant time, whatever their lengths.
+func secretEqual(a, b string) bool {
+	x, y := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(x[:], y[:]) == 1
+}
+
+// fieldString is an account field as text, for comparing with a header or a credential.
+func fieldString(acc *specs.Account, field string) (string, bool) {
+	v, ok := acc.Field(field)
+	if !ok || v == nil {
+		return "", false
+	}
+	if s, isString := v.(string); isString {
+		return s, true
+	}
+	return fmt.Sprint(v), true
+}
+
+// accountResolver answers account.<field> and now for response templates.
+func accountResolver(acc *specs.Account, now string) specs.Resolver {
+	return func(ref string) (any, bool) {
+		if ref == "now" {
+			return now, true
+		}
+		if field, ok := strings.CutPrefix(ref, "account."); ok && acc != nil {
+			return acc.Field(field)
+		}
+		return nil, false
+	}
+}

@@ -1,0 +1,128 @@
+package mockserver
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// The admin API, under AdminPrefix. Other tools and tests rely on these exact forms:
+//
+//	GET  /__authconform/clock                      -> {"now": "<RFC 3339>"}
+//	POST /__authconform/clock {"advance": "24h1s"} -> {"now": ...}   (durations as specs.ParseDuration reads them, "360d" too)
+//	POST /__authconform/clock {"set": "<RFC 3339>"} -> {"now": ...}
+//	POST /__authconform/reset                      -> {"now": ..., "reset": true}: real time, all run-time state forgotten
+//
+// A reset is a restart without one: sessions, revocations, used refresh tokens and created API
+// keys are forgotten, and random signing keys are replaced, so every token issued before is
+// refused (keys pinned by the config stay, and so do their tokens).
+//
+// Errors answer 400 (bad body), 404 (unknown admin path), 405 (wrong method, with Allow) or 409
+// (the clock given with WithClock cannot be moved), each with {"message": ...}.
+
+// maxAdminBody bounds an admin request body.
+const maxAdminBody = 64 << 10
+
+type clockRequest struct {
+	Advance *string `json:"advance"`
+	Set     *string `json:"set"`
+}
+
+func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
+	switch strings.TrimPrefix(r.URL.Path, AdminPrefix) {
+	case "clock":
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			s.writeNow(w, false)
+		case http.MethodPost:
+			s.moveClock(w, r)
+		default:
+			w.Header().Set("Allow", "GET, HEAD, POST")
+			writePlain(w, http.StatusMethodNotAllowed, "use GET to read the clock or POST to move it")
+		}
+	case "reset":
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			writePlain(w, http.StatusMethodNotAllowed, "use POST to reset")
+			return
+		}
+		s.Reset()
+		s.log.Info("admin reset: clock back to real time, run-time state forgotten")
+		s.writeNow(w, true)
+	default:
+		writePlain(w, http.StatusNotFound, "no admin endpoint "+r.URL.Path+"; there are "+AdminPrefix+"clock and "+AdminPrefix+"reset")
+	}
+}
+
+func (s *Server) writeNow(w http.ResponseWriter, reset bool) {
+	body := map[string]any{"now": s.clock.Now().UTC().Format(time.RFC3339)}
+	if reset {
+		body["reset"] = true
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) moveClock(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.clock.(AdjustableClock)
+	if !ok {
+		writePlain(w, http.StatusConflict, "this mock runs on a clock that cannot be moved")
+		return
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
+	if err != nil {
+		writePlain(w, http.StatusRequestEntityTooLarge, "the body is too large")
+		return
+	}
+	var req clockRequest
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writePlain(w, http.StatusBadRequest, fmt.Sprintf(`body: expected {"advance": "24h1s"} or {"set": "2030-01-01T00:00:00Z"}: %v`, err))
+		return
+	}
+	switch {
+	case req.Advance != nil && req.Set != nil:
+		writePlain(w, http.StatusBadRequest, "body: give either advance or set, not both")
+		return
+	case req.Advance != nil:
+		d, err := parseSignedDuration(*req.Advance)
+		if err != nil {
+			writePlain(w, http.StatusBadRequest, fmt.Sprintf("body /advance: %v; write it like 24h1s, 90m or 360d", err))
+			return
+		}
+		c.Advance(d)
+		s.log.Info("admin clock advanced", "by", d.String())
+	case req.Set != nil:
+		t, err := time.Parse(time.RFC3339Nano, *req.Set)
+		if err != nil {
+			writePlain(w, http.StatusBadRequest, "body /set: expected an RFC 3339 time such as 2030-01-01T00:00:00Z")
+			return
+		}
+		c.Set(t)
+		s.log.Info("admin clock set", "to", t.UTC().Format(time.RFC3339))
+	default:
+		writePlain(w, http.StatusBadRequest, `body: expected {"advance": "24h1s"} or {"set": "2030-01-01T00:00:00Z"}`)
+		return
+	}
+	s.writeNow(w, false)
+}
+
+// parseSignedDuration reads specs.ParseDuration's forms with an optional leading minus.
+func parseSignedDuration(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	neg := strings.HasPrefix(v, "-")
+	d, err := specs.ParseDuration(strings.TrimPrefix(v, "-"))
+	if err != nil {
+		return 0, err
+	}
+	if neg {
+		return -d.D(), nil
+	}
+	return d.D(), nil
+}

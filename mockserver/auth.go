@@ -1,0 +1,228 @@
+package mockserver
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// principal is who a protected call acts for, and how it proved it.
+type principal struct {
+	account *specs.Account
+	via     specs.CredentialKind
+	sid     string // the session of an access token
+}
+
+// authenticate follows the operation's security: one alternative must pass, with all its schemes.
+// A scheme's x-authconform-credential says what its value may be (accepts), which account field a
+// header must equal (binds), or which account the caller acts as (impersonates). When no
+// alternative passes, the most telling failure wins: tenant mismatch, then invalid, then missing.
+func (s *Server) authenticate(c *call) (*principal, error) {
+	var best *failure
+	rank := func(f *failure) int {
+		switch f.name {
+		case specs.FailTenantMismatch:
+			return 3
+		case specs.FailInvalidCredential:
+			return 2
+		}
+		return 1
+	}
+	for _, alt := range c.op.op.Security {
+		p, f := s.tryAlternative(c, alt)
+		if f == nil {
+			return p, nil
+		}
+		if best == nil || rank(f) > rank(best) {
+			best = f
+		}
+	}
+	if best == nil || best.name == specs.FailMissingCredential {
+		return nil, fail(specs.FailMissingCredential, "%s", c.op.missing)
+	}
+	return nil, best
+}
+
+func (s *Server) tryAlternative(c *call, alt specs.SecurityAlt) (*principal, *failure) {
+	var p *principal
+	for _, sc := range alt {
+		if len(sc.Accepts) == 0 {
+			continue
+		}
+		raw, present := credentialValue(c, sc)
+		if !present {
+			return nil, fail(specs.FailMissingCredential, "no %s", describeScheme(sc))
+		}
+		got, f := s.checkCredential(c, sc, raw)
+		if f != nil {
+			return nil, f
+		}
+		if p != nil && p.account != got.account {
+			return nil, fail(specs.FailInvalidCredential, "the credentials name different accounts")
+		}
+		p = got
+	}
+	if p == nil {
+		return nil, fail(specs.FailMissingCredential, "no credential")
+	}
+	for _, sc := range alt {
+		switch {
+		case sc.Binds != "":
+			v, present := credentialValue(c, sc)
+			want, has := fieldString(p.account, sc.Binds)
+			if !present {
+				return nil, fail(specs.FailTenantMismatch, "header %s is required with this credential", sc.Header)
+			}
+			if !has || !secretEqual(v, want) {
+				return nil, fail(specs.FailTenantMismatch, "header %s does not match the credential's %s", sc.Header, sc.Binds)
+			}
+		case sc.Impersonates != "":
+			v, present := credentialValue(c, sc)
+			if !present {
+				if sc.Optional {
+					continue
+				}
+				return nil, fail(specs.FailTenantMismatch, "header %s is required with this credential", sc.Header)
+			}
+			target := c.op.m.accounts.find(sc.Impersonates, v)
+			if target == nil || target.State != specs.StateEnabled {
+				return nil, fail(specs.FailInvalidCredential, "header %s names no account that may be impersonated", sc.Header)
+			}
+			p = &principal{account: target, via: p.via}
+		}
+	}
+	return p, nil
+}
+
+// credentialValue reads a scheme's value. For http schemes the Authorization header must carry
+// the scheme's own prefix (case-insensitive); a bearer scheme with bearerPrefixOptional also
+// takes the raw token.
+func credentialValue(c *call, sc *specs.Scheme) (string, bool) {
+	var v string
+	if sc.In == specs.InQuery {
+		v = c.r.URL.Query().Get(sc.Header)
+	} else {
+		v = headerValue(c.r.Header, sc.Header)
+	}
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", false
+	}
+	if sc.Type != "http" {
+		return v, true
+	}
+	prefix, rest, hasSpace := strings.Cut(v, " ")
+	switch {
+	case hasSpace && strings.EqualFold(prefix, sc.HTTPScheme):
+		rest = strings.TrimSpace(rest)
+		return rest, rest != ""
+	case sc.IsBearer() && sc.BearerPrefixOptional && !hasSpace:
+		return v, true
+	}
+	return "", false
+}
+
+func describeScheme(sc *specs.Scheme) string {
+	switch {
+	case sc.IsBasic():
+		return "Authorization: Basic"
+	case sc.IsBearer():
+		return "Authorization: Bearer"
+	case sc.In == specs.InQuery:
+		return "query parameter " + sc.Header
+	}
+	return "header " + sc.Header
+}
+
+// checkCredential checks a presented value against what the scheme accepts.
+func (s *Server) checkCredential(c *call, sc *specs.Scheme, raw string) (*principal, *failure) {
+	m := c.op.m
+	where := describeScheme(sc)
+	if sc.AcceptsKind(specs.CredPassword) {
+		return s.checkBasic(m, raw, where)
+	}
+	if sc.AcceptsKind(specs.CredAPIKey) {
+		if acc := s.apiKeyOwner(m, raw); acc != nil {
+			if acc.State != specs.StateEnabled {
+				return nil, fail(specs.FailInvalidCredential, "%s: the key's account may not sign in", where)
+			}
+			return &principal{account: acc, via: specs.CredAPIKey}, nil
+		}
+		if !sc.AcceptsKind(specs.CredAccessToken) {
+			return nil, fail(specs.FailInvalidCredential, "%s: not a valid API key", where)
+		}
+	}
+	if sc.AcceptsKind(specs.CredAccessToken) {
+		cl, err := m.iss.verify(raw, specs.TokenAccess)
+		if err != nil {
+			return nil, failf(specs.FailInvalidCredential, err, "%s: %s", where, tokenProblem(err, specs.TokenAccess))
+		}
+		if s.store.Revoked(cl.SID) || cl.Gen != s.store.Generation(m.spec.Name, cl.Subject) {
+			return nil, fail(specs.FailInvalidCredential, "%s: the token has been revoked (logout)", where)
+		}
+		acc := m.accounts.find(specs.FieldID, cl.Subject)
+		if acc == nil || acc.State != specs.StateEnabled {
+			return nil, fail(specs.FailInvalidCredential, "%s: the token's account may not sign in", where)
+		}
+		return &principal{account: acc, via: specs.CredAccessToken, sid: cl.SID}, nil
+	}
+	return nil, fail(specs.FailInvalidCredential, "%s: not accepted", where)
+}
+
+func (s *Server) checkBasic(m *mount, raw, where string) (*principal, *failure) {
+	dec, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return nil, failf(specs.FailInvalidCredential, err, "%s: not base64 of user:password", where)
+	}
+	user, pass, ok := strings.Cut(string(dec), ":")
+	if !ok {
+		return nil, fail(specs.FailInvalidCredential, "%s: not base64 of user:password", where)
+	}
+	acc := m.accounts.find(specs.FieldUsername, user)
+	if acc == nil {
+		acc = m.accounts.find(specs.FieldID, user)
+	}
+	// Compare even for an unknown user, so both refusals take the same time.
+	want := ""
+	if acc != nil {
+		want = acc.Password
+	}
+	if !secretEqual(pass, want) || acc == nil || acc.Password == "" {
+		return nil, fail(specs.FailInvalidCredential, "%s: wrong username or password", where)
+	}
+	if acc.State != specs.StateEnabled {
+		return nil, fail(specs.FailInvalidCredential, "%s: the account may not sign in (%s)", where, acc.State)
+	}
+	return &principal{account: acc, via: specs.CredPassword}, nil
+}
+
+// apiKeyOwner finds the account of a configured or created API key.
+func (s *Server) apiKeyOwner(m *mount, token string) *specs.Account {
+	if acc := m.accounts.byKey(token); acc != nil {
+		return acc
+	}
+	if k, ok := s.store.KeyByHash(m.spec.Name, keyHash(token)); ok {
+		return m.accounts.find(specs.FieldID, k.AccountID)
+	}
+	return nil
+}
+
+// tokenProblem says what is wrong with a token in words for the client; the error itself goes
+// to the log.
+func tokenProblem(err error, want specs.TokenKind) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "the token has expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "the token is not valid yet"
+	case errors.Is(err, errWrongUse):
+		return "wrong kind of token; expected the " + string(want) + " token"
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "not a JWT"
+	}
+	return "not a token this server issued"
+}

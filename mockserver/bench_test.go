@@ -1,0 +1,65 @@
+package mockserver
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// Benchmarks of the hot paths (the benchmark issue compares them with a bare net/http handler).
+// Everything they touch was prepared in New: router, validators, keys, examples.
+
+func benchServe(b *testing.B, h *harness, method, path, body string, kv ...string) {
+	b.Helper()
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		if body != "" {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			r.Header.Set(kv[i], kv[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.s.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
+
+func BenchmarkLogin(b *testing.B) {
+	h := newHarness(b, "pixfile")
+	benchServe(b, h, "POST", "/api/v2/login", `{"username":"user","password":"pass"}`)
+}
+
+func BenchmarkLoginAllSpecs(b *testing.B) {
+	h := newHarness(b)
+	benchServe(b, h, "POST", "/user/login", `{"username":"john.doe","password":"SecurePass123!"}`)
+}
+
+func BenchmarkProtectedCall(b *testing.B) {
+	h := newHarness(b, "pixfile")
+	tok := h.pixfileToken("user", "pass")
+	benchServe(b, h, "GET", "/api/v2/customers", "", "X-Auth-Token", tok)
+}
+
+func BenchmarkProtectedCallAPIKey(b *testing.B) {
+	h := newHarness(b, "precrime")
+	key := h.precrimeKey(h.precrimeToken(john, johnPass), "bench")
+	benchServe(b, h, "GET", "/authheader/list", "", "Authorization", "Bearer "+key)
+}
+
+// BenchmarkBareHandler is the yardstick: a net/http handler that writes a small JSON answer.
+func BenchmarkBareHandler(b *testing.B) {
+	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	})
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		bare.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v2/login", strings.NewReader(`{"username":"user","password":"pass"}`)))
+	}
+}

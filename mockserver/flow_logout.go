@@ -1,0 +1,31 @@
+package mockserver
+
+import (
+	"time"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// logout revokes what the caller presented. With an access token it ends that token's session,
+// which takes the session's refresh token with it; with a password or an API key, which belong to
+// no session, it ends every live session of the account (a spec's decision, e.g. on logout scope).
+func (s *Server) logout(c *call) error {
+	m := c.op.m
+	if c.who.via == specs.CredAccessToken {
+		s.store.RevokeSession(c.who.sid, s.clock.Now().Add(max(m.iss.access, m.iss.refresh)))
+	} else {
+		s.store.RevokeAccount(m.spec.Name, c.who.account.ID)
+	}
+	c.reply(c.op.flow.Status, c.successBody(c.who.account))
+	return nil
+}
+
+// successBody is the flow's body template rendered for acc, else the documented example.
+func (c *call) successBody(acc *specs.Account) any {
+	if v := c.op.flow.Body.Render(accountResolver(acc, c.now())); v != nil {
+		return prune(v)
+	}
+	return c.op.success
+}
+
+func (c *call) now() string { return c.op.m.iss.clock.Now().UTC().Format(time.RFC3339) }

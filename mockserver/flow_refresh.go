@@ -1,0 +1,62 @@
+package mockserver
+
+import (
+	"time"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// refresh exchanges a refresh token for a new access token, and for a new refresh token too when
+// the flow rotates, in which case the presented one works exactly once. Garbage, expired, revoked,
+// used-up and access tokens are refused as invalidCredential.
+func (s *Server) refresh(c *call) error {
+	// parse
+	f := c.op.flow
+	raw, found, err := c.read(*f.RefreshToken)
+	if err != nil {
+		return err
+	}
+	if !found || raw == "" {
+		return fail(specs.FailInvalidCredential, "%s: no refresh token", f.RefreshToken)
+	}
+
+	// check
+	m := c.op.m
+	cl, err := m.iss.verify(raw, specs.TokenRefresh)
+	if err != nil {
+		return failf(specs.FailInvalidCredential, err, "%s: %s", f.RefreshToken, tokenProblem(err, specs.TokenRefresh))
+	}
+	now := s.clock.Now()
+	if s.store.Revoked(cl.SID) || cl.Gen != s.store.Generation(m.spec.Name, cl.Subject) {
+		return fail(specs.FailInvalidCredential, "%s: the session has ended (logout)", f.RefreshToken)
+	}
+	acc := m.accounts.find(specs.FieldID, cl.Subject)
+	if acc == nil || acc.State != specs.StateEnabled {
+		return fail(specs.FailInvalidCredential, "%s: the token's account may not sign in", f.RefreshToken)
+	}
+	if f.Rotate && !s.store.UseRefresh(cl.ID, cl.ExpiresAt.Time) {
+		return fail(specs.FailInvalidCredential, "%s: this refresh token has already been used", f.RefreshToken)
+	}
+
+	// issue
+	toks := make(map[specs.TokenKind]issued, 2)
+	for _, t := range f.Tokens {
+		if _, done := toks[t.Token]; done {
+			continue
+		}
+		if t.Token == specs.TokenRefresh && !f.Rotate {
+			// Not rotating: hand the same refresh token back where the flow writes one.
+			toks[t.Token] = issued{token: raw, jti: cl.ID, expires: cl.ExpiresAt.Time}
+			continue
+		}
+		tok, err := m.iss.issue(t.Token, acc.ID, cl.SID, cl.Gen)
+		if err != nil {
+			return err
+		}
+		toks[t.Token] = tok
+	}
+
+	// write
+	c.writeTokens(f, f.Body.Render(accountResolver(acc, now.UTC().Format(time.RFC3339))), toks)
+	return nil
+}

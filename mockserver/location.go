@@ -1,0 +1,143 @@
+package mockserver
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// body returns the request body decoded as JSON, decoding it at most once; nil for an empty body.
+// The router's validation has already checked it against the schema.
+func (c *call) json() (any, error) {
+	if !c.parsedOK {
+		c.parsedOK = true
+		if len(c.body) > 0 {
+			c.parseErr = json.Unmarshal(c.body, &c.parsed)
+		}
+	}
+	return c.parsed, c.parseErr
+}
+
+// read returns the string at a request location; found is false when it is absent, and a
+// failure is returned when it is there but not a string.
+func (c *call) read(l specs.Location) (value string, found bool, err error) {
+	switch l.In {
+	case specs.InHeader:
+		v := headerValue(c.r.Header, l.Name)
+		return v, v != "", nil
+	case specs.InQuery:
+		q := c.r.URL.Query()
+		if !q.Has(l.Name) {
+			return "", false, nil
+		}
+		return q.Get(l.Name), true, nil
+	case specs.InBody:
+		doc, perr := c.json()
+		if perr != nil {
+			return "", false, failf(specs.FailInvalidRequest, perr, "body: not valid JSON")
+		}
+		v, ok := getPointer(doc, l.Pointer)
+		if !ok || v == nil {
+			return "", false, nil
+		}
+		s, isString := v.(string)
+		if !isString {
+			return "", false, fail(specs.FailInvalidRequest, "body %s: expected a string", l.Pointer)
+		}
+		return s, true, nil
+	}
+	return "", false, nil
+}
+
+// getPointer resolves an RFC 6901 pointer in a decoded JSON value.
+func getPointer(doc any, pointer string) (any, bool) {
+	if pointer == "" {
+		return doc, true
+	}
+	cur := doc
+	for _, part := range strings.Split(pointer[1:], "/") {
+		part = unescape(part)
+		switch t := cur.(type) {
+		case map[string]any:
+			v, ok := t[part]
+			if !ok {
+				return nil, false
+			}
+			cur = v
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(t) {
+				return nil, false
+			}
+			cur = t[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// setPointer writes v at pointer in an object, creating intermediate objects. Only object
+// members are created; token locations always name object members.
+func setPointer(doc map[string]any, pointer string, v any) {
+	parts := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
+	cur := doc
+	for i, part := range parts {
+		part = unescape(part)
+		if i == len(parts)-1 {
+			cur[part] = v
+			return
+		}
+		next, ok := cur[part].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			cur[part] = next
+		}
+		cur = next
+	}
+}
+
+func unescape(s string) string {
+	if !strings.Contains(s, "~") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
+}
+
+// prune drops null members from rendered objects: a template naming a value an account lacks
+// leaves the member out, which an optional property allows, rather than writing null.
+func prune(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if e == nil {
+				delete(t, k)
+				continue
+			}
+			t[k] = prune(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = prune(e)
+		}
+	}
+	return v
+}
+
+// headerValue reads a header whatever the case of its name (HTTP names are case-insensitive).
+// net/http canonicalises what it reads from the wire; the scan covers handlers called directly
+// with a hand-built header map.
+func headerValue(h http.Header, name string) string {
+	if v := h.Get(name); v != "" {
+		return v
+	}
+	for k, vs := range h {
+		if len(vs) > 0 && strings.EqualFold(k, name) {
+			return vs[0]
+		}
+	}
+	return ""
+}

@@ -1,0 +1,454 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// AdminPrefix is the reserved path prefix of the admin API; no spec may serve under it.
+const AdminPrefix = "/__authconform/"
+
+// DefaultMaxBody is the default limit on a request body; a larger body answers 413.
+const DefaultMaxBody = 1 << 20
+
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	clock   Clock
+	cfg     *Config
+	log     *slog.Logger
+	store   Store
+	maxBody int64
+
+	checkResponses bool
+}
+
+// WithClock sets the clock (default: NewClock, real time that the admin API can move).
+func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithConfig sets accounts, lifetimes and signing keys per spec (default: the specs' own).
+func WithConfig(c *Config) Option { return func(o *options) { o.cfg = c } }
+
+// WithLogger sets where request logs go (default: discarded).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithStore sets the state store (default: NewMemoryStore on the server's clock).
+func WithStore(s Store) Option { return func(o *options) { o.store = s } }
+
+// WithMaxBody sets the request body limit in bytes (default DefaultMaxBody).
+func WithMaxBody(n int64) Option { return func(o *options) { o.maxBody = n } }
+
+// WithResponseCheck makes the mock check each of its responses against the spec at run time
+// (openapi3filter.ValidateResponse with IncludeResponseStatus) and log an error for any that does
+// not conform. The response is sent unchanged; the check costs a copy of every body.
+func WithResponseCheck(on bool) Option { return func(o *options) { o.checkResponses = on } }
+
+// Server is the mock: an http.Handler serving every given spec under its base path, plus the
+// admin API under AdminPrefix.
+type Server struct {
+	clock   Clock
+	store   Store
+	log     *slog.Logger
+	cfg     *Config
+	maxBody int64
+	mounts  []*mount // longest base path first
+
+	checkResponses bool
+}
+
+// mount is one spec as served: its router, operations, accounts and token issuer.
+type mount struct {
+	spec     *specs.Spec
+	base     string
+	router   routers.Router
+	ops      map[*openapi3.Operation]*operation
+	accounts *accounts
+	iss      *issuer
+	validate *openapi3filter.Options
+}
+
+// operation is one documented operation, everything its handler needs prepared in New.
+type operation struct {
+	m        *mount
+	op       *specs.Operation
+	flow     *specs.Flow
+	handle   flowFunc
+	json     map[int]bool // statuses whose documented response has JSON content
+	success  any          // the documented example of the success response, or one built from its schema, encoded (json.RawMessage)
+	missing  string       // the message for a call without any credential
+	fallback int          // status for a failure the flow does not map: its first documented 4xx
+	server5  int          // a documented 5xx status for our own bugs, or 500
+}
+
+// flowFunc handles one flow kind: parse -> check -> issue -> write (STYLE.md rule 10).
+type flowFunc func(s *Server, c *call) error
+
+// flows maps every flow kind the mock knows to its handler; New refuses any other kind.
+var flows = map[specs.FlowKind]flowFunc{
+	specs.KindLogin:        (*Server).login,
+	specs.KindRefresh:      (*Server).refresh,
+	specs.KindLogout:       (*Server).logout,
+	specs.KindAPIKeyCreate: (*Server).createKey,
+	specs.KindAPIKeyList:   (*Server).listKeys,
+	specs.KindAPIKeyDelete: (*Server).deleteKey,
+	specs.KindResource:     (*Server).resource,
+}
+
+// New prepares a mock serving all the given specs at once, each under its BasePath. It fails when
+// two specs claim the same route, a spec serves under AdminPrefix, an operation names a flow kind
+// the mock does not know, or the config does not fit the specs.
+func New(list []*specs.Spec, opts ...Option) (*Server, error) {
+	o := options{maxBody: DefaultMaxBody}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.clock == nil {
+		o.clock = NewClock()
+	}
+	if o.store == nil {
+		o.store = NewMemoryStore(o.clock)
+	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	if o.cfg == nil {
+		o.cfg = &Config{}
+	}
+	if len(list) == 0 {
+		return nil, errors.New("mockserver: no spec to serve")
+	}
+	s := &Server{clock: o.clock, store: o.store, log: o.log, cfg: o.cfg, maxBody: o.maxBody, checkResponses: o.checkResponses}
+
+	names := map[string]bool{}
+	claimed := map[string]string{} // "METHOD /full/path" -> spec name
+	for _, sp := range list {
+		if sp == nil {
+			return nil, errors.New("mockserver: nil spec")
+		}
+		if names[sp.Name] {
+			return nil, fmt.Errorf("mockserver: spec %q is given twice", sp.Name)
+		}
+		names[sp.Name] = true
+		for _, op := range sp.Operations {
+			full := sp.BasePath + op.Path
+			if strings.HasPrefix(full+"/", AdminPrefix) {
+				return nil, fmt.Errorf("mockserver: spec %s: %s is under the admin prefix %s", sp.Name, op.Key(), AdminPrefix)
+			}
+			key := op.Method + " " + paramPattern.ReplaceAllString(full, "{}")
+			if other, dup := claimed[key]; dup {
+				return nil, fmt.Errorf("mockserver: specs %s and %s both serve %s %s; serve them separately", other, sp.Name, op.Method, full)
+			}
+			claimed[key] = sp.Name
+		}
+		m, err := s.newMount(sp)
+		if err != nil {
+			return nil, fmt.Errorf("mockserver: spec %s: %w", sp.Name, err)
+		}
+		s.mounts = append(s.mounts, m)
+	}
+	for _, name := range o.cfg.specNames() {
+		if !names[name] {
+			return nil, fmt.Errorf("%s: specs.%s: no spec of that name is served (served: %s)", o.cfg.where(), name, strings.Join(slices.Sorted(mapKeys(names)), ", "))
+		}
+	}
+	slices.SortStableFunc(s.mounts, func(a, b *mount) int { return len(b.base) - len(a.base) })
+	return s, nil
+}
+
+var paramPattern = regexp.MustCompile(`\{[^}]*\}`)
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
+	sc := s.cfg.Specs[sp.Name]
+	accts := sp.Accounts
+	if sc != nil && sc.Accounts != nil {
+		accts = make([]specs.Account, 0, len(sc.Accounts))
+		for i, a := range sc.Accounts {
+			acc, err := a.toAccount()
+			if err != nil {
+				return nil, &ConfigError{File: s.cfg.File, Field: fmt.Sprintf("specs.%s.accounts[%d]", sp.Name, i), Problem: err.Error()}
+			}
+			accts = append(accts, acc)
+		}
+	}
+	access := sp.Tokens.Access.Lifetime.D()
+	var refresh time.Duration
+	if sp.Tokens.Refresh != nil {
+		refresh = sp.Tokens.Refresh.Lifetime.D()
+	}
+	var key []byte
+	if sc != nil {
+		if sc.Access != nil {
+			access = sc.Access.D()
+		}
+		if sc.Refresh != nil {
+			refresh = sc.Refresh.D()
+		}
+		key = []byte(sc.SigningKey)
+	}
+	iss, err := newIssuer(sp.Tokens, key, access, refresh, s.clock)
+	if err != nil {
+		return nil, err
+	}
+	// The router sees a copy of the document whose only server is the base path: the mock answers
+	// on whatever host it listens on, and a documented host (a vendor's cloud host name, or a
+	// {hostname} variable) would never match.
+	doc := *sp.Doc
+	srvURL := sp.BasePath
+	if srvURL == "" {
+		srvURL = "/"
+	}
+	doc.Servers = openapi3.Servers{{URL: srvURL}}
+	router, err := gorillamux.NewRouter(&doc)
+	if err != nil {
+		return nil, fmt.Errorf("building the router: %w", err)
+	}
+	m := &mount{
+		spec: sp, base: sp.BasePath, router: router, ops: map[*openapi3.Operation]*operation{},
+		accounts: newAccounts(accts), iss: iss,
+		validate: &openapi3filter.Options{
+			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc, // authentication is our own step
+			SkipSettingDefaults: true,                                  // flows read the body as sent
+		},
+	}
+	for _, op := range sp.Operations {
+		h, ok := flows[op.Flow.Kind]
+		if !ok {
+			return nil, fmt.Errorf("operation %s (%s) has flow kind %q, which the mock does not know", op.ID, op.Key(), op.Flow.Kind)
+		}
+		o := &operation{m: m, op: op, flow: &op.Flow, handle: h, json: map[int]bool{}, server5: http.StatusInternalServerError}
+		for _, st := range op.Statuses {
+			if r := op.Op.Responses.Status(st); r != nil && r.Value != nil && r.Value.Content.Get("application/json") != nil {
+				o.json[st] = true
+			}
+			if st >= 400 && st < 500 && o.fallback == 0 {
+				o.fallback = st
+			}
+			if st >= 500 && o.server5 == http.StatusInternalServerError {
+				o.server5 = st
+			}
+		}
+		if o.fallback == 0 {
+			o.fallback = http.StatusBadRequest
+		}
+		if ex := successExample(op, s.clock); ex != nil {
+			b, err := json.Marshal(ex)
+			if err != nil {
+				return nil, fmt.Errorf("operation %s: the example of response %d does not encode as JSON: %w", op.ID, op.Flow.Status, err)
+			}
+			o.success = json.RawMessage(b)
+		}
+		o.missing = missingMessage(op)
+		m.ops[op.Op] = o
+	}
+	return m, nil
+}
+
+// Specs returns the served specs, longest base path first.
+func (s *Server) Specs() []*specs.Spec {
+	out := make([]*specs.Spec, len(s.mounts))
+	for i, m := range s.mounts {
+		out[i] = m.spec
+	}
+	return out
+}
+
+// Accounts returns the accounts a spec is served with (the config's, else the spec's demo accounts).
+func (s *Server) Accounts(spec string) []specs.Account {
+	for _, m := range s.mounts {
+		if m.spec.Name == spec {
+			out := make([]specs.Account, len(m.accounts.list))
+			for i, a := range m.accounts.list {
+				out[i] = *a
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// Clock returns the clock every flow uses.
+func (s *Server) Clock() Clock { return s.clock }
+
+// Reset is a restart without one: every run-time state forgotten, new random signing keys (so
+// the tokens issued before, revoked or not, are refused; keys pinned by the config stay), and an
+// adjustable clock back on its base time.
+func (s *Server) Reset() {
+	s.store.Reset()
+	for _, m := range s.mounts {
+		m.iss.rotate()
+	}
+	if c, ok := s.clock.(AdjustableClock); ok {
+		c.Reset()
+	}
+}
+
+// call is one request on its way through a flow.
+type call struct {
+	w        *recorder
+	r        *http.Request
+	op       *operation
+	body     []byte
+	parsed   any
+	parseErr error
+	parsedOK bool
+	who      *principal
+}
+
+// ServeHTTP routes, validates, authenticates and runs the operation's flow.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now() // wall time for the log's duration, not the mock's clock
+	rec := &recorder{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", stack())
+			if !rec.wrote {
+				rec.failure, rec.cause = "internal", fmt.Errorf("panic: %v", v)
+				const msg = "internal error of the mock; see its log"
+				if rec.op != nil {
+					// The operation's documented 5xx in the spec's error shape, if it has one.
+					s.writeErrorBody(&call{w: rec, r: r, op: rec.op}, rec.op.server5, msg)
+				} else {
+					writePlain(rec, http.StatusInternalServerError, msg)
+				}
+			}
+		}
+		s.logRequest(r, rec, time.Since(start))
+	}()
+	if strings.HasPrefix(r.URL.Path, AdminPrefix) {
+		s.admin(rec, r)
+		return
+	}
+	op, route, params, allow := s.find(r)
+	if op == nil {
+		if allow != "" {
+			rec.Header().Set("Allow", allow)
+			writePlain(rec, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow))
+			return
+		}
+		writePlain(rec, http.StatusNotFound, fmt.Sprintf("no operation at %s in the served specs", r.URL.Path))
+		return
+	}
+	rec.op = op
+	s.serveOp(rec, r, op, route, params)
+}
+
+// find locates the operation of a request. On a miss, allow lists the methods the path does take.
+func (s *Server) find(r *http.Request) (op *operation, route *routers.Route, params map[string]string, allow string) {
+	var methods []string
+	for _, m := range s.mounts {
+		if m.base != "" && r.URL.Path != m.base && !strings.HasPrefix(r.URL.Path, m.base+"/") {
+			continue
+		}
+		rt, ps, err := m.router.FindRoute(r)
+		if err == nil {
+			return m.ops[rt.Operation], rt, ps, ""
+		}
+		if errors.Is(err, routers.ErrMethodNotAllowed) {
+			methods = append(methods, m.allowed(r)...)
+		}
+	}
+	slices.Sort(methods)
+	return nil, nil, nil, strings.Join(slices.Compact(methods), ", ")
+}
+
+// allowed lists the methods that route for r's path; only asked on the 405 path.
+func (m *mount) allowed(r *http.Request) []string {
+	var out []string
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions, http.MethodTrace} {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, _, err := m.router.FindRoute(probe); err == nil {
+			out = append(out, method)
+		}
+	}
+	return out
+}
+
+func (s *Server) serveOp(w *recorder, r *http.Request, op *operation, route *routers.Route, params map[string]string) {
+	c := &call{w: w, r: r, op: op}
+	if s.checkResponses {
+		w.capture = new(bytes.Buffer)
+		defer s.checkResponse(w, r, route, params)
+	}
+	// The underlying writer, so net/http learns of a body over the limit and closes the connection.
+	body, err := io.ReadAll(http.MaxBytesReader(w.ResponseWriter, r.Body, s.maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writePlain(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", s.maxBody))
+			return
+		}
+		s.writeError(c, failf(specs.FailInvalidRequest, err, "the request body could not be read"))
+		return
+	}
+	c.body = body
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: op.m.validate}
+	if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
+		// No cause: kin-openapi's error quotes the offending value, which may be a password.
+		s.writeError(c, &failure{name: specs.FailInvalidRequest, msg: describeRequestError(err)})
+		return
+	}
+	if op.op.Protected() {
+		who, err := s.authenticate(c)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		c.who = who
+		w.account = who.account.ID
+	}
+	if err := op.handle(s, c); err != nil {
+		s.writeError(c, err)
+	}
+}
+
+// checkResponse validates what serveOp answered against the spec (WithResponseCheck). The
+// request body limit's 413 is the router's, not the operation's, and is not checked.
+func (s *Server) checkResponse(w *recorder, r *http.Request, route *routers.Route, params map[string]string) {
+	status := w.status
+	if !w.wrote {
+		status = http.StatusOK
+	}
+	if status == http.StatusRequestEntityTooLarge {
+		return
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route},
+		Status:                 status,
+		Header:                 w.Header(),
+		Body:                   io.NopCloser(bytes.NewReader(w.capture.Bytes())),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	if err := openapi3filter.ValidateResponse(r.Context(), in); err != nil {
+		s.log.Error("response does not conform to the spec", "operation", w.op.op.ID, "status", status, "problem", describeResponseError(err))
+	}
+}

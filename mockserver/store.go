@@ -1,0 +1,209 @@
+package mockserver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Store keeps the mock's run-time state. Every method is safe for concurrent use. Keys are scoped
+// by spec name so one store serves every mounted spec.
+//
+// A login writes nothing here: a token is valid when it verifies (signature, issuer, expiry) and
+// is not revoked. What the store remembers is what revokes: sessions ended by a logout (until
+// their tokens expire anyway), consumed single-use refresh tokens, and a generation per account
+// that a logout with a password or API key bumps, ending every token issued before. API keys are
+// stored and looked up by the SHA-256 of their token (keyHash), so a lookup does not compare
+// secrets byte by byte.
+type Store interface {
+	// Generation is the account's current generation; tokens carry the one they were issued in.
+	Generation(scope, accountID string) uint64
+	// RevokeAccount ends every session of an account by moving it to a new generation.
+	RevokeAccount(scope, accountID string)
+	// RevokeSession ends one session; until is when its last token expires anyway.
+	RevokeSession(id string, until time.Time)
+	// Revoked reports whether a session was ended by RevokeSession.
+	Revoked(id string) bool
+	// UseRefresh consumes a single-use refresh token: true the first time only. until is when the
+	// token expires anyway.
+	UseRefresh(jti string, until time.Time) bool
+	// AddKey stores an API key created at run time.
+	AddKey(k APIKey)
+	// Keys lists the keys of an account of a spec, oldest first.
+	Keys(scope, accountID string) []APIKey
+	// KeyByHash finds a key of a spec by the hash of its token.
+	KeyByHash(scope, hash string) (APIKey, bool)
+	// DeleteKey removes the key with that token hash if, and only if, the account owns it.
+	DeleteKey(scope, accountID, hash string) bool
+	// Reset forgets everything.
+	Reset()
+}
+
+// APIKey is a key created at run time.
+type APIKey struct {
+	ID        string
+	Scope     string
+	AccountID string
+	Name      string
+	Token     string
+	Hash      string // keyHash(Token)
+	Created   time.Time
+}
+
+// keyHash is how stores index API keys.
+func keyHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewMemoryStore returns the default Store, in memory: a restart forgets everything. The clock
+// decides when remembered revocations have expired and may be dropped.
+func NewMemoryStore(clock Clock) Store { return newMemStore(clock) }
+
+type memStore struct {
+	clock   Clock
+	mu      sync.Mutex
+	gens    map[string]uint64    // scope + "\x00" + account -> generation
+	revoked map[string]time.Time // session id -> until
+	used    map[string]time.Time // consumed refresh jti -> until
+	keys    map[string]APIKey    // scope + "\x00" + hash -> key
+	next    int                  // sweep when revoked+used reach this size
+}
+
+var _ Store = (*memStore)(nil)
+
+// minSweep is the size from which expired revocations are swept; sweeping when the maps have
+// doubled keeps the cost per insert constant. sweepMargin keeps entries a while past their expiry
+// for a clock that the admin API moves back.
+const (
+	minSweep    = 1024
+	sweepMargin = 24 * time.Hour
+)
+
+func newMemStore(clock Clock) *memStore {
+	m := &memStore{clock: clock}
+	m.clear()
+	return m
+}
+
+func (m *memStore) clear() {
+	m.gens = map[string]uint64{}
+	m.revoked = map[string]time.Time{}
+	m.used = map[string]time.Time{}
+	m.keys = map[string]APIKey{}
+	m.next = minSweep
+}
+
+// maybeSweep drops expired revocations once the maps have grown enough. Caller holds mu.
+func (m *memStore) maybeSweep() {
+	if len(m.revoked)+len(m.used) < m.next {
+		return
+	}
+	cutoff := m.clock.Now().Add(-sweepMargin)
+	for _, set := range []map[string]time.Time{m.revoked, m.used} {
+		for k, until := range set {
+			if until.Before(cutoff) {
+				delete(set, k)
+			}
+		}
+	}
+	m.next = max(minSweep, 2*(len(m.revoked)+len(m.used)))
+}
+
+func (m *memStore) Generation(scope, accountID string) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.gens[scope+"\x00"+accountID]
+}
+
+func (m *memStore) RevokeAccount(scope, accountID string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gens[scope+"\x00"+accountID]++
+}
+
+func (m *memStore) RevokeSession(id string, until time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.maybeSweep()
+	m.revoked[id] = until
+}
+
+func (m *memStore) Revoked(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.revoked[id]
+	return ok
+}
+
+func (m *memStore) UseRefresh(jti string, until time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, used := m.used[jti]; used {
+		return false
+	}
+	m.maybeSweep()
+	m.used[jti] = until
+	return true
+}
+
+func (m *memStore) AddKey(k APIKey) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.keys[k.Scope+"\x00"+k.Hash] = k
+}
+
+func (m *memStore) Keys(scope, accountID string) []APIKey {
+	m.mu.Lock()
+	var out []APIKey
+	for _, k := range m.keys {
+		if k.Scope == scope && k.AccountID == accountID {
+			out = append(out, k)
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, func(a, b APIKey) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return compareStrings(a.ID, b.ID)
+	})
+	return out
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (m *memStore) KeyByHash(scope, hash string) (APIKey, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k, ok := m.keys[scope+"\x00"+hash]
+	return k, ok
+}
+
+func (m *memStore) DeleteKey(scope, accountID, hash string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id := scope + "\x00" + hash
+	k, ok := m.keys[id]
+	if !ok || k.AccountID != accountID {
+		return false
+	}
+	delete(m.keys, id)
+	return true
+}
+
+func (m *memStore) Reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.clear()
+}

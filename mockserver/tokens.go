@@ -1,0 +1,134 @@
+package mockserver
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// This is the one file that touches golang-jwt (STYLE.md rule 11).
+
+// claims are the claims of every token the mock issues. "use" tells an access token from a
+// refresh token, so neither is accepted in the other's place; "sid" names the login session,
+// which a logout with that session's token revokes; "gen" is the account's generation at issue,
+// which a logout with a password or an API key moves on (see Store).
+type claims struct {
+	jwt.RegisteredClaims
+	Use string `json:"use"`
+	SID string `json:"sid"`
+	Gen uint64 `json:"gen"`
+}
+
+// issuer signs and verifies the tokens of one spec: its own key, algorithm and issuer, so a token
+// of one spec is refused by another.
+type issuer struct {
+	method  jwt.SigningMethod
+	key     atomic.Pointer[[]byte]
+	pinned  bool // the config fixed the key; rotate keeps it
+	iss     string
+	clock   Clock
+	access  time.Duration
+	refresh time.Duration // 0 when the spec has no refresh token
+	parser  *jwt.Parser
+}
+
+// keySize is the size of a random signing key: 64 bytes covers HS512's block.
+const keySize = 64
+
+func newIssuer(t specs.Tokens, key []byte, access, refresh time.Duration, clock Clock) (*issuer, error) {
+	m := jwt.GetSigningMethod(t.Algorithm)
+	if _, ok := m.(*jwt.SigningMethodHMAC); !ok {
+		return nil, fmt.Errorf("algorithm %q is not an HMAC algorithm the mock signs with", t.Algorithm)
+	}
+	i := &issuer{
+		method: m, pinned: len(key) > 0, iss: t.Issuer, clock: clock, access: access, refresh: refresh,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{m.Alg()}),
+			jwt.WithIssuer(t.Issuer),
+			jwt.WithTimeFunc(clock.Now),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+		),
+	}
+	if !i.pinned {
+		key = randomKey()
+	}
+	i.key.Store(&key)
+	return i, nil
+}
+
+func randomKey() []byte {
+	key := make([]byte, keySize)
+	_, _ = rand.Read(key) // never fails (crypto/rand)
+	return key
+}
+
+// rotate replaces a random key by a new one, which refuses every token issued before, as a
+// restart does (a spec may promise that a restart expires tokens). A key pinned by the config stays.
+func (i *issuer) rotate() {
+	if !i.pinned {
+		key := randomKey()
+		i.key.Store(&key)
+	}
+}
+
+// issued is a signed token and what it says.
+type issued struct {
+	token   string
+	jti     string
+	expires time.Time
+}
+
+// issue signs a token of kind use for subject sub in session sid of account generation gen.
+func (i *issuer) issue(use specs.TokenKind, sub, sid string, gen uint64) (issued, error) {
+	now := i.clock.Now().Truncate(time.Second)
+	life := i.access
+	if use == specs.TokenRefresh {
+		life = i.refresh
+	}
+	c := claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    i.iss,
+			Subject:   sub,
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(life)),
+			ID:        rand.Text(),
+		},
+		Use: string(use),
+		SID: sid,
+		Gen: gen,
+	}
+	s, err := jwt.NewWithClaims(i.method, c).SignedString(*i.key.Load())
+	if err != nil {
+		return issued{}, err
+	}
+	return issued{token: s, jti: c.ID, expires: c.ExpiresAt.Time}, nil
+}
+
+// errWrongUse: a valid token of the other kind (an access token presented as a refresh token).
+var errWrongUse = errors.New("token is of the wrong kind")
+
+// verify checks signature, algorithm, issuer, time claims and kind. It does not know about
+// revocation; callers ask the Store.
+func (i *issuer) verify(token string, use specs.TokenKind) (*claims, error) {
+	var c claims
+	key := *i.key.Load()
+	_, err := i.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key, nil })
+	if err != nil {
+		return nil, err
+	}
+	if c.Use != string(use) {
+		return nil, fmt.Errorf("%w: %q, want %q", errWrongUse, c.Use, use)
+	}
+	if c.Subject == "" || c.SID == "" || c.ID == "" {
+		return nil, errors.New("token lacks sub, sid or jti")
+	}
+	return &c, nil
+}

@@ -1,0 +1,110 @@
+package mockserver
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authconform/authconform/specs"
+)
+
+func TestTokenVerification(t *testing.T) {
+	h := newHarness(t)
+	mountOf := func(name string) *mount {
+		for _, m := range h.s.mounts {
+			if m.spec.Name == name {
+				return m
+			}
+		}
+		t.Fatalf("no mount %s", name)
+		return nil
+	}
+	pix, ely := mountOf("pixfile"), mountOf("elyssa")
+	good, err := pix.iss.issue(specs.TokenAccess, "user", "sid", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(m jwt.SigningMethod, key any, mutate func(*claims)) string {
+		c := claims{RegisteredClaims: jwt.RegisteredClaims{Issuer: "authconform/pixfile", Subject: "user", ID: "j",
+			IssuedAt: jwt.NewNumericDate(t0), NotBefore: jwt.NewNumericDate(t0), ExpiresAt: jwt.NewNumericDate(t0.Add(time.Hour))},
+			Use: "access", SID: "sid"}
+		if mutate != nil {
+			mutate(&c)
+		}
+		s, err := jwt.NewWithClaims(m, c).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	key := *pix.iss.key.Load()
+	cases := []struct {
+		name  string
+		token string
+		iss   *issuer
+		use   specs.TokenKind
+		want  string // "" accepted, else part of the error
+	}{
+		{name: "own access token", token: good.token, iss: pix.iss, use: specs.TokenAccess},
+		{name: "hand-signed with the right key and claims", token: sign(jwt.SigningMethodHS512, key, nil), iss: pix.iss, use: specs.TokenAccess},
+		{name: "another spec's issuer refuses it", token: good.token, iss: ely.iss, use: specs.TokenAccess, want: "signature"},
+		{name: "algorithm pinned: HS256 with the same key", token: sign(jwt.SigningMethodHS256, key, nil), iss: pix.iss, use: specs.TokenAccess, want: "signing method"},
+		{name: "algorithm none", token: sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil), iss: pix.iss, use: specs.TokenAccess, want: "signing method"},
+		{name: "wrong issuer", token: sign(jwt.SigningMethodHS512, key, func(c *claims) { c.Issuer = "someone" }), iss: pix.iss, use: specs.TokenAccess, want: "issuer"},
+		{name: "no exp", token: sign(jwt.SigningMethodHS512, key, func(c *claims) { c.ExpiresAt = nil }), iss: pix.iss, use: specs.TokenAccess, want: "exp"},
+		{name: "expired", token: sign(jwt.SigningMethodHS512, key, func(c *claims) { c.ExpiresAt = jwt.NewNumericDate(t0) }), iss: pix.iss, use: specs.TokenAccess, want: "expired"},
+		{name: "issued in the future", token: sign(jwt.SigningMethodHS512, key, func(c *claims) { c.IssuedAt = jwt.NewNumericDate(t0.Add(time.Minute)) }), iss: pix.iss, use: specs.TokenAccess, want: "before issued"},
+		{name: "access token as refresh", token: good.token, iss: pix.iss, use: specs.TokenRefresh, want: "wrong kind"},
+		{name: "no session", token: sign(jwt.SigningMethodHS512, key, func(c *claims) { c.SID = "" }), iss: pix.iss, use: specs.TokenAccess, want: "sid"},
+		{name: "garbage", token: "garbage", iss: pix.iss, use: specs.TokenAccess, want: "malformed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.iss.verify(tc.token, tc.use)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestTokenClaims checks the claims and lifetimes every issued token carries.
+func TestTokenClaims(t *testing.T) {
+	h := newHarness(t)
+	cases := []struct {
+		name    string
+		token   func() string
+		issuer  string
+		life    time.Duration
+		use     string
+		wantAlg string
+	}{
+		{name: "pixfile access 24h HS512", token: func() string { return h.pixfileToken("user", "pass") }, issuer: "authconform/pixfile", life: 24 * time.Hour, use: "access", wantAlg: "HS512"},
+		{name: "elyssa access 24h HS256", token: func() string { a, _ := h.elyssaTokens(company1); return a }, issuer: "authconform/elyssa", life: 24 * time.Hour, use: "access", wantAlg: "HS256"},
+		{name: "elyssa refresh 360d", token: func() string { _, r := h.elyssaTokens(company1); return r }, issuer: "authconform/elyssa", life: 360 * 24 * time.Hour, use: "refresh", wantAlg: "HS256"},
+		{name: "efalia access 1h", token: func() string { a, _ := h.efaliaTokens("alice", "alice-password"); return a }, issuer: "authconform/efalia", life: time.Hour, use: "access", wantAlg: "HS512"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var c claims
+			tok, _, err := jwt.NewParser().ParseUnverified(tc.token(), &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok.Method.Alg() != tc.wantAlg || c.Issuer != tc.issuer || c.Use != tc.use || c.ID == "" || c.Subject == "" || c.NotBefore == nil {
+				t.Errorf("alg %s claims %+v", tok.Method.Alg(), c)
+			}
+			if got := c.ExpiresAt.Sub(c.IssuedAt.Time); got != tc.life {
+				t.Errorf("exp - iat = %v, want %v", got, tc.life)
+			}
+			if !c.IssuedAt.Equal(t0) {
+				t.Errorf("iat %v, want the mock clock's %v", c.IssuedAt, t0)
+			}
+		})
+	}
+}

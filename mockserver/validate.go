@@ -1,0 +1,109 @@
+package mockserver
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+)
+
+// describeRequestError turns a kin-openapi validation error into a message for a developer: which
+// parameter, header or body field, and what was expected. It uses the errors' reasons only, never
+// the offending value, which may be a password.
+func describeRequestError(err error) string {
+	var re *openapi3filter.RequestError
+	if !errors.As(err, &re) {
+		var se *openapi3filter.SecurityRequirementsError
+		if errors.As(err, &se) {
+			return "the request lacks a credential the operation requires"
+		}
+		return "the request does not match the API document"
+	}
+	switch {
+	case re.Parameter != nil:
+		where := fmt.Sprintf("%s parameter %q", re.Parameter.In, re.Parameter.Name)
+		if re.Parameter.In == openapi3.ParameterInHeader {
+			where = fmt.Sprintf("header %q", re.Parameter.Name)
+		}
+		return where + ": " + reasonOf(re, "a "+typeName(re.Parameter.Schema))
+	case re.RequestBody != nil:
+		if errors.Is(re.Err, openapi3filter.ErrInvalidRequired) {
+			return "body: a JSON body is required"
+		}
+		if strings.HasPrefix(re.Reason, "header Content-Type") {
+			return fmt.Sprintf("header Content-Type: expected %s, got %q", strings.Join(slices.Sorted(mapKeys(re.RequestBody.Content)), " or "), re.Input.Request.Header.Get("Content-Type"))
+		}
+		var pe *openapi3filter.ParseError
+		if errors.As(re.Err, &pe) {
+			return "body: not valid JSON"
+		}
+		var se *openapi3.SchemaError
+		if errors.As(re.Err, &se) {
+			return "body " + pointerOf(se) + ": " + se.Reason
+		}
+		var me openapi3.MultiError
+		if errors.As(re.Err, &me) && len(me) > 0 {
+			if errors.As(me[0], &se) {
+				return "body " + pointerOf(se) + ": " + se.Reason
+			}
+		}
+		return "body: does not match the documented schema"
+	}
+	if re.Reason != "" {
+		return re.Reason
+	}
+	return "the request does not match the API document"
+}
+
+func reasonOf(re *openapi3filter.RequestError, want string) string {
+	if errors.Is(re.Err, openapi3filter.ErrInvalidRequired) {
+		return "required, expected " + want
+	}
+	if errors.Is(re.Err, openapi3filter.ErrInvalidEmptyValue) {
+		return "must not be empty, expected " + want
+	}
+	var se *openapi3.SchemaError
+	if errors.As(re.Err, &se) {
+		return se.Reason
+	}
+	var pe *openapi3filter.ParseError
+	if errors.As(re.Err, &pe) {
+		return "cannot be read as " + want
+	}
+	if re.Reason != "" {
+		return re.Reason
+	}
+	return "expected " + want
+}
+
+func typeName(ref *openapi3.SchemaRef) string {
+	if ref == nil || ref.Value == nil || ref.Value.Type == nil || len(*ref.Value.Type) == 0 {
+		return "value"
+	}
+	return (*ref.Value.Type)[0]
+}
+
+func pointerOf(se *openapi3.SchemaError) string {
+	p := se.JSONPointer()
+	if len(p) == 0 {
+		return "/"
+	}
+	return "/" + strings.Join(p, "/")
+}
+
+// describeResponseError says where a response broke the spec without quoting the offending value,
+// which may be a token.
+func describeResponseError(err error) string {
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		return "body " + pointerOf(se) + ": " + se.Reason
+	}
+	var re *openapi3filter.ResponseError
+	if errors.As(err, &re) && re.Reason != "" {
+		return re.Reason
+	}
+	return "does not match the documented response"
+}
