@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/specs"
+)
+
+// tokenSpy records every credential-looking value the mock sends, so a test can prove none of
+// them reaches the output.
+type tokenSpy struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+var credentialValue = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|ak_[A-Za-z0-9]+`)
+
+func (s *tokenSpy) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		s.mu.Lock()
+		for _, m := range credentialValue.FindAllString(rec.Body.String(), -1) {
+			s.seen[m] = true
+		}
+		for _, vs := range rec.Header() {
+			for _, v := range vs {
+				for _, m := range credentialValue.FindAllString(v, -1) {
+					s.seen[m] = true
+				}
+			}
+		}
+		s.mu.Unlock()
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
+}
+
+func startMockFor(t *testing.T, name string) (*httptest.Server, *tokenSpy) {
+	t.Helper()
+	sp, err := specs.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mockserver.New([]*specs.Spec{sp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spy := &tokenSpy{seen: map[string]bool{}}
+	ts := httptest.NewServer(spy.wrap(m))
+	t.Cleanup(ts.Close)
+	return ts, spy
+}
+
+// writeTarget writes examples/targets/NAME.yaml with its base URL pointed at url.
+func writeTarget(t *testing.T, name, url string, extra string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("examples", "targets", name+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.ReplaceAll(string(b), "http://127.0.0.1:8080", url) + extra
+	p := filepath.Join(t.TempDir(), name+".yaml")
+	if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestTestCommandAgainstTheMock(t *testing.T) {
+	for _, name := range specs.Names() {
+		t.Run(name, func(t *testing.T) {
+			ts, spy := startMockFor(t, name)
+			dir := t.TempDir()
+			jsonPath, junitPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml")
+			code, stdout, stderr := runCLI(t, "test", "--target", writeTarget(t, name, ts.URL, ""), "--json", jsonPath, "--junit", junitPath, "-v")
+			if code != exitOK {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			for _, want := range []string{"PASS [LOG-01]", "Verdict: PASS", "Wrote " + jsonPath} {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("stdout lacks %q", want)
+				}
+			}
+			jb, err := os.ReadFile(jsonPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rep struct {
+				Spec struct {
+					Name, SHA256 string
+				}
+				Checks []struct{ ID, Level, Flow, Status string }
+			}
+			if err := json.Unmarshal(jb, &rep); err != nil {
+				t.Fatal(err)
+			}
+			sp, _ := specs.Load(name)
+			if rep.Spec.Name != name || rep.Spec.SHA256 != sp.SHA256 || len(rep.Checks) == 0 {
+				t.Errorf("JSON report: spec %q sha %q, %d checks", rep.Spec.Name, rep.Spec.SHA256, len(rep.Checks))
+			}
+			xb, err := os.ReadFile(junitPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var x struct {
+				Tests int `xml:"tests,attr"`
+			}
+			if err := xml.Unmarshal(xb, &x); err != nil || x.Tests != len(rep.Checks) {
+				t.Errorf("JUnit: %v, %d tests for %d checks", err, x.Tests, len(rep.Checks))
+			}
+			// No token or key the mock handed out, and no password of the target, appears anywhere.
+			outputs := map[string][]byte{"stdout": []byte(stdout), "stderr": []byte(stderr), "json": jb, "junit": xb}
+			spy.mu.Lock()
+			defer spy.mu.Unlock()
+			if len(spy.seen) == 0 {
+				t.Fatal("the spy saw no token; the scan would prove nothing")
+			}
+			for where, out := range outputs {
+				for tok := range spy.seen {
+					if bytes.Contains(out, []byte(tok)) {
+						t.Errorf("%s contains a token the target issued (%.10s...)", where, tok)
+					}
+				}
+				for _, pw := range []string{"alice-password", "SecurePass123!", "carol-password", "jane-password", "expired-password", "dave-password",
+					"11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222", "john.doe", "jane.roe", "efalia-demo-key"} {
+					if bytes.Contains(out, []byte(pw)) {
+						t.Errorf("%s contains the password %q", where, pw)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestTestCommandTLS(t *testing.T) {
+	sp, _ := specs.Load("elyssa")
+	m, err := mockserver.New([]*specs.Spec{sp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(m)
+	defer ts.Close()
+	target := writeTarget(t, "elyssa", ts.URL, "")
+	if code, stdout, _ := runCLI(t, "test", "--target", target, "--label-filter", "LOG-01"); code != exitFailed || !strings.Contains(stdout, "certificate") {
+		t.Errorf("an unverifiable certificate: exit %d, want %d and a message naming the certificate\n%s", code, exitFailed, stdout)
+	}
+	if code, stdout, _ := runCLI(t, "test", "--target", target, "--label-filter", "LOG-01", "--insecure-skip-verify"); code != exitOK {
+		t.Errorf("--insecure-skip-verify: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestTestCommandExitCodes(t *testing.T) {
+	ts, _ := startMockFor(t, "elyssa")
+	good := writeTarget(t, "elyssa", ts.URL, "")
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	defer broken.Close()
+	dir := t.TempDir()
+	badYAML := filepath.Join(dir, "bad.yaml")
+	_ = os.WriteFile(badYAML, []byte("spec: elyssa\nbaseURL: http://127.0.0.1:1\naccounts: {valid: {companyId: x}}\ntypo: 1\n"), 0o600)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"all MUST pass", []string{"test", "--target", good}, exitOK, "Verdict: PASS", ""},
+		{"a MUST fails", []string{"test", "--target", writeTarget(t, "elyssa", broken.URL, "")}, exitFailed, "Verdict: FAIL", ""},
+		{"unreachable target is a failed check", []string{"test", "--target", writeTarget(t, "elyssa", "http://127.0.0.1:1", ""), "--label-filter", "LOG-01"}, exitFailed, "no response", ""},
+		{"fail fast stops", []string{"test", "--target", writeTarget(t, "elyssa", broken.URL, ""), "--fail-fast"}, exitFailed, "--fail-fast", ""},
+		{"label filter selects", []string{"test", "--target", good, "--label-filter", "LOG-01 || HDR-02"}, exitOK, "PASS [HDR-02]", ""},
+		{"no target flag", []string{"test"}, exitUsage, "", `required flag(s) "target" not set`},
+		{"missing target file", []string{"test", "--target", filepath.Join(dir, "nope.yaml")}, exitUsage, "", "cannot read the target file"},
+		{"unknown field in target", []string{"test", "--target", badYAML}, exitUsage, "", `bad.yaml:4:1: typo: unknown field "typo"`},
+		{"bad label filter", []string{"test", "--target", good, "--label-filter", "(("}, exitUsage, "", "--label-filter"},
+		{"filter matching nothing", []string{"test", "--target", good, "--label-filter", "NOPE-99"}, exitUsage, "", "no check matched"},
+		{"unwritable report", []string{"test", "--target", good, "--json", filepath.Join(dir, "no", "such", "dir.json")}, exitUsage, "", "cannot write the report"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tt.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", tt.stdout, stdout)
+			}
+			if !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, stderr)
+			}
+		})
+	}
+}

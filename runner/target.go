@@ -1,0 +1,220 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// ErrConfig marks a target file or run configuration the user must fix (exit code 2).
+var ErrConfig = errors.New("invalid configuration")
+
+// maxTargetSize bounds what LoadTarget reads; a target file is a few hundred bytes.
+const maxTargetSize = 1 << 20
+
+// Roles are the account roles a target file may name. valid is required; the others enable checks
+// that are skipped, with the reason, when their account is absent.
+var Roles = []string{RoleValid, RoleOther, RoleDisabled, RoleExpired}
+
+// Account roles.
+const (
+	RoleValid    = "valid"    // a working account
+	RoleOther    = "other"    // a second working account, for isolation checks
+	RoleDisabled = "disabled" // an account the target refuses to log in
+	RoleExpired  = "expired"  // an account whose password has expired
+)
+
+// Clock control modes (target field clockControl).
+const (
+	ClockAuto = "auto" // use the mock's admin clock API when the target answers it (default)
+	ClockOff  = "off"  // never touch the target's clock; clock checks are skipped
+)
+
+// Target is a parsed target file: what to test, with which accounts, and what to expect where the
+// spec is silent. The file format is a contract: fields may be added, none renamed.
+//
+//	spec: acme                     # a bundled spec name, or a path to an OpenAPI file (relative to the target file)
+//	baseURL: http://127.0.0.1:9000 # the URL the spec's paths hang under
+//	accounts:                      # by role: valid (required), other, disabled, expired
+//	  valid: {username: user, password: "${ACME_PASSWORD}"}
+//	probe: {method: GET, path: /api/v2/customers}  # optional: a documented protected operation
+//	expect: {accessTokenLifetime: 24h, refreshTokenLifetime: 360d}
+//	fields: {accessToken: /token, refreshToken: /refreshToken}  # JSON pointers into token responses
+//	clockControl: auto             # auto (default): use the mock's clock API if offered; off: never
+//	insecureSkipVerify: false      # skip TLS verification (also --insecure-skip-verify)
+//	timeout: 10s                   # per-request timeout (default 10s)
+//	maxResponseBytes: 1048576      # cap on a response body (default 1 MiB)
+//
+// Any account value may be "${ENV_VAR}"; an unset variable is an error. Values read from the
+// environment, passwords, API keys and other secret-looking fields are redacted from all output.
+type Target struct {
+	File               string // the path it was read from
+	SpecRef            string // the spec field as written
+	Spec               *specs.Spec
+	BaseURL            *url.URL
+	Accounts           map[string]map[string]string // role -> account field -> value
+	Probe              *Probe
+	Expect             Expect
+	Fields             Fields
+	ClockControl       string
+	InsecureSkipVerify bool
+	Timeout            time.Duration
+	MaxResponseBytes   int64
+	Secrets            []string // values to redact everywhere
+}
+
+// Probe names a documented protected operation to test credentials on.
+type Probe struct {
+	Method string
+	Path   string
+}
+
+// Expect holds what the spec leaves open; nil means unknown.
+type Expect struct {
+	AccessTokenLifetime  *time.Duration
+	RefreshTokenLifetime *time.Duration
+}
+
+// Fields are JSON pointers into token responses, overriding the spec's.
+type Fields struct {
+	AccessToken  string
+	RefreshToken string
+}
+
+// TargetError is a located problem in a target file.
+type TargetError struct {
+	File    string
+	Line    int // 0 when unknown
+	Column  int
+	Field   string // dotted path, e.g. accounts.valid.password
+	Problem string
+	Err     error
+}
+
+func (e *TargetError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
+	}
+	if e.Field != "" {
+		b.WriteString(": " + e.Field)
+	}
+	b.WriteString(": " + e.Problem)
+	return b.String()
+}
+
+// Unwrap lets errors.Is find ErrConfig and the cause.
+func (e *TargetError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrConfig, e.Err}
+	}
+	return []error{ErrConfig}
+}
+
+// LoadTarget reads and checks a target file; getenv expands ${VAR} references (nil: os.Getenv).
+// Every error is a *TargetError wrapping ErrConfig.
+func LoadTarget(path string, getenv func(string) string) (*Target, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &TargetError{File: path, Problem: "cannot read the target file: " + errText(err), Err: err}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxTargetSize+1))
+	if err != nil {
+		return nil, &TargetError{File: path, Problem: "cannot read the target file: " + errText(err), Err: err}
+	}
+	if len(data) > maxTargetSize {
+		return nil, &TargetError{File: path, Problem: fmt.Sprintf("is larger than %d bytes; a target file is a few lines", maxTargetSize)}
+	}
+	t, err := ParseTarget(path, data, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.loadSpec(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func errText(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// ParseTarget parses a target file's bytes without loading its spec (Spec stays nil); file names it
+// in errors. LoadTarget is ParseTarget plus loading the spec and checking the probe against it.
+func ParseTarget(file string, data []byte, getenv func(string) string) (*Target, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	p := &parser{file: file, getenv: getenv}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &TargetError{File: file, Problem: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, &TargetError{File: file, Problem: "is empty; a target file needs at least spec, baseURL and accounts.valid"}
+	}
+	t := &Target{File: file, ClockControl: ClockAuto, Timeout: 10 * time.Second, MaxResponseBytes: 1 << 20, Accounts: map[string]map[string]string{}}
+	if err := p.target(doc.Content[0], t); err != nil {
+		return nil, err
+	}
+	sort.Strings(t.Secrets)
+	t.Secrets = slices.Compact(t.Secrets)
+	return t, nil
+}
+
+// loadSpec loads the named spec (a path is relative to the target file) and checks the probe.
+func (t *Target) loadSpec() error {
+	ref := t.SpecRef
+	if strings.ContainsAny(ref, `/\`) || strings.HasSuffix(ref, ".yaml") || strings.HasSuffix(ref, ".yml") || strings.HasSuffix(ref, ".json") {
+		if !strings.HasPrefix(ref, "/") {
+			dir := t.File[:strings.LastIndexAny(t.File, `/\`)+1]
+			ref = dir + ref
+		}
+	}
+	s, err := specs.Load(ref)
+	if err != nil {
+		return &TargetError{File: t.File, Field: "spec", Problem: err.Error(), Err: err}
+	}
+	t.Spec = s
+	if t.Probe != nil {
+		if _, ok := t.ProbeOperation(); !ok {
+			return &TargetError{File: t.File, Field: "probe", Problem: fmt.Sprintf("%s %s is not a documented operation of spec %s", t.Probe.Method, t.Probe.Path, s.Name)}
+		}
+	}
+	return nil
+}
+
+// ProbeOperation returns the operation the target's probe names, or the spec's own probe.
+func (t *Target) ProbeOperation() (*specs.Operation, bool) {
+	if t.Spec == nil {
+		return nil, false
+	}
+	if t.Probe == nil {
+		if t.Spec.Probe == "" {
+			return nil, false
+		}
+		return t.Spec.Operation(t.Spec.Probe)
+	}
+	for _, op := range t.Spec.Operations {
+		if op.Method == t.Probe.Method && op.Path == t.Probe.Path {
+			return op, true
+		}
+	}
+	return nil, false
+}

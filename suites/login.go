@@ -1,0 +1,185 @@
+package suites
+
+import (
+	"crypto/rand"
+	"fmt"
+	"maps"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// loginChecks are the checks of one login operation: success, each documented refusal, the
+// token's places and its cache headers.
+func loginChecks(g *group) {
+	r, op := g.r, g.op
+
+	g.it("LOG-01", func(ctx SpecContext) {
+		rule := req("LOG-01").Rule
+		rq, err := r.loginRequest(op, r.account(roleValid))
+		if err != nil {
+			skipf("%v", err)
+		}
+		resp := r.send(ctx, rq)
+		r.expectAccepted(resp, rule)
+		for kind, found := range r.tokens(op, resp) {
+			for _, t := range found {
+				Expect(t.value).NotTo(BeEmpty(), lines("rule: "+rule,
+					fmt.Sprintf("expected the %s token in the %s, as the spec documents", kind, t.where),
+					"got: "+r.c.describe(resp)))
+			}
+		}
+	})
+
+	g.it("LOG-02", func(ctx SpecContext) {
+		var places []specs.TokenOut
+		for _, t := range r.tokenLocations(op) {
+			if t.Token == specs.TokenAccess {
+				places = append(places, t)
+			}
+		}
+		inHeader, inBody := false, false
+		for _, t := range places {
+			inHeader = inHeader || t.In == specs.InHeader
+			inBody = inBody || t.In == specs.InBody
+		}
+		if !inHeader || !inBody {
+			skipf("the spec documents the access token of %s in one place only (%s)", op.Key(), r.tokenPlaces(op, specs.TokenAccess))
+		}
+		s := r.mustLoginVia(ctx, op, roleValid)
+		found := r.tokens(op, s.resp)[specs.TokenAccess]
+		for _, t := range found[1:] {
+			if t.value != found[0].value {
+				failf("rule: %s\nthe access token in the %s differs from the one in the %s\ngot: %s",
+					req("LOG-02").Rule, t.where, found[0].where, r.c.describe(s.resp))
+			}
+		}
+	})
+
+	g.it("LOG-03", func(ctx SpecContext) {
+		s := r.mustLoginVia(ctx, op, roleValid)
+		expectNoStore(s.resp, req("LOG-03").Rule, r)
+	})
+
+	refusal := func(id string, role string, f specs.Failure, mutate func(map[string]string) bool) {
+		g.it(id, func(ctx SpecContext) {
+			rule := req(id).Rule
+			acct := r.account(role)
+			if mutate != nil && !mutate(acct) {
+				skipf("%s takes no secret besides the account's identifier, so there is no wrong password to send", op.Key())
+			}
+			rq, err := r.loginRequest(op, acct)
+			if err != nil {
+				skipf("%v", err)
+			}
+			resp := r.send(ctx, rq)
+			r.expectRefused(ctx, resp, f, rule)
+		})
+	}
+	refusal("LOG-05", roleValid, specs.FailBadCredentials, func(a map[string]string) bool {
+		for _, c := range op.Flow.Credentials {
+			if c.Secret() {
+				a[c.Field] += "-authconform-wrong"
+				return true
+			}
+		}
+		return false
+	})
+	refusal("LOG-13", roleValid, specs.FailUnknownAccount, func(a map[string]string) bool {
+		for _, c := range op.Flow.Credentials {
+			if !c.Secret() {
+				a[c.Field] = unknownValue(c.Field)
+				return true
+			}
+		}
+		return false
+	})
+	g.it("LOG-06", func(ctx SpecContext) {
+		acct := r.account(roleValid)
+		wrong, unknown := maps.Clone(acct), maps.Clone(acct)
+		hasSecret := false
+		for _, c := range op.Flow.Credentials {
+			if c.Secret() {
+				wrong[c.Field] += "-authconform-wrong"
+				hasSecret = true
+			} else {
+				unknown[c.Field] = unknownValue(c.Field)
+			}
+		}
+		if !hasSecret {
+			skipf("%s takes no secret besides the account's identifier, so there is no wrong password to compare", op.Key())
+		}
+		send := func(a map[string]string) *response {
+			rq, err := r.loginRequest(op, a)
+			if err != nil {
+				skipf("%v", err)
+			}
+			return r.send(ctx, rq)
+		}
+		w, u := send(wrong), send(unknown)
+		Expect(u.status).To(Equal(w.status), lines("rule: "+req("LOG-06").Rule,
+			"a wrong password got: "+r.c.describe(w),
+			"an unknown account got: "+r.c.describe(u)))
+	})
+	refusal("LOG-14", roleDisabled, specs.FailAccountDisabled, nil)
+	refusal("LOG-15", roleExpired, specs.FailPasswordExpired, nil)
+
+	malformed := func(ctx SpecContext) *response {
+		rq, err := r.loginRequest(op, r.account(roleValid))
+		if err != nil {
+			skipf("%v", err)
+		}
+		switch {
+		case hasCredentialIn(op, specs.InBody):
+			rq.body = []byte(`{"authconform": "this body is not finished`)
+		case hasCredentialIn(op, specs.InQuery):
+			rq.query = nil // every required credential parameter missing
+		default:
+			skipf("%s reads its credentials from headers only; there is no body or query to break", op.Key())
+		}
+		resp := r.send(ctx, rq)
+		return resp
+	}
+	g.it("LOG-07", func(ctx SpecContext) {
+		rule := req("LOG-07").Rule
+		resp := malformed(ctx)
+		status, documented := op.Flow.Failure(specs.FailInvalidRequest)
+		ok := resp.status >= 400 && resp.status < 500 || documented && resp.status == status
+		if !ok {
+			failf("rule: %s\nexpected a 4xx (or the documented %d)\ngot: %s", rule, status, r.c.describe(resp))
+		}
+		if t := first(r.tokens(op, resp)[specs.TokenAccess]); t != "" {
+			failf("rule: %s\nthe refusal carries an access token\ngot: %s", rule, r.c.describe(resp))
+		}
+	})
+	g.it("LOG-16", func(ctx SpecContext) {
+		if _, documented := op.Flow.Failure(specs.FailInvalidRequest); !documented {
+			skipf("%s names no status for a malformed request (invalidRequest)", op.Key())
+		}
+		r.expectRefused(ctx, malformed(ctx), specs.FailInvalidRequest, req("LOG-16").Rule)
+	})
+}
+
+// unknownValue is an account identifier no target has: random, and shaped like a UUID so that
+// a field with a format still accepts it.
+func unknownValue(field string) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	id := fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	if field == specs.FieldUsername {
+		return "authconform-nobody-" + id[:8]
+	}
+	return id
+}
+
+// expectNoStore asserts Cache-Control: no-store on a response carrying credentials.
+func expectNoStore(resp *response, rule string, r *run) {
+	Expect(resp.header.Values("Cache-Control")).To(ContainElement(ContainSubstring("no-store")), lines(
+		"rule: "+rule,
+		fmt.Sprintf("expected Cache-Control: no-store; got Cache-Control %q", resp.header.Values("Cache-Control")),
+		"response: "+r.c.describe(resp)))
+}

@@ -1,0 +1,112 @@
+package suites
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// refreshRequest builds a refresh of op presenting token where the flow reads it.
+func (r *run) refreshRequest(op *specs.Operation, token string) *request {
+	rq := &request{op: op}
+	loc := op.Flow.RefreshToken
+	if loc == nil {
+		return rq
+	}
+	switch loc.In {
+	case specs.InBody:
+		body := map[string]any{}
+		setPointer(body, loc.Pointer, token)
+		rq.body, _ = json.Marshal(body)
+	case specs.InHeader:
+		rq.headers = append(rq.headers, header{loc.Name, token})
+	case specs.InQuery:
+		rq.query = url.Values{loc.Name: {token}}
+	}
+	return rq
+}
+
+// refresh sends a refresh with token.
+func (r *run) refresh(ctx context.Context, op *specs.Operation, token string) *response {
+	resp := r.send(ctx, r.refreshRequest(op, token))
+	return resp
+}
+
+// loginWithRefresh logs the valid account in and fails when no refresh token came back.
+func (r *run) loginWithRefresh(ctx context.Context, role string) *session {
+	s := r.mustLogin(ctx, role)
+	if s.refresh == "" {
+		failf("the login %s issued no refresh token (the spec puts it in the %s), so the refresh flow cannot be used",
+			r.primaryLogin().Key(), r.tokenPlaces(r.primaryLogin(), specs.TokenRefresh))
+	}
+	return s
+}
+
+// refreshChecks are the checks of one refresh operation.
+func refreshChecks(g *group) {
+	r := g.r
+	if g.op != nil {
+		schemaChecks(g)
+	}
+
+	g.it("REF-01", func(ctx SpecContext) {
+		rule := req("REF-01").Rule
+		s := r.loginWithRefresh(ctx, roleValid)
+		resp := r.refresh(ctx, g.op, s.refresh)
+		r.expectAccepted(resp, rule)
+		access := first(r.tokens(g.op, resp)[specs.TokenAccess])
+		if access == "" {
+			failf("rule: %s\nno new access token in the %s\ngot: %s", rule, r.tokenPlaces(g.op, specs.TokenAccess), r.c.describe(resp))
+		}
+		if p := r.probeOp(); p != nil {
+			ns := &session{access: access, acct: s.acct}
+			pr := r.authedCall(ctx, p, ns)
+			r.expectAccepted(pr, rule+" (the new access token, on "+p.Key()+")")
+		}
+	})
+
+	g.it("REF-02", func(ctx SpecContext) {
+		resp := r.refresh(ctx, g.op, "authconform-garbage-refresh-token")
+		r.expectRefused(ctx, resp, specs.FailInvalidCredential, req("REF-02").Rule)
+	})
+
+	g.it("LIF-10", func(ctx SpecContext) {
+		s := r.loginWithRefresh(ctx, roleValid)
+		resp := r.refresh(ctx, g.op, s.refresh)
+		r.expectAccepted(resp, req("LIF-10").Rule)
+		expectNoStore(resp, req("LIF-10").Rule, r)
+	})
+
+	g.it("LIF-12", func(ctx SpecContext) {
+		if !g.op.Flow.Rotate {
+			skipf("the spec does not declare rotation for %s: the refresh token stays valid after use", g.op.Key())
+		}
+		rule := req("LIF-12").Rule
+		s := r.loginWithRefresh(ctx, roleValid)
+		r.expectAccepted(r.refresh(ctx, g.op, s.refresh), rule+" (first use)")
+		r.expectRefused(ctx, r.refresh(ctx, g.op, s.refresh), specs.FailInvalidCredential, rule+" (second use)")
+	})
+
+	g.it("LIF-13", func(ctx SpecContext) {
+		s := r.loginWithRefresh(ctx, roleValid)
+		resp := r.refresh(ctx, g.op, s.access)
+		r.expectRefused(ctx, resp, specs.FailInvalidCredential, req("LIF-13").Rule)
+	})
+
+	g.it("LIF-17", func(ctx SpecContext) {
+		p := r.needProbe()
+		s := r.loginWithRefresh(ctx, roleValid)
+		cr := &cred{kind: specs.CredAccessToken, value: s.refresh, acct: s.acct}
+		if _, _, why := r.authFor(p, *cr); why != "" {
+			skipf("%s takes no access token: %s", p.Key(), why)
+		}
+		resp := r.mustCall(ctx, p, cr, nil)
+		r.expectRefused(ctx, resp, specs.FailInvalidCredential, req("LIF-17").Rule)
+	})
+
+	refreshLifetimeChecks(g)
+}

@@ -1,0 +1,173 @@
+package suites
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"reflect"
+	"regexp"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// forge returns a token derived from a JWT by an attack, or skips when the token is opaque.
+func forge(tok string, attack func(header, payload map[string]any, sig string) (h, p map[string]any, s string)) string {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		skipf("the access token is not a JWT; JWT attacks do not apply")
+	}
+	var h, p map[string]any
+	hb, err1 := base64.RawURLEncoding.DecodeString(parts[0])
+	pb, err2 := base64.RawURLEncoding.DecodeString(parts[1])
+	if err1 != nil || err2 != nil || json.Unmarshal(hb, &h) != nil || json.Unmarshal(pb, &p) != nil {
+		skipf("the access token is not a JWT; JWT attacks do not apply")
+	}
+	var h0, p0 map[string]any
+	_ = json.Unmarshal(hb, &h0)
+	_ = json.Unmarshal(pb, &p0)
+	h, p, sig := attack(h, p, parts[2])
+	// A part the attack left alone keeps its original bytes: re-encoding would change it.
+	enc := func(v, orig map[string]any, raw string) string {
+		if reflect.DeepEqual(v, orig) {
+			return raw
+		}
+		b, _ := json.Marshal(v)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	return enc(h, h0, parts[0]) + "." + enc(p, p0, parts[1]) + "." + sig
+}
+
+// securityChecks attack the probe with forged tokens and look for leaks in error bodies.
+func securityChecks(g *group) {
+	r := g.r
+
+	attack := func(id string, fn func(h, p map[string]any, sig string) (map[string]any, map[string]any, string)) {
+		g.it(id, func(ctx SpecContext) {
+			rule := req(id).Rule
+			s := r.mustLogin(ctx, roleValid)
+			if _, _, why := r.authFor(g.op, *s.bearer()); why != "" {
+				skipf("%s takes no access token: %s", g.op.Key(), why)
+			}
+			// Control first: the genuine token works, so a refusal below means something.
+			r.expectAccepted(r.authedCall(ctx, g.op, s), rule+" (control: the genuine token)")
+			forged := forge(s.access, fn)
+			r.red.add(forged)
+			cr := s.bearer()
+			cr.value = forged
+			r.expectRefused(ctx, r.mustCall(ctx, g.op, cr, nil), specs.FailInvalidCredential, rule)
+		})
+	}
+	attack("JWT-02", func(h, p map[string]any, sig string) (map[string]any, map[string]any, string) {
+		b, err := base64.RawURLEncoding.DecodeString(sig)
+		if err != nil || len(b) == 0 {
+			return h, p, sig + "x"
+		}
+		b[0] ^= 0xff
+		return h, p, base64.RawURLEncoding.EncodeToString(b)
+	})
+	attack("JWT-03", func(h, p map[string]any, sig string) (map[string]any, map[string]any, string) {
+		// Keep every claim but stretch the expiry and mark the token: a server that does not
+		// check the signature accepts it.
+		if exp, ok := p["exp"].(float64); ok {
+			p["exp"] = exp + 3600
+		}
+		p["authconform"] = "tampered"
+		return h, p, sig
+	})
+	attack("JWT-04", func(_, p map[string]any, _ string) (map[string]any, map[string]any, string) {
+		return map[string]any{"alg": "none", "typ": "JWT"}, p, ""
+	})
+
+	g.it("ERR-05", func(ctx SpecContext) {
+		rule := req("ERR-05").Rule
+		var seen []*response
+		// A refused call on the probe, without and with a garbage credential.
+		seen = append(seen, r.mustCall(ctx, g.op, nil, nil))
+		garbage := &cred{kind: specs.CredAccessToken, value: "authconform-garbage-token", acct: r.account(roleValid)}
+		if _, _, why := r.authFor(g.op, *garbage); why == "" {
+			seen = append(seen, r.mustCall(ctx, g.op, garbage, nil))
+		}
+		// A broken login body.
+		login := r.primaryLogin()
+		if rq, err := r.loginRequest(login, r.account(roleValid)); err == nil && hasCredentialIn(login, specs.InBody) {
+			rq.body = []byte(`{"authconform": [1, 2`)
+			if resp, err := r.c.do(ctx, rq); err == nil {
+				seen = append(seen, resp)
+			}
+		}
+		for _, resp := range seen {
+			if resp.status < 400 {
+				continue
+			}
+			if m := stackTrace.FindString(textOf(resp.body)); m != "" {
+				failf("rule: %s\nthe error body holds stack-trace content (%q)\ngot: %s", rule, m, r.c.describe(resp))
+			}
+		}
+	})
+}
+
+// stackTrace matches frames of the usual runtimes: Java/Kotlin/C#/JS "at pkg.Class.method(File.java:12)",
+// Go "goroutine 1 [running]" and "file.go:12 +0x1f", Python tracebacks, Node "at fn (/path/file.js:1:2)".
+var stackTrace = regexp.MustCompile(`(?m)(\bat [\w$.<>]+\([\w$]+\.(java|kt|scala|groovy|cs):\d+\))|(goroutine \d+ \[)|(\.go:\d+ \+0x[0-9a-f]+)|(Traceback \(most recent call last\))|(\bat [^\s()]+ \((/|[A-Za-z]:\\)[^)]+\.(js|ts|mjs|cjs):\d+:\d+\))|(Exception in thread ")`)
+
+// textOf is the body as text plus every string in it decoded, so an escaped "\n\tat ..." inside
+// a JSON string is seen as the frame it is.
+func textOf(body []byte) string {
+	var b strings.Builder
+	b.Write(body)
+	var walk func(any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case string:
+			b.WriteString("\n" + t)
+		case []any:
+			for _, e := range t {
+				walk(e)
+			}
+		case map[string]any:
+			for _, e := range t {
+				walk(e)
+			}
+		}
+	}
+	var v any
+	if json.Unmarshal(body, &v) == nil {
+		walk(v)
+	}
+	return b.String()
+}
+
+// queryCredentialCheck is LOG-11: credentials in a URL end up in logs and histories.
+func queryCredentialCheck(g *group) {
+	r, op := g.r, g.op
+	g.it("LOG-11", func(ctx SpecContext) {
+		rule := req("LOG-11").Rule
+		for _, c := range op.Flow.Credentials {
+			if c.In == specs.InQuery && c.Secret() {
+				dep := ""
+				if op.Deprecated {
+					dep = " (deprecated by the vendor)"
+				}
+				failf("rule: %s\nadvisory: %s%s documents the %s in the query string (%s); RFC 6749 2.3.1 says credentials must not be in the request URI",
+					rule, op.Key(), dep, c.Field, c.Location)
+			}
+		}
+		if !hasCredentialIn(op, specs.InBody) {
+			skipf("%s takes no credential from the body", op.Key())
+		}
+		acct := r.account(roleValid)
+		rq := &request{op: op, query: map[string][]string{}, body: []byte(`{}`)}
+		for _, c := range op.Flow.Credentials {
+			if c.In == specs.InBody {
+				toks := pointerTokens(c.Pointer)
+				rq.query.Set(toks[len(toks)-1], acct[c.Field])
+			}
+		}
+		resp := r.send(ctx, rq)
+		if resp.status/100 == 2 || first(r.tokens(op, resp)[specs.TokenAccess]) != "" {
+			failf("rule: %s\n%s logged the account in with its credentials in the query string and none in the body\ngot: %s", rule, op.Key(), r.c.describe(resp))
+		}
+	})
+}
