@@ -46,6 +46,14 @@ fuzz: ## Run every fuzz target for FUZZTIME each (default 30s)
 	    echo "== $$pkg $$t"; $(GO) test $$pkg -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME); \
 	  done; done
 
+.PHONY: bench
+bench: build ## Load comparison: the mock vs a bare net/http handler, interleaved A/B (a few minutes)
+	$(GO) run ./bench -bin $(BIN) $(BENCHFLAGS)
+
+.PHONY: bench-go
+bench-go: ## Go benchmarks of the hot paths, with allocations
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
 .PHONY: clean
 clean: ## Remove build output
 	rm -rf bin
