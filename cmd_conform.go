@@ -1,10 +1,12 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +22,9 @@ type testOptions struct {
 	labelFilter string
 	jsonFile    string
 	junitFile   string
+	htmlFile    string
+	certify     bool
+	signKey     string
 	failFast    bool
 	verbose     bool
 	insecure    bool
@@ -28,7 +33,7 @@ type testOptions struct {
 func newTestCmd(e *env) *cobra.Command {
 	var o testOptions
 	cmd := &cobra.Command{
-		Use:   "test --target FILE [--label-filter EXPR] [--json FILE] [--junit FILE] [--fail-fast] [-v]",
+		Use:   "test --target FILE [--label-filter EXPR] [--json FILE] [--junit FILE] [--html FILE] [--certify --sign-key KEY] [--fail-fast] [-v]",
 		Short: "Check an implementation against its spec: status codes, lifetimes, headers, schemas, security",
 		Long: `Run the conformance checks against the server a target file names.
 
@@ -40,10 +45,22 @@ printed as it finishes, then a summary per flow and level.
 Labels for --label-filter: each requirement ID (LOG-01), its level (MUST, SHOULD) and its flow
 (login, refresh, logout, apikey, resource), e.g. --label-filter 'MUST && !apikey'.
 
-Exit codes: 0 every MUST check passed, 1 a MUST check failed, 2 a usage or target-file error.`,
+Reports: --json (schema: reports/schema.json), --junit (for CI servers), --html (one
+self-contained page: verdict, counts, every check, token lifetimes). Checks a label filter leaves
+out are listed in them as "not run". 'authconform report render' rebuilds the HTML from the JSON.
+
+Certification: with --certify --sign-key KEY, the JSON report is signed (Ed25519) when every MUST
+check passed or does not apply to the spec; it is refused (exit 1, with the reasons) when a MUST
+check failed, was skipped for a missing input in the target file, or did not run (a label filter,
+--fail-fast). 'authconform report verify' checks the signature; 'authconform report keygen' makes
+a key pair.
+
+Exit codes: 0 every MUST check passed (and, with --certify, the report is signed), 1 a MUST check
+failed or certification was refused, 2 a usage or target-file error.`,
 		Example: `  authconform test --target examples/targets/pixfile.yaml
-  authconform test --target staging.yaml --junit results.xml --json results.json
-  authconform test --target staging.yaml --label-filter 'login || resource' -v`,
+  authconform test --target staging.yaml --junit results.xml --json results.json --html results.html
+  authconform test --target staging.yaml --label-filter 'login || resource' -v
+  authconform report keygen --out vendor && authconform test --target product.yaml --certify --sign-key vendor.key --json certified.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return conform(e, o) },
 	}
@@ -52,6 +69,9 @@ Exit codes: 0 every MUST check passed, 1 a MUST check failed, 2 a usage or targe
 	f.StringVar(&o.labelFilter, "label-filter", "", "run only the checks whose labels match this Ginkgo label filter")
 	f.StringVar(&o.jsonFile, "json", "", "write the JSON report to this file")
 	f.StringVar(&o.junitFile, "junit", "", "write a JUnit XML report to this file")
+	f.StringVar(&o.htmlFile, "html", "", "write a self-contained HTML report to this file")
+	f.BoolVar(&o.certify, "certify", false, "certify: sign the JSON report (--json) with --sign-key, or refuse and say why")
+	f.StringVar(&o.signKey, "sign-key", "", "Ed25519 private key (PEM) for --certify, from 'authconform report keygen'")
 	f.BoolVar(&o.failFast, "fail-fast", false, "stop at the first failed check")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print each check's requests under its verdict")
 	f.BoolVar(&o.insecure, "insecure-skip-verify", false, "do not verify the target's TLS certificate")
@@ -70,10 +90,14 @@ func conform(e *env, o testOptions) error {
 	if o.insecure {
 		tg.InsecureSkipVerify = true
 	}
+	signKey, err := certifyKey(o)
+	if err != nil {
+		return err
+	}
 	// Open the report files first: a path that cannot be written is a usage error, found before
 	// a long run rather than after it.
 	var outputs []reportFile
-	for _, rf := range []reportFile{{path: o.jsonFile, write: reports.WriteJSON}, {path: o.junitFile, write: reports.WriteJUnit}} {
+	for _, rf := range []reportFile{{path: o.jsonFile, write: reports.WriteJSON}, {path: o.junitFile, write: reports.WriteJUnit}, {path: o.htmlFile, write: reports.WriteHTML}} {
 		if rf.path == "" {
 			continue
 		}
@@ -105,6 +129,24 @@ func conform(e *env, o testOptions) error {
 	if err := reports.WriteSummary(e.stdout, rep); err != nil {
 		return exitWith(exitInternal, "writing the summary: %v", err)
 	}
+	var refused []string
+	if o.certify {
+		refused = reports.CertificationProblems(rep, runner.RequiredIDs())
+		if err != nil {
+			refused = append(refused, "the run was interrupted: "+err.Error())
+		}
+		if len(refused) == 0 {
+			if serr := reports.Sign(rep, signKey); serr != nil {
+				return exitWith(exitInternal, "%v", serr)
+			}
+			fmt.Fprintf(e.stdout, "\nCertified: the JSON report %s is signed with Ed25519 key %s.\nCheck it with: authconform report verify %s --key PUBLIC-KEY\n", o.jsonFile, rep.Signature.KeyID, o.jsonFile)
+		} else {
+			fmt.Fprintf(e.stdout, "\nCertification refused: %d required checks did not pass:\n  - %s\n", len(refused), strings.Join(refused, "\n  - "))
+		}
+	}
+	if len(outputs) > 0 {
+		fmt.Fprintln(e.stdout)
+	}
 	for _, rf := range outputs {
 		if err := rf.write(rf.f, rep); err != nil {
 			return exitWith(exitUsage, "writing %s: %v", rf.path, err)
@@ -112,18 +154,52 @@ func conform(e *env, o testOptions) error {
 		if err := rf.f.Close(); err != nil {
 			return exitWith(exitUsage, "writing %s: %v", rf.path, err)
 		}
-		fmt.Fprintf(e.stdout, "Wrote %s\n", rf.path)
+		note := ""
+		if o.certify && rf.path == o.jsonFile {
+			note = " (signed)"
+			if rep.Signature == nil {
+				note = " (not certified, unsigned)"
+			}
+		}
+		fmt.Fprintf(e.stdout, "Wrote %s%s\n", rf.path, note)
 	}
 	if err != nil {
 		return exitWith(exitFailed, "the run was interrupted: %v", err)
 	}
-	if len(rep.Checks) == 0 {
+	if rep.Ran() == 0 {
 		return exitWith(exitUsage, "no check matched --label-filter %q", o.labelFilter)
 	}
 	if !rep.Passed() {
 		return exitWith(exitFailed, "")
 	}
+	if len(refused) > 0 {
+		return exitWith(exitFailed, "certification refused: %d required checks failed, were skipped for a missing input, or did not run", len(refused))
+	}
 	return nil
+}
+
+// certifyKey checks the certification flags and reads the signing key before the run, so a
+// missing key is a usage error found in a second, not after a long run.
+func certifyKey(o testOptions) (ed25519.PrivateKey, error) {
+	switch {
+	case !o.certify && o.signKey == "":
+		return nil, nil
+	case !o.certify:
+		return nil, exitWith(exitUsage, "--sign-key is used with --certify only")
+	case o.signKey == "":
+		return nil, exitWith(exitUsage, "--certify needs --sign-key KEY (make a key pair with 'authconform report keygen')")
+	case o.jsonFile == "":
+		return nil, exitWith(exitUsage, "--certify needs --json FILE: the signed report is written there")
+	}
+	kb, err := os.ReadFile(o.signKey)
+	if err != nil {
+		return nil, exitWith(exitUsage, "cannot read the signing key: %v", err)
+	}
+	k, err := reports.ParsePrivateKey(kb)
+	if err != nil {
+		return nil, exitWith(exitUsage, "%s: %v", o.signKey, err)
+	}
+	return k, nil
 }
 
 type reportFile struct {

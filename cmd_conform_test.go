@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/reports"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -86,12 +87,12 @@ func TestTestCommandAgainstTheMock(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ts, spy := startMockFor(t, name)
 			dir := t.TempDir()
-			jsonPath, junitPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml")
-			code, stdout, stderr := runCLI(t, "test", "--target", writeTarget(t, name, ts.URL, ""), "--json", jsonPath, "--junit", junitPath, "-v")
+			jsonPath, junitPath, htmlPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml"), filepath.Join(dir, "r.html")
+			code, stdout, stderr := runCLI(t, "test", "--target", writeTarget(t, name, ts.URL, ""), "--json", jsonPath, "--junit", junitPath, "--html", htmlPath, "-v")
 			if code != exitOK {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 			}
-			for _, want := range []string{"PASS [LOG-01]", "Verdict: PASS", "Wrote " + jsonPath} {
+			for _, want := range []string{"PASS [LOG-01]", "Verdict: PASS", "Wrote " + jsonPath, "Wrote " + junitPath, "Wrote " + htmlPath} {
 				if !strings.Contains(stdout, want) {
 					t.Errorf("stdout lacks %q", want)
 				}
@@ -123,8 +124,15 @@ func TestTestCommandAgainstTheMock(t *testing.T) {
 			if err := xml.Unmarshal(xb, &x); err != nil || x.Tests != len(rep.Checks) {
 				t.Errorf("JUnit: %v, %d tests for %d checks", err, x.Tests, len(rep.Checks))
 			}
+			if err := reports.ValidateJSON(jb); err != nil {
+				t.Errorf("the JSON report does not validate against reports/schema.json: %v", err)
+			}
+			hb, err := os.ReadFile(htmlPath)
+			if err != nil || !bytes.Contains(hb, []byte("Verdict: PASS")) {
+				t.Errorf("HTML report: %v, verdict present: %v", err, bytes.Contains(hb, []byte("Verdict: PASS")))
+			}
 			// No token or key the mock handed out, and no password of the target, appears anywhere.
-			outputs := map[string][]byte{"stdout": []byte(stdout), "stderr": []byte(stderr), "json": jb, "junit": xb}
+			outputs := map[string][]byte{"stdout": []byte(stdout), "stderr": []byte(stderr), "json": jb, "junit": xb, "html": hb}
 			spy.mu.Lock()
 			defer spy.mu.Unlock()
 			if len(spy.seen) == 0 {

@@ -29,6 +29,9 @@ type serveOptions struct {
 	config    string
 	logFormat string
 	check     bool
+
+	defects, variants []string // deliberate defects and benign variants (cmd_serve_defects.go)
+	listDefects       bool
 }
 
 // HTTP server limits: generous for a developer's laptop, tight enough that a stuck client or a
@@ -59,6 +62,15 @@ Admin API (for tests and for provoking expiry on demand):
   POST /__authconform/clock {"advance": "24h1s"}  -> move the clock forward (or "-1h" back, "360d")
   POST /__authconform/clock {"set": "<RFC 3339>"} -> set the clock
   POST /__authconform/reset                       -> real time again, all tokens, sessions and keys forgotten
+  ... and accounts, sessions (revoke), the request journal and a fault queue: all listed in
+  /__authconform/openapi.yaml. The dashboard at /__authconform/ shows and drives all of it.
+
+Browsers: CORS is answered for any localhost origin (or the config's cors.origins), with every
+header the specs name allowed and exposed. Any call may carry Prefer: status=555, delay=800ms or
+auth=expired to provoke that outcome.
+
+The spec and config files are reloaded when they change, and on SIGHUP; state is kept, and a
+broken file is logged and ignored.
 
 Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight finish first.`,
 		Example: `  authconform serve
@@ -73,6 +85,7 @@ Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight finish first.`,
 	f.StringVar(&o.config, "config", "", "YAML file with accounts, token lifetimes, signing keys and CORS origins per spec")
 	f.StringVar(&o.logFormat, "log-format", "text", "request log format on stderr: text or json")
 	f.BoolVar(&o.check, "check-responses", false, "check every response of the mock against its spec and log any that does not conform")
+	addMutationFlags(cmd, &o)
 	return cmd
 }
 
@@ -92,7 +105,11 @@ func serve(e *env, o serveOptions) error {
 	if err != nil {
 		return exitWith(exitUsage, "%w", err)
 	}
+	if o.listDefects {
+		return listMutations(e.stdout, list)
+	}
 	opts := []mockserver.Option{mockserver.WithLogger(logger), mockserver.WithResponseCheck(o.check)}
+	opts = append(opts, mutationOptions(o)...)
 	if o.config != "" {
 		cfg, err := mockserver.LoadConfig(o.config)
 		if err != nil {
@@ -100,17 +117,19 @@ func serve(e *env, o serveOptions) error {
 		}
 		opts = append(opts, mockserver.WithConfig(cfg))
 	}
-	mock, err := mockserver.New(list, opts...)
+	live, err := mockserver.NewLive(list, opts...)
 	if err != nil {
 		return exitWith(exitUsage, "%w", err)
 	}
+	mock := live.Server()
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return exitWith(exitUsage, "cannot listen on %s: %w", o.addr, err)
 	}
+	ln = mock.WrapListener(ln) // only a defect matching header names case-sensitively changes it
 	srv := &http.Server{
-		Handler:           mock,
+		Handler:           live,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -119,7 +138,9 @@ func serve(e *env, o serveOptions) error {
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return e.ctx },
 	}
+	startReloader(e.ctx, logger, o, live) // files polled and SIGHUP (cmd_serve_reload.go)
 	printBanner(e.stdout, "http://"+ln.Addr().String(), mock, o.config != "")
+	printMutations(e.stdout, mock)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -178,7 +199,8 @@ func printBanner(w io.Writer, root string, mock *mockserver.Server, fromConfig b
 			fmt.Fprintf(w, "  then call a protected operation:\n    %s\n", line)
 		}
 	}
-	fmt.Fprintf(w, "\nadmin API: %s%sclock (GET, POST {\"advance\":\"24h1s\"} or {\"set\":\"<RFC 3339>\"}), %s%sreset (POST)\n",
+	fmt.Fprintf(w, "\ndashboard: %s%s\n", root, mockserver.AdminPrefix)
+	fmt.Fprintf(w, "admin API: %s%sclock (GET, POST {\"advance\":\"24h1s\"} or {\"set\":\"<RFC 3339>\"}), %s%sreset (POST)\n",
 		root, mockserver.AdminPrefix, root, mockserver.AdminPrefix)
 	fmt.Fprintln(w, "Ctrl-C to stop.")
 }

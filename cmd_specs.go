@@ -16,17 +16,18 @@ import (
 func newSpecsCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "specs",
-		Short: "List, show and validate spec documents",
+		Short: "List, show and validate spec documents; print the requirement catalog",
 		Long: `Work with spec documents: OpenAPI 3.0 files with authconform's x-authconform extensions.
 
 A spec is named either by a bundled name (see 'authconform specs list') or by a file path.
 The extension vocabulary is documented in docs/spec-extensions.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageError{errors.New("specs needs a subcommand: list, show or validate")}
+			return usageError{errors.New("specs needs a subcommand: list, show, validate or catalog")}
 		},
 	}
 	cmd.AddCommand(
+		newCatalogCmd(e),
 		&cobra.Command{
 			Use:   "list",
 			Short: "List the bundled specs: name, title, version, operations",

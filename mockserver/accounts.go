@@ -5,12 +5,15 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/authconform/authconform/specs"
 )
 
 // accounts are the accounts of one mounted spec, indexed once in New.
 type accounts struct {
+	mu      sync.RWMutex    // the admin API replaces the index (accounts_admin.go); flows read it
+	orig    []specs.Account // as configured, for a reset
 	list    []*specs.Account
 	byField map[string]map[string]*specs.Account // id, username, companyId -> value -> account
 	keys    []configuredKey
@@ -23,7 +26,7 @@ type configuredKey struct {
 }
 
 func newAccounts(list []specs.Account) *accounts {
-	a := &accounts{byField: map[string]map[string]*specs.Account{
+	a := &accounts{orig: list, byField: map[string]map[string]*specs.Account{
 		specs.FieldID: {}, specs.FieldUsername: {}, specs.FieldCompanyID: {},
 	}}
 	for i := range list {
@@ -46,6 +49,8 @@ func newAccounts(list []specs.Account) *accounts {
 
 // find returns the account whose field equals value. Profile fields are searched linearly.
 func (a *accounts) find(field, value string) *specs.Account {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	if idx, ok := a.byField[field]; ok {
 		return idx[value]
 	}
@@ -59,6 +64,8 @@ func (a *accounts) find(field, value string) *specs.Account {
 
 // byKey returns the owner of a configured API key, comparing every key in constant time.
 func (a *accounts) byKey(token string) *specs.Account {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	sum := sha256.Sum256([]byte(token))
 	var found *specs.Account
 	for i := range a.keys {

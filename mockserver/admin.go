@@ -24,6 +24,28 @@ import (
 //
 // Errors answer 400 (bad body), 404 (unknown admin path), 405 (wrong method, with Allow) or 409
 // (the clock given with WithClock cannot be moved), each with {"message": ...}.
+//
+// The developer tools add (admin_dev.go, faults.go, dashboard.go; all described by the OpenAPI
+// document served at /__authconform/openapi.yaml):
+//
+//	GET    /__authconform/                          -> the dashboard (HTML; its files under ui/)
+//	GET    /__authconform/openapi.yaml              -> the OpenAPI document of the admin API
+//	POST   /__authconform/clock/reset               -> {"now": ...}: real time again, nothing else reset
+//	GET    /__authconform/specs                     -> {"specs": [{name, basePath, access, refresh, operations}]}
+//	GET    /__authconform/accounts[?spec=NAME]      -> {"accounts": [...]} (secrets redacted)
+//	POST   /__authconform/accounts?spec=NAME {"username": ..., "password": ...} -> 201 the account
+//	POST   /__authconform/accounts/{spec}/{id}/disable | enable | expire-password -> the account
+//	GET    /__authconform/sessions[?spec=NAME]      -> {"now": ..., "sessions": [{id, spec, account, access, refresh, state, accessRemaining, refreshRemaining}]}
+//	POST   /__authconform/sessions/{id}/revoke[?spec=NAME] -> the session, revoked
+//	GET    /__authconform/journal[?limit=N]         -> {"size": 200, "entries": [...]} newest first, redacted, JWTs decoded
+//	DELETE /__authconform/journal                   -> cleared
+//	GET    /__authconform/faults                    -> {"faults": [...]}
+//	POST   /__authconform/faults {"operation": "postToken"|"POST /auth/token", "spec": "NAME", "count": 2, "status": 555 | "delay": "2s" | "drop": true} -> 201
+//	DELETE /__authconform/faults                    -> cleared
+//
+// With admin.token in the config, every admin call but the dashboard's files and openapi.yaml
+// needs Authorization: Bearer <token> (else 401). A reset also clears faults, the journal, the
+// session registry and account changes.
 
 // maxAdminBody bounds an admin request body.
 const maxAdminBody = 64 << 10
@@ -34,6 +56,9 @@ type clockRequest struct {
 }
 
 func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
+	if s.adminDev(w, r) { // admin token, dashboard and the additions (admin_dev.go)
+		return
+	}
 	switch strings.TrimPrefix(r.URL.Path, AdminPrefix) {
 	case "clock":
 		switch r.Method {
@@ -55,7 +80,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("admin reset: clock back to real time, run-time state forgotten")
 		s.writeNow(w, true)
 	default:
-		writePlain(w, http.StatusNotFound, "no admin endpoint "+r.URL.Path+"; there are "+AdminPrefix+"clock and "+AdminPrefix+"reset")
+		writePlain(w, http.StatusNotFound, "no admin endpoint "+r.URL.Path+"; "+AdminPrefix+"openapi.yaml lists them all")
 	}
 }
 

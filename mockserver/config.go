@@ -24,11 +24,20 @@ import (
 //	      - {username: user, password: pass, profile: {userId: 5}}
 //	      - {username: dave, password: dave-password, state: disabled}
 //	cors:
-//	  origins: [http://localhost:3000]
+//	  origins: [http://localhost:3000]   # "*" for any; default: any localhost origin
+//	admin:
+//	  token: a-long-admin-token          # admin API calls then need Authorization: Bearer <token>
 type Config struct {
 	Specs map[string]*SpecConfig
 	CORS  CORSConfig
+	Admin AdminConfig
 	File  string // where it was read from; "" when built in code
+}
+
+// AdminConfig protects the admin API: with a Token, every admin call but the dashboard's own
+// files and the admin API's OpenAPI document needs Authorization: Bearer <Token>.
+type AdminConfig struct {
+	Token string
 }
 
 // SpecConfig changes one spec.
@@ -188,7 +197,7 @@ func (d *cfgDecoder) duration(v any, at string) *specs.Duration {
 
 func (d *cfgDecoder) config(raw any) *Config {
 	c := &Config{Specs: map[string]*SpecConfig{}}
-	root := d.object(raw, "", "specs", "cors")
+	root := d.object(raw, "", "specs", "cors", "admin")
 	if root == nil && raw != nil {
 		return c
 	}
@@ -199,6 +208,12 @@ func (d *cfgDecoder) config(raw any) *Config {
 	}
 	if cors := d.object(root["cors"], "cors", "origins"); cors != nil {
 		c.CORS.Origins = d.strings(cors["origins"], "cors.origins")
+	}
+	if adm := d.object(root["admin"], "admin", "token"); adm != nil {
+		c.Admin.Token = d.str(adm["token"], "admin.token")
+		if len(c.Admin.Token) < 16 {
+			d.addf("admin.token", "at least 16 characters, found %d", len(c.Admin.Token))
+		}
 	}
 	return c
 }

@@ -2,15 +2,24 @@
 // spec's extensions (see package specs). It never listens by itself: New returns a *Server, which
 // is an http.Handler, and main owns the http.Server (timeouts, graceful shutdown).
 //
-// The request path (DESIGN.md, "The mock"): admin API under AdminPrefix -> kin-openapi router
-// -> request validation (openapi3filter) -> authentication per the operation's security and the
+// The request path (DESIGN.md, "The mock"): CORS (cors.go) -> admin API under AdminPrefix ->
+// kin-openapi router -> provoked outcomes (Prefer header, queued faults: prefer.go, faults.go) ->
+// request validation (openapi3filter) -> authentication per the operation's security and the
 // schemes' x-authconform-credential -> the flow handler of the operation's kind -> response.
 // Routers, validators, signing keys, examples and templates are all prepared in New; the request
 // path only reads them. WithResponseCheck also checks every response against the spec at run time.
 //
 // State (Store) holds only what revokes: a login writes nothing, a token is good when it verifies
 // and its session or account generation was not revoked. The admin API under AdminPrefix reads
-// and moves the clock and resets everything (see admin.go).
+// and moves the clock and resets everything (see admin.go); it also changes accounts, lists and
+// revokes sessions (sessions.go), reads the request journal (journal.go), queues faults, and
+// serves a dashboard embedded in the binary (dashboard.go). Live (reload.go) swaps in a Server
+// built from changed files while keeping the state.
+//
+// WithDefects and WithVariants (defects.go) start the mock with deliberate defects, realistic
+// bugs the suites must catch, or benign variants they must accept (docs/mutation.md). They are
+// decorators installed in New (operation settings, flow wrappers, a Store decorator, token
+// issuer hooks, request and response edits around ServeHTTP); a mock without them has no hooks.
 //
 // Nothing in this package names a vendor: whatever differs between APIs comes from the spec model.
 package mockserver

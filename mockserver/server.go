@@ -36,6 +36,9 @@ type options struct {
 	log     *slog.Logger
 	store   Store
 	maxBody int64
+	dev     devOptions // developer tools (devtools.go)
+
+	mutations []mutationChoice // WithDefects, WithVariants (defects.go)
 
 	checkResponses bool
 }
@@ -68,7 +71,9 @@ type Server struct {
 	log     *slog.Logger
 	cfg     *Config
 	maxBody int64
-	mounts  []*mount // longest base path first
+	mounts  []*mount  // longest base path first
+	dev     *devState // CORS, provoked outcomes, journal, sessions (devtools.go)
+	mut     *mutator  // deliberate defects and benign variants (defects.go); nil, as shipped: none
 
 	checkResponses bool
 }
@@ -169,6 +174,10 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 		}
 	}
 	slices.SortStableFunc(s.mounts, func(a, b *mount) int { return len(b.base) - len(a.base) })
+	s.setupDev(o.dev)
+	if err := s.mutate(o.mutations); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -283,11 +292,7 @@ func (s *Server) Specs() []*specs.Spec {
 func (s *Server) Accounts(spec string) []specs.Account {
 	for _, m := range s.mounts {
 		if m.spec.Name == spec {
-			out := make([]specs.Account, len(m.accounts.list))
-			for i, a := range m.accounts.list {
-				out[i] = *a
-			}
-			return out
+			return m.accounts.snapshot()
 		}
 	}
 	return nil
@@ -307,6 +312,7 @@ func (s *Server) Reset() {
 	if c, ok := s.clock.(AdjustableClock); ok {
 		c.Reset()
 	}
+	s.resetDev()
 }
 
 // call is one request on its way through a flow.
@@ -323,6 +329,9 @@ type call struct {
 
 // ServeHTTP routes, validates, authenticates and runs the operation's flow.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.mut != nil && s.mut.intercept(w, r) { // deliberate defects and variants (defects.go)
+		return
+	}
 	start := time.Now() // wall time for the log's duration, not the mock's clock
 	rec := &recorder{ResponseWriter: w}
 	defer func() {
@@ -340,7 +349,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.logRequest(r, rec, time.Since(start))
+		s.journalRecord(r, rec, start)
 	}()
+	s.journalStart(rec, r)
+	if s.cors(rec, r) { // CORS headers; a preflight is answered here (cors.go)
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, AdminPrefix) {
 		s.admin(rec, r)
 		return
@@ -356,6 +370,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.op = op
+	if s.provoke(rec, r, op) { // Prefer header and queued faults (prefer.go, faults.go)
+		return
+	}
 	s.serveOp(rec, r, op, route, params)
 }
 

@@ -36,6 +36,12 @@ type issuer struct {
 	access  time.Duration
 	refresh time.Duration // 0 when the spec has no refresh token
 	parser  *jwt.Parser
+	// onIssue, when set (in New, before serving), hears of every token issued: the session
+	// registry (sessions.go) lists live sessions from it.
+	onIssue func(t issued, use, sub, sid string, gen uint64)
+	// hooks, when set (in New, before serving), are the deliberate defects and benign variants
+	// of issuing and verifying (defects_tokens.go); nil, as shipped: none.
+	hooks *tokenHooks
 }
 
 // keySize is the size of a random signing key: 64 bytes covers HS512's block.
@@ -87,6 +93,10 @@ type issued struct {
 
 // issue signs a token of kind use for subject sub in session sid of account generation gen.
 func (i *issuer) issue(use specs.TokenKind, sub, sid string, gen uint64) (issued, error) {
+	var shape tokenShape
+	if i.hooks != nil {
+		shape = i.hooks.shape[use]
+	}
 	now := i.clock.Now().Truncate(time.Second)
 	life := i.access
 	if use == specs.TokenRefresh {
@@ -105,11 +115,31 @@ func (i *issuer) issue(use specs.TokenKind, sub, sid string, gen uint64) (issued
 		SID: sid,
 		Gen: gen,
 	}
+	expires := c.ExpiresAt.Time
+	if shape.noIat {
+		c.IssuedAt = nil
+	}
+	if shape.noExp {
+		c.ExpiresAt = nil
+	}
 	s, err := jwt.NewWithClaims(i.method, c).SignedString(*i.key.Load())
 	if err != nil {
 		return issued{}, err
 	}
-	return issued{token: s, jti: c.ID, expires: c.ExpiresAt.Time}, nil
+	out := issued{token: s, jti: c.ID, expires: expires}
+	if i.onIssue != nil {
+		i.onIssue(out, string(use), sub, sid, gen)
+	}
+	if i.hooks != nil {
+		out.token = i.hooks.wrap(use, out.token)
+	}
+	return out, nil
+}
+
+// tokenShape leaves registered claims out of a token; the zero value is what the mock ships.
+type tokenShape struct {
+	noIat bool // no iat: the response's Date header tells when it was issued (a variant)
+	noExp bool // no exp: the token never expires (a defect)
 }
 
 // errWrongUse: a valid token of the other kind (an access token presented as a refresh token).
@@ -118,13 +148,50 @@ var errWrongUse = errors.New("token is of the wrong kind")
 // verify checks signature, algorithm, issuer, time claims and kind. It does not know about
 // revocation; callers ask the Store.
 func (i *issuer) verify(token string, use specs.TokenKind) (*claims, error) {
+	if i.hooks != nil {
+		return i.hooks.verify(i, token, use)
+	}
+	return i.check(token, use, laxity{})
+}
+
+// laxity switches checks of verify off; the zero value checks everything, as the mock ships.
+// Only deliberate defects (defects_tokens.go) set it.
+type laxity struct {
+	noSignature bool          // the signature is not verified
+	allowNone   bool          // a token with alg "none" is taken unverified
+	leeway      time.Duration // exp is judged this much too late
+	noExpiry    bool          // exp is not required
+	anyUse      bool          // a token of the other kind is taken too
+}
+
+// check is verify without hooks, as lax as asked.
+func (i *issuer) check(token string, use specs.TokenKind, lax laxity) (*claims, error) {
 	var c claims
 	key := *i.key.Load()
-	_, err := i.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key, nil })
+	keyFunc := func(*jwt.Token) (any, error) { return key, nil }
+	var err error
+	if lax == (laxity{}) {
+		_, err = i.parser.ParseWithClaims(token, &c, keyFunc)
+	} else {
+		opts := []jwt.ParserOption{jwt.WithIssuer(i.iss), jwt.WithTimeFunc(i.clock.Now), jwt.WithIssuedAt(), jwt.WithLeeway(lax.leeway)}
+		if !lax.noExpiry {
+			opts = append(opts, jwt.WithExpirationRequired())
+		}
+		var t *jwt.Token
+		t, _, err = jwt.NewParser().ParseUnverified(token, &c)
+		switch {
+		case err != nil:
+		case lax.noSignature || lax.allowNone && t.Method == jwt.SigningMethodNone:
+			err = jwt.NewValidator(opts...).Validate(c)
+		default:
+			opts = append(opts, jwt.WithValidMethods([]string{i.method.Alg()}))
+			_, err = jwt.NewParser(opts...).ParseWithClaims(token, &claims{}, keyFunc)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	if c.Use != string(use) {
+	if c.Use != string(use) && !lax.anyUse {
 		return nil, fmt.Errorf("%w: %q, want %q", errWrongUse, c.Use, use)
 	}
 	if c.Subject == "" || c.SID == "" || c.ID == "" {

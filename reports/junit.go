@@ -91,6 +91,10 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			tc.Skipped = &junitSkipped{Message: ch.Message}
 			s.Skipped++
 			out.Skipped++
+		case NotRun:
+			tc.Skipped = &junitSkipped{Message: "not run: " + ch.Message}
+			s.Skipped++
+			out.Skipped++
 		}
 		s.Cases = append(s.Cases, tc)
 	}

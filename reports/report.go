@@ -7,8 +7,11 @@ import (
 )
 
 // SchemaVersion is the version of the JSON report's shape. Fields may be added without a new
-// version; renaming or removing one needs a new version (issue 6 documents and validates it).
-const SchemaVersion = 1
+// version; renaming or removing one, or a new value of an enumerated field, needs a new version.
+// reports/schema.json is the JSON Schema of this version; doc.go describes every field.
+//
+// Version 2 added the status "not-run", a check's skipKind and the report's signature.
+const SchemaVersion = 2
 
 // Status is the verdict of one check.
 type Status string
@@ -18,6 +21,24 @@ const (
 	Passed  Status = "passed"
 	Failed  Status = "failed"
 	Skipped Status = "skipped"
+	// NotRun is a check the run did not reach: not selected by the label filter, or left after
+	// --fail-fast stopped the run, or cut off by the suite timeout. A MUST check that did not run
+	// forbids certification.
+	NotRun Status = "not-run"
+)
+
+// SkipKind says why a check was skipped, which decides whether a skipped MUST check forbids
+// certification.
+type SkipKind string
+
+// Skip kinds.
+const (
+	// NotApplicable: the spec (or the target's token format, or the target's lack of clock
+	// control) gives the rule nothing to judge. It does not forbid certification.
+	NotApplicable SkipKind = "notApplicable"
+	// MissingInput: the target file lacks what the check needs (an account, a probe, an expected
+	// lifetime). A skipped MUST check of this kind forbids certification: supply the input.
+	MissingInput SkipKind = "missingInput"
 )
 
 // Level is how binding a rule is: MUST failures fail the run, SHOULD failures are warnings.
@@ -40,6 +61,8 @@ type Report struct {
 	Finished      time.Time `json:"finished"`
 	LabelFilter   string    `json:"labelFilter,omitempty"`
 	Checks        []Check   `json:"checks"`
+	// Signature is set on a certified report only (Sign); it is always the last member.
+	Signature *Signature `json:"signature,omitempty"`
 }
 
 // Tool names the program that produced the report.
@@ -72,7 +95,10 @@ type Check struct {
 	Rule      string `json:"rule"`                // the rule in one sentence
 	Source    string `json:"source,omitempty"`    // where the rule comes from
 	Status    Status `json:"status"`
-	Message   string `json:"message,omitempty"` // failed: what was expected and what came back; skipped: why
+	Message   string `json:"message,omitempty"` // failed: what was expected and what came back; skipped, not run: why
+	// SkipKind is set on skipped checks: notApplicable or missingInput. A skipped check without
+	// one (a report of schema version 1) is treated as missingInput.
+	SkipKind SkipKind `json:"skipKind,omitempty"`
 	// Lifetime is set by token-lifetime checks: what was expected and what was measured.
 	Lifetime *Lifetime `json:"lifetime,omitempty"`
 }
@@ -124,11 +150,23 @@ func (r *Report) Passed() bool {
 	return true
 }
 
+// Ran is the number of checks that ran (passed, failed or skipped by the check itself).
+func (r *Report) Ran() int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Status != NotRun {
+			n++
+		}
+	}
+	return n
+}
+
 // Counts are the number of checks by status.
 type Counts struct {
 	Passed  int `json:"passed"`
 	Failed  int `json:"failed"`
 	Skipped int `json:"skipped"`
+	NotRun  int `json:"notRun"`
 }
 
 func (c *Counts) add(s Status) {
@@ -139,11 +177,13 @@ func (c *Counts) add(s Status) {
 		c.Failed++
 	case Skipped:
 		c.Skipped++
+	case NotRun:
+		c.NotRun++
 	}
 }
 
 // Total is the number of checks counted.
-func (c Counts) Total() int { return c.Passed + c.Failed + c.Skipped }
+func (c Counts) Total() int { return c.Passed + c.Failed + c.Skipped + c.NotRun }
 
 // FlowCounts are the counts of one flow, per level.
 type FlowCounts struct {

@@ -78,25 +78,39 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			return
 		}
-		if filter != nil && !filter(sr.Labels()) {
-			return // not selected: not part of this run
-		}
 		info, ok := suites.CheckOf(sr.FullText())
 		if !ok {
 			return
 		}
 		c := reports.Check{ID: info.ID, Level: reports.Level(info.Level), Flow: info.Flow, Operation: info.Operation, Rule: info.Rule, Source: info.Source}
+		if filter != nil && !filter(sr.Labels()) {
+			// Not selected: listed as not run, so a certification sees what the filter left out.
+			c.Status = reports.NotRun
+			c.Message = fmt.Sprintf("not selected by --label-filter %q", cfg.LabelFilter)
+			rep.Checks = append(rep.Checks, c)
+			return
+		}
 		switch sr.State {
 		case types.SpecStatePassed:
 			c.Status = reports.Passed
 		case types.SpecStateSkipped, types.SpecStatePending:
 			c.Status = reports.Skipped
 			c.Message = sr.Failure.Message
-			if c.Message == "" && cfg.FailFast && sawFailure {
-				c.Message = "not run: the run stopped at the first failure (--fail-fast)"
+			for _, e := range sr.ReportEntries {
+				if k, ok := e.GetRawValue().(string); ok && e.Name == suites.SkipKindEntryName {
+					c.SkipKind = reports.SkipKind(k)
+				}
 			}
 			if c.Message == "" {
-				c.Message = "not run"
+				// Ginkgo skipped it without our suites saying why: the run never reached it.
+				c.Status = reports.NotRun
+				c.SkipKind = ""
+				c.Message = "the run ended before this check (suite timeout or interrupt)"
+				if cfg.FailFast && sawFailure {
+					c.Message = "the run stopped at the first failure (--fail-fast)"
+				}
+			} else if c.SkipKind == "" {
+				c.SkipKind = reports.MissingInput
 			}
 		default:
 			c.Status = reports.Failed

@@ -39,6 +39,8 @@ func newClient(base *url.URL, timeout time.Duration, max int64, insecure bool, r
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: insecure} //nolint:gosec // only with --insecure-skip-verify
 	tr.DisableCompression = false
+	// A hostile target may send endless headers; net/http's default limit is 10 MB per response.
+	tr.MaxResponseHeaderBytes = maxResponseHeaderBytes
 	hc := &http.Client{
 		Transport: tr,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -52,6 +54,9 @@ func newClient(base *url.URL, timeout time.Duration, max int64, insecure bool, r
 	}
 	return &client{base: base, origin: origin, hc: hc, timeout: timeout, max: max, red: red, spec: spec}
 }
+
+// maxResponseHeaderBytes bounds the headers of one response: a real server sends a few KB.
+const maxResponseHeaderBytes = 1 << 20
 
 // header is one request header, sent with its name exactly as written (checks about case send
 // lowercase names on the wire).
@@ -135,11 +140,17 @@ func (c *client) do(ctx context.Context, rq *request) (*response, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			return nil, fmt.Errorf("%s %s: no response within the %s timeout", method, c.pathOf(u), c.timeout)
+		}
 		return nil, fmt.Errorf("%s %s: no response: %s", method, c.pathOf(u), c.red.redact(err.Error()))
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(res.Body, c.max+1))
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			return nil, fmt.Errorf("%s %s: answered %d but did not finish its body within the %s timeout", method, c.pathOf(u), res.StatusCode, c.timeout)
+		}
 		return nil, fmt.Errorf("%s %s: reading the response: %s", method, c.pathOf(u), c.red.redact(err.Error()))
 	}
 	r := &response{op: rq.op, req: req, status: res.StatusCode, header: res.Header, body: data, elapsed: time.Since(start)}

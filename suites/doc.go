@@ -8,7 +8,11 @@
 // (MUST or SHOULD) and its source; the It carries the ID, the level and the flow as labels, so
 // --label-filter selects by any of them. A check whose inputs are absent (no disabled account in
 // the target, no refresh flow in the spec, no known lifetime) is skipped with the reason, never
-// passed.
+// passed. A skip says its kind (a report entry the runner copies into the report): skipf when the
+// rule does not apply (the spec documents no such flow or failure, the token is not a JWT, no
+// clock control), needInputf when the target file lacks what the check needs (an account, a
+// field of one, a probe, an expected lifetime). A MUST check skipped for a missing input forbids
+// certification; one that does not apply does not.
 //
 // Files: client.go (the one HTTP client: timeouts, size cap, no off-host redirects, validation
 // with kin-openapi), redact.go (secrets out of every message), flows.go (logins, token

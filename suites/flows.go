@@ -24,7 +24,7 @@ import (
 func (r *run) account(role string) map[string]string {
 	a, ok := r.t.Accounts[role]
 	if !ok {
-		skipf("the target file has no %q account (accounts.%s)", role, role)
+		needInputf("the target file has no %q account (accounts.%s)", role, role)
 	}
 	return maps.Clone(a)
 }
@@ -62,7 +62,7 @@ func (r *run) probeOp() *specs.Operation {
 func (r *run) needProbe() *specs.Operation {
 	p := r.probeOp()
 	if p == nil {
-		skipf("neither the spec nor the target file names a protected operation to probe (target field probe)")
+		needInputf("neither the spec nor the target file names a protected operation to probe (target field probe)")
 	}
 	return p
 }
@@ -334,7 +334,7 @@ func (s *session) bearer() *cred {
 // expectAccepted asserts the documented success status of op.
 func (r *run) expectAccepted(resp *response, rule string) {
 	op := resp.op
-	Expect(resp.status).To(Equal(op.Flow.Status), lines(
+	Expect(resp.status).To(Equal(op.Flow.Status), "%s", lines(
 		"rule: "+rule,
 		fmt.Sprintf("expected the documented success status %d of %s", op.Flow.Status, op.Key()),
 		"got: "+r.c.describe(resp)))
@@ -346,7 +346,7 @@ func (r *run) expectRefused(ctx context.Context, resp *response, f specs.Failure
 	op := resp.op
 	status, documented := op.Flow.Failure(f)
 	if documented {
-		Expect(resp.status).To(Equal(status), lines(
+		Expect(resp.status).To(Equal(status), "%s", lines(
 			"rule: "+rule,
 			fmt.Sprintf("expected the status %s documents for %s: %d", op.Key(), f, status),
 			"got: "+r.c.describe(resp)))
@@ -355,7 +355,7 @@ func (r *run) expectRefused(ctx context.Context, resp *response, f specs.Failure
 		}
 		return
 	}
-	Expect(resp.status).To(And(BeNumerically(">=", 400), BeNumerically("<", 500)), lines(
+	Expect(resp.status).To(And(BeNumerically(">=", 400), BeNumerically("<", 500)), "%s", lines(
 		"rule: "+rule,
 		fmt.Sprintf("%s documents no status for %s, so any 4xx conforms", op.Key(), f),
 		"got: "+r.c.describe(resp)))

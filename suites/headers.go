@@ -51,7 +51,7 @@ func (r *run) credentialOf(ctx context.Context, k specs.CredentialKind) *cred {
 	case specs.CredPassword:
 		acct := r.account(roleValid)
 		if acct[specs.FieldPassword] == "" {
-			skipf("the valid account has no password")
+			needInputf("the valid account has no password")
 		}
 		return &cred{kind: k, acct: acct}
 	case specs.CredAPIKey:
@@ -60,7 +60,7 @@ func (r *run) credentialOf(ctx context.Context, k specs.CredentialKind) *cred {
 			return &cred{kind: k, value: v, acct: acct}
 		}
 		if len(r.spec.OperationsOf(specs.KindAPIKeyCreate)) == 0 {
-			skipf("the valid account has no apiKey in the target file and the spec documents no way to create one")
+			needInputf("the valid account has no apiKey in the target file and the spec documents no way to create one")
 		}
 		s := r.mustLogin(ctx, roleValid)
 		key, _ := r.createKey(ctx, r.spec.OperationsOf(specs.KindAPIKeyCreate)[0], s, "creating an API key to present")
@@ -179,7 +179,7 @@ func headerChecks(g *group) {
 		}
 		other := r.account(roleOther)
 		if other[bound.Binds] == "" {
-			skipf("the other account has no %s", bound.Binds)
+			needInputf("the other account has no %s", bound.Binds)
 		}
 		s := r.mustLogin(ctx, roleValid)
 		r.expectAccepted(r.authedCall(ctx, g.op, s), rule+" (own "+bound.Header+")")

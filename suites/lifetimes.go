@@ -116,7 +116,7 @@ func lifetimeChecks(g *group) {
 	g.it("LIF-02", func(ctx SpecContext) {
 		want, source, known := r.expectedAccess()
 		if !known {
-			skipf("neither the spec nor the target file (expect.accessTokenLifetime) states the access-token lifetime; only its consistency is checked (LIF-01)")
+			needInputf("neither the spec nor the target file (expect.accessTokenLifetime) states the access-token lifetime; only its consistency is checked (LIF-01)")
 		}
 		s := r.mustLoginVia(ctx, op, roleValid)
 		expectLifetime(s.access, s.resp, want, source, req("LIF-02").Rule, "access")
@@ -148,7 +148,7 @@ func refreshLifetimeChecks(g *group) {
 	g.it("LIF-16", func(ctx SpecContext) {
 		want, source, known := r.expectedRefresh()
 		if !known {
-			skipf("neither the spec nor the target file (expect.refreshTokenLifetime) states the refresh-token lifetime")
+			needInputf("neither the spec nor the target file (expect.refreshTokenLifetime) states the refresh-token lifetime")
 		}
 		s := r.loginWithRefresh(ctx, roleValid)
 		if !readJWT(s.refresh).ok {

@@ -2,6 +2,8 @@ package suites
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -23,7 +25,7 @@ const minSecret = 3
 func (r *redactor) add(values ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, v := range values {
+	for _, v := range encodedForms(values) {
 		if len(v) < minSecret || slices.Contains(r.secrets, v) {
 			continue
 		}
@@ -34,6 +36,25 @@ func (r *redactor) add(values ...string) {
 		}
 	}
 	slices.SortFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
+}
+
+// encodedForms adds to each value the forms it travels in when a target echoes a request back: a
+// query or path escaped (a legacy login's password in the query string) and a JSON string's
+// escapes. Without them "p+ss/word" leaks as "p%2Bss%2Fword".
+func encodedForms(values []string) []string {
+	out := make([]string, 0, 4*len(values))
+	for _, v := range values {
+		out = append(out, v, url.QueryEscape(v), url.PathEscape(v))
+		for _, html := range []bool{true, false} { // Go escapes <, > and & by default; others do not
+			var b strings.Builder
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(html)
+			if enc.Encode(v) == nil {
+				out = append(out, strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(b.String()), `"`), `"`))
+			}
+		}
+	}
+	return out
 }
 
 // addBasic registers a user:password pair and its Basic encoding.

@@ -20,7 +20,7 @@ func schemaChecks(g *group) {
 		case specs.KindLogin:
 			rq, err := r.loginRequest(op, r.account(roleValid))
 			if err != nil {
-				skipf("%v", err)
+				needInputf("%v", err)
 			}
 			resp = r.send(ctx, rq)
 		case specs.KindRefresh:

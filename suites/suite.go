@@ -184,7 +184,10 @@ func (g *group) itv(id, variant string, timeout time.Duration, body func(SpecCon
 	g.r.checks[g.text+" "+text] = info
 	It(text, rq.labels(g.flow), SpecTimeout(timeout), func(ctx SpecContext) {
 		if g.op == nil {
-			Skip(fmt.Sprintf("the spec documents no %s flow", g.flow))
+			if g.flow == FlowResource {
+				needInputf("neither the spec nor the target file names a protected operation to probe (target field probe)")
+			}
+			skipf("the spec documents no %s flow", g.flow)
 		}
 		body(ctx)
 	})
@@ -218,8 +221,29 @@ func FailHandler(message string, callerSkip ...int) {
 	Fail(Redact(message), skip)
 }
 
-// skipf skips the current check with a reason.
+// SkipKindEntryName names the report entry a skipped check attaches: SkipNotApplicable or
+// SkipMissingInput. The runner copies it into the report, where it decides whether a skipped
+// MUST check forbids certification.
+const SkipKindEntryName = "authconform.skip"
+
+// Skip kinds (reports.NotApplicable and reports.MissingInput).
+const (
+	SkipNotApplicable = "notApplicable"
+	SkipMissingInput  = "missingInput"
+)
+
+// skipf skips the current check because the rule does not apply: the spec documents nothing for
+// it to judge, or the target's tokens or abilities make it moot.
 func skipf(format string, args ...any) {
+	AddReportEntry(SkipKindEntryName, SkipNotApplicable, ReportEntryVisibilityNever)
+	Skip(Redact(fmt.Sprintf(format, args...)))
+}
+
+// needInputf skips the current check because the target file lacks what it needs (an account, a
+// field of one, a probe, an expected value). Unlike skipf, this forbids certification when the
+// check is a MUST: the vendor can supply the input.
+func needInputf(format string, args ...any) {
+	AddReportEntry(SkipKindEntryName, SkipMissingInput, ReportEntryVisibilityNever)
 	Skip(Redact(fmt.Sprintf(format, args...)))
 }
 

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/specs"
+)
+
+// Deliberate defects and benign variants of the mock (docs/mutation.md): serve --defect,
+// --variant and --list-defects.
+
+func addMutationFlags(cmd *cobra.Command, o *serveOptions) {
+	f := cmd.Flags()
+	f.StringSliceVar(&o.defects, "defect", nil, "serve with deliberate defects (comma-separated or repeated; see --list-defects): the mock then breaks its specs on purpose, to prove the suites catch it")
+	f.StringSliceVar(&o.variants, "variant", nil, "serve with benign variants the specs allow (comma-separated or repeated; see --list-defects)")
+	f.BoolVar(&o.listDefects, "list-defects", false, "list the defects and variants, the specs each applies to and the checks expected to catch it, then exit")
+}
+
+func mutationOptions(o serveOptions) []mockserver.Option {
+	var out []mockserver.Option
+	if len(o.defects) > 0 {
+		out = append(out, mockserver.WithDefects(o.defects...))
+	}
+	if len(o.variants) > 0 {
+		out = append(out, mockserver.WithVariants(o.variants...))
+	}
+	return out
+}
+
+// listMutations prints the catalog for the specs that would be served.
+func listMutations(w io.Writer, list []*specs.Spec) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	section := func(title string, muts []*mockserver.Mutation) {
+		fmt.Fprintf(tw, "%s\n", title)
+		for _, m := range muts {
+			var on []string
+			for _, sp := range list {
+				if m.AppliesTo(sp) {
+					on = append(on, sp.Name)
+				}
+			}
+			where := strings.Join(on, ",")
+			if where == "" {
+				where = "(none served)"
+			}
+			caught := ""
+			switch {
+			case m.Variant:
+			case len(m.Catches) == 0:
+				caught = "no check yet (a known weakness)"
+			default:
+				caught = "caught by " + strings.Join(m.Catches, ",")
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", m.Name, where, caught, m.Summary)
+		}
+	}
+	section("DEFECTS (--defect NAME): realistic bugs the suites must catch", mockserver.Defects())
+	fmt.Fprintln(tw)
+	section("VARIANTS (--variant NAME): choices the specs leave open; the suites must pass", mockserver.Variants())
+	return tw.Flush()
+}
+
+// printMutations warns, under the banner, that the mock breaks its specs on purpose.
+func printMutations(w io.Writer, mock *mockserver.Server) {
+	if names := mock.Mutations(); len(names) > 0 {
+		fmt.Fprintf(w, "\nDELIBERATE MUTATIONS: %s (the mock does not conform to its specs on purpose; see --list-defects)\n", strings.Join(names, ", "))
+	}
+}

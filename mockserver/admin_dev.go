@@ -1,0 +1,365 @@
+package mockserver
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// adminDev serves the admin API's additions (listed in admin.go's comment and in the embedded
+// OpenAPI document) and guards the whole admin API with the config's admin token. It answers
+// true when it handled the request; clock and reset are left to admin.
+func (s *Server) adminDev(w http.ResponseWriter, r *http.Request) bool {
+	path := strings.TrimPrefix(r.URL.Path, AdminPrefix)
+	if r.URL.Path+"/" == AdminPrefix {
+		path = ""
+	}
+	if s.serveDashboard(w, r, path) {
+		return true
+	}
+	if !s.adminAuthorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="authconform admin"`)
+		writePlain(w, http.StatusUnauthorized, "the admin API needs Authorization: Bearer <the admin token of the config>")
+		return true
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	parts := strings.Split(path, "/")
+	switch {
+	case path == "clock/reset":
+		if r.Method != http.MethodPost {
+			methodNotAllowed(w, "POST", "use POST")
+			return true
+		}
+		if c, ok := s.clock.(AdjustableClock); ok {
+			c.Reset()
+			s.log.Info("admin clock back to real time")
+			s.writeNow(w, false)
+		} else {
+			writePlain(w, http.StatusConflict, "this mock runs on a clock that cannot be moved")
+		}
+	case path == "specs":
+		if onlyGet(w, r) {
+			writeJSON(w, http.StatusOK, map[string]any{"specs": s.specViews()})
+		}
+	case path == "accounts":
+		s.adminAccounts(w, r)
+	case len(parts) == 4 && parts[0] == "accounts":
+		s.adminAccountAction(w, r, parts[1], parts[2], parts[3])
+	case path == "sessions":
+		if onlyGet(w, r) {
+			s.adminSessions(w, r)
+		}
+	case len(parts) == 3 && parts[0] == "sessions" && parts[2] == "revoke":
+		s.adminRevoke(w, r, parts[1])
+	case path == "journal":
+		s.adminJournal(w, r)
+	case path == "faults":
+		s.adminFaults(w, r)
+	default:
+		return false
+	}
+	return true
+}
+
+// adminAuthorized checks the admin token when the config sets one.
+func (s *Server) adminAuthorized(r *http.Request) bool {
+	want := s.dev.adminToken
+	if want == "" {
+		return true
+	}
+	scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+func onlyGet(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	methodNotAllowed(w, "GET, HEAD", "use GET")
+	return false
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow, msg string) {
+	w.Header().Set("Allow", allow)
+	writePlain(w, http.StatusMethodNotAllowed, msg)
+}
+
+// readAdminJSON decodes an admin request body strictly; false when it answered an error.
+func readAdminJSON(w http.ResponseWriter, r *http.Request, v any, example string) bool {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
+	if err != nil {
+		writePlain(w, http.StatusRequestEntityTooLarge, "the body is too large")
+		return false
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writePlain(w, http.StatusBadRequest, fmt.Sprintf("body: expected %s: %v", example, err))
+		return false
+	}
+	return true
+}
+
+// specView is a served spec as the admin API shows it.
+type specView struct {
+	Name       string        `json:"name"`
+	Title      string        `json:"title"`
+	Version    string        `json:"version"`
+	File       string        `json:"file"`
+	BasePath   string        `json:"basePath"`
+	Algorithm  string        `json:"algorithm"`
+	Access     lifetimeView  `json:"access"`
+	Refresh    *lifetimeView `json:"refresh,omitempty"`
+	Operations []opView      `json:"operations"`
+}
+
+type lifetimeView struct {
+	Lifetime string  `json:"lifetime"`
+	Seconds  float64 `json:"seconds"`
+}
+
+type opView struct {
+	ID         string `json:"operationId"`
+	Method     string `json:"method"`
+	Path       string `json:"path"`
+	Summary    string `json:"summary,omitempty"`
+	Flow       string `json:"flow"`
+	Statuses   []int  `json:"statuses"`
+	Protected  bool   `json:"protected"`
+	Deprecated bool   `json:"deprecated,omitempty"`
+}
+
+func lifetimeOf(d time.Duration) lifetimeView {
+	return lifetimeView{Lifetime: specs.Duration(d).String(), Seconds: d.Seconds()}
+}
+
+func (s *Server) specViews() []specView {
+	out := make([]specView, 0, len(s.mounts))
+	for _, m := range s.mounts {
+		sp := m.spec
+		v := specView{Name: sp.Name, Title: sp.Title, Version: sp.Version, File: sp.File, BasePath: sp.BasePath,
+			Algorithm: sp.Tokens.Algorithm, Access: lifetimeOf(m.iss.access), Operations: []opView{}}
+		if m.iss.refresh > 0 {
+			r := lifetimeOf(m.iss.refresh)
+			v.Refresh = &r
+		}
+		for _, op := range sp.Operations {
+			v.Operations = append(v.Operations, opView{ID: op.ID, Method: op.Method, Path: op.Path, Summary: op.Summary,
+				Flow: string(op.Flow.Kind), Statuses: op.Statuses, Protected: op.Protected(), Deprecated: op.Deprecated})
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (s *Server) mountNamed(name string) *mount {
+	for _, m := range s.mounts {
+		if m.spec.Name == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// accountView is an account as the admin API shows it: secrets redacted.
+type accountView struct {
+	Spec      string         `json:"spec"`
+	ID        string         `json:"id"`
+	Username  string         `json:"username,omitempty"`
+	CompanyID string         `json:"companyId,omitempty"`
+	State     string         `json:"state"`
+	Password  string         `json:"password,omitempty"`
+	APIKeys   []string       `json:"apiKeys,omitempty"`
+	Profile   map[string]any `json:"profile,omitempty"`
+}
+
+func viewAccount(spec string, a specs.Account) accountView {
+	v := accountView{Spec: spec, ID: a.ID, Username: a.Username, CompanyID: a.CompanyID, State: string(a.State), Profile: a.Profile}
+	if a.Password != "" {
+		v.Password = redact(a.Password)
+	}
+	for _, k := range a.APIKeys {
+		v.APIKeys = append(v.APIKeys, redact(k))
+	}
+	return v
+}
+
+// accountRequest is the body of POST /__authconform/accounts.
+type accountRequest struct {
+	ID        string         `json:"id"`
+	Username  string         `json:"username"`
+	Password  string         `json:"password"`
+	CompanyID string         `json:"companyId"`
+	APIKeys   []string       `json:"apiKeys"`
+	State     string         `json:"state"`
+	Profile   map[string]any `json:"profile"`
+}
+
+func (s *Server) adminAccounts(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("spec")
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		out := []accountView{}
+		for _, m := range s.mounts {
+			if name != "" && m.spec.Name != name {
+				continue
+			}
+			for _, a := range m.accounts.snapshot() {
+				out = append(out, viewAccount(m.spec.Name, a))
+			}
+		}
+		if name != "" && s.mountNamed(name) == nil {
+			writePlain(w, http.StatusNotFound, fmt.Sprintf("no served spec %q", name))
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
+	case http.MethodPost:
+		m := s.mountNamed(name)
+		if m == nil && name == "" && len(s.mounts) == 1 {
+			m = s.mounts[0]
+		}
+		if m == nil {
+			writePlain(w, http.StatusBadRequest, fmt.Sprintf("query spec=%q: name a served spec, e.g. ?spec=%s", name, s.mounts[0].spec.Name))
+			return
+		}
+		var req accountRequest
+		if !readAdminJSON(w, r, &req, `{"username": "erin", "password": "erin-password"}`) {
+			return
+		}
+		acc, err := m.accounts.add(specs.Account{ID: req.ID, Username: req.Username, Password: req.Password, CompanyID: req.CompanyID,
+			APIKeys: req.APIKeys, State: specs.AccountState(req.State), Profile: req.Profile})
+		if err != nil {
+			writePlain(w, http.StatusBadRequest, "body: "+err.Error())
+			return
+		}
+		s.log.Info("admin account added", "spec", m.spec.Name, "account", acc.ID)
+		writeJSON(w, http.StatusCreated, viewAccount(m.spec.Name, acc))
+	default:
+		methodNotAllowed(w, "GET, HEAD, POST", "GET lists accounts, POST ?spec=NAME adds one")
+	}
+}
+
+// accountActions maps the last path segment to the state it sets.
+var accountActions = map[string]specs.AccountState{
+	"disable":         specs.StateDisabled,
+	"enable":          specs.StateEnabled,
+	"expire-password": specs.StatePasswordExpired,
+}
+
+func (s *Server) adminAccountAction(w http.ResponseWriter, r *http.Request, spec, id, action string) {
+	state, ok := accountActions[action]
+	if !ok {
+		writePlain(w, http.StatusNotFound, "no account action "+action+"; there are disable, enable and expire-password")
+		return
+	}
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, "POST", "use POST")
+		return
+	}
+	m := s.mountNamed(spec)
+	if m == nil {
+		writePlain(w, http.StatusNotFound, fmt.Sprintf("no served spec %q", spec))
+		return
+	}
+	acc, err := m.accounts.setState(id, state)
+	if err != nil {
+		writePlain(w, http.StatusNotFound, fmt.Sprintf("spec %s has no account with id %q", spec, id))
+		return
+	}
+	s.log.Info("admin account changed", "spec", spec, "account", id, "state", string(state))
+	writeJSON(w, http.StatusOK, viewAccount(spec, acc))
+}
+
+// sessionView is a session with its state and remaining lifetimes on the mock's clock.
+type sessionView struct {
+	session
+	State            string   `json:"state"`                      // live, expired or revoked
+	AccessRemaining  *float64 `json:"accessRemaining,omitempty"`  // seconds, negative once expired
+	RefreshRemaining *float64 `json:"refreshRemaining,omitempty"` // seconds
+}
+
+func (s *Server) sessionView(se session, now time.Time) sessionView {
+	v := sessionView{session: se, State: "live"}
+	rem := func(t *tokenInfo) *float64 {
+		if t == nil {
+			return nil
+		}
+		x := t.Expires.Sub(now).Seconds()
+		return &x
+	}
+	v.AccessRemaining, v.RefreshRemaining = rem(se.Access), rem(se.Refresh)
+	switch {
+	case s.store.Revoked(se.ID) || s.store.Generation(se.Spec, se.Account) != se.Gen:
+		v.State = "revoked"
+	case !se.until().After(now):
+		v.State = "expired"
+	}
+	return v
+}
+
+func (s *Server) adminSessions(w http.ResponseWriter, r *http.Request) {
+	now := s.clock.Now()
+	name := r.URL.Query().Get("spec")
+	out := []sessionView{}
+	for _, se := range s.dev.sessions.list(now) {
+		if name == "" || se.Spec == name {
+			out = append(out, s.sessionView(se, now))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"now": now.UTC().Format(time.RFC3339), "sessions": out})
+}
+
+func (s *Server) adminRevoke(w http.ResponseWriter, r *http.Request, sid string) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, "POST", "use POST")
+		return
+	}
+	found := s.dev.sessions.find(sid)
+	if name := r.URL.Query().Get("spec"); name != "" {
+		found = nil
+		if se, ok := s.dev.sessions.get(name, sid); ok {
+			found = []session{se}
+		}
+	}
+	if len(found) == 0 {
+		writePlain(w, http.StatusNotFound, fmt.Sprintf("no session %q is listed (GET %ssessions lists them)", sid, AdminPrefix))
+		return
+	}
+	now := s.clock.Now()
+	s.store.RevokeSession(sid, found[0].until().Add(sessionKeepExpired))
+	s.log.Info("admin session revoked", "spec", found[0].Spec, "session", sid, "account", found[0].Account)
+	writeJSON(w, http.StatusOK, s.sessionView(found[0], now))
+}
+
+func (s *Server) adminJournal(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		limit := DefaultJournalSize
+		if v := r.URL.Query().Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				writePlain(w, http.StatusBadRequest, "query limit: expected a positive number")
+				return
+			}
+			limit = min(n, journalMaxLimit)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"size": s.dev.journal.size, "entries": s.dev.journal.last(limit)})
+	case http.MethodDelete:
+		s.dev.journal.clear()
+		writeJSON(w, http.StatusOK, map[string]any{"size": s.dev.journal.size, "entries": []JournalEntry{}})
+	default:
+		methodNotAllowed(w, "GET, HEAD, DELETE", "GET reads the journal, DELETE clears it")
+	}
+}

@@ -1,0 +1,234 @@
+package mockserver
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// CORS for browser apps served from another origin (a dev server on http://localhost:3000).
+//
+// Allowed origins come from the config's cors.origins; an entry "*" allows any origin. Without
+// any, every http or https origin on localhost, 127.0.0.1 or [::1], on any port, is allowed. An
+// allowed origin is reflected with Access-Control-Allow-Credentials: true (so cookies and
+// Authorization work with fetch's credentials: "include"). A disallowed origin gets no CORS
+// headers and its request is served as usual: the browser is what enforces CORS; a preflight
+// from it answers 403 with a message saying how to allow it.
+//
+// The lists of headers are derived from the specs once, in New: a preflight allows every request
+// header a spec names (security schemes, header parameters, header credentials), and every
+// response exposes every response header a spec declares (the X-Auth-Token a login returns in a
+// header is unreadable by a page unless exposed), plus the mock's own MessageHeader.
+
+// corsMaxAge is how long a browser may cache a preflight, in seconds.
+const corsMaxAge = "600"
+
+// corsPolicy is what New prepared for CORS.
+type corsPolicy struct {
+	origins      []string          // configured; nil means localhost on any port
+	any          bool              // "*" configured
+	allowHeaders map[*mount]string // per mount, for preflights
+	adminHeaders string            // for preflights of the admin API
+	expose       string            // on every response to an allowed origin
+}
+
+// alwaysAllowed are the request headers every preflight allows, whatever the spec says: the
+// credential and body headers, and Prefer for provoked outcomes (prefer.go).
+var alwaysAllowed = []string{"Accept", "Authorization", "Content-Type", "Prefer"}
+
+// ownExposed are the mock's own response headers a page may want to read.
+var ownExposed = []string{MessageHeader, "Preference-Applied", "Allow", "Retry-After", "WWW-Authenticate"}
+
+func newCORSPolicy(cfg *Config, mounts []*mount) *corsPolicy {
+	p := &corsPolicy{allowHeaders: map[*mount]string{}}
+	for _, o := range cfg.CORS.Origins {
+		o = strings.TrimRight(strings.TrimSpace(o), "/")
+		if o == "*" {
+			p.any = true
+			continue
+		}
+		if o != "" {
+			p.origins = append(p.origins, strings.ToLower(o))
+		}
+	}
+	expose := map[string]bool{}
+	for _, h := range ownExposed {
+		expose[http.CanonicalHeaderKey(h)] = true
+	}
+	for _, m := range mounts {
+		req := map[string]bool{}
+		for _, h := range alwaysAllowed {
+			req[h] = true
+		}
+		requestHeaders(m.spec, req)
+		responseHeaders(m.spec, expose)
+		p.allowHeaders[m] = joinSorted(req)
+	}
+	p.adminHeaders = "Authorization, Content-Type"
+	p.expose = joinSorted(expose)
+	return p
+}
+
+// requestHeaders adds every request header the spec names to set, canonicalised.
+func requestHeaders(sp *specs.Spec, set map[string]bool) {
+	add := func(name string) {
+		if name != "" {
+			set[http.CanonicalHeaderKey(name)] = true
+		}
+	}
+	for _, sc := range sp.Schemes {
+		if sc.In != specs.InQuery {
+			add(sc.Header)
+		}
+	}
+	if sp.Doc != nil && sp.Doc.Paths != nil {
+		for _, item := range sp.Doc.Paths.Map() {
+			if item == nil {
+				continue
+			}
+			params := item.Parameters
+			for _, op := range item.Operations() {
+				params = append(slices.Clip(params), op.Parameters...)
+			}
+			for _, p := range params {
+				if p != nil && p.Value != nil && p.Value.In == "header" {
+					add(p.Value.Name)
+				}
+			}
+		}
+	}
+	for _, op := range sp.Operations {
+		f := op.Flow
+		for _, c := range f.Credentials {
+			if c.In == specs.InHeader {
+				add(c.Name)
+			}
+		}
+		for _, l := range []*specs.Location{f.RefreshToken, f.KeyName, f.KeyValue} {
+			if l != nil && l.In == specs.InHeader {
+				add(l.Name)
+			}
+		}
+	}
+}
+
+// responseHeaders adds every response header the spec declares or writes a token to.
+func responseHeaders(sp *specs.Spec, set map[string]bool) {
+	for _, op := range sp.Operations {
+		if op.Op != nil && op.Op.Responses != nil {
+			for _, r := range op.Op.Responses.Map() {
+				if r == nil || r.Value == nil {
+					continue
+				}
+				for name := range r.Value.Headers {
+					set[http.CanonicalHeaderKey(name)] = true
+				}
+			}
+		}
+		for _, t := range op.Flow.Tokens {
+			if t.In == specs.InHeader {
+				set[http.CanonicalHeaderKey(t.Name)] = true
+			}
+		}
+	}
+}
+
+func joinSorted(set map[string]bool) string {
+	return strings.Join(slices.Sorted(mapKeys(set)), ", ")
+}
+
+// allowed reports whether a browser page of that origin may call the mock.
+func (p *corsPolicy) allowed(origin string) bool {
+	if origin == "" || origin == "null" {
+		return false
+	}
+	if p.any {
+		return true
+	}
+	if p.origins != nil {
+		return slices.Contains(p.origins, strings.ToLower(origin))
+	}
+	return isLocalOrigin(origin)
+}
+
+// isLocalOrigin: http or https, host localhost, 127.0.0.1 or [::1], any port, nothing else.
+func isLocalOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return false
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+	}
+	switch strings.ToLower(u.Hostname()) {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
+}
+
+// cors sets the CORS headers of a response and answers a preflight; true when it answered.
+func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
+	p := s.dev.cors
+	origin := r.Header.Get("Origin")
+	preflight := r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != ""
+	h := w.Header()
+	h.Add("Vary", "Origin") // even without one: a cache must not hand this answer to a page
+	if origin == "" {
+		return false
+	}
+	if !p.allowed(origin) {
+		if preflight {
+			writePlain(w, http.StatusForbidden, "origin "+headerSafe(origin)+" may not call this mock; list it under cors.origins in the config (default: any localhost origin)")
+			return true
+		}
+		return false
+	}
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	if !preflight {
+		h.Set("Access-Control-Expose-Headers", p.expose)
+		return false
+	}
+	h.Add("Vary", "Access-Control-Request-Method")
+	h.Add("Vary", "Access-Control-Request-Headers")
+	h.Set("Access-Control-Max-Age", corsMaxAge)
+	if r.Header.Get("Access-Control-Request-Private-Network") == "true" {
+		h.Set("Access-Control-Allow-Private-Network", "true")
+	}
+	if strings.HasPrefix(r.URL.Path, AdminPrefix) || r.URL.Path+"/" == AdminPrefix {
+		h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE")
+		h.Set("Access-Control-Allow-Headers", p.adminHeaders)
+		w.WriteHeader(http.StatusNoContent)
+		return true
+	}
+	methods, m := s.routeMethods(r)
+	if len(methods) == 0 {
+		writePlain(w, http.StatusNotFound, "no operation at "+r.URL.Path+" in the served specs")
+		return true
+	}
+	h.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
+	h.Set("Access-Control-Allow-Headers", p.allowHeaders[m])
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
+// routeMethods lists the methods the specs serve at r's path, and the mount serving it.
+func (s *Server) routeMethods(r *http.Request) ([]string, *mount) {
+	for _, m := range s.mounts {
+		if m.base != "" && r.URL.Path != m.base && !strings.HasPrefix(r.URL.Path, m.base+"/") {
+			continue
+		}
+		if methods := m.allowed(r); len(methods) > 0 {
+			return methods, m
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,122 @@
+package mockserver
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// bufferedResponse holds what the mock answered, for the mutations' response edits.
+type bufferedResponse struct {
+	h      http.Header
+	status int
+	body   bytes.Buffer
+}
+
+var _ http.ResponseWriter = (*bufferedResponse)(nil)
+
+func newBufferedResponse() *bufferedResponse { return &bufferedResponse{h: http.Header{}} }
+
+func (b *bufferedResponse) Header() http.Header { return b.h }
+
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+// setBody replaces the body.
+func (b *bufferedResponse) setBody(p []byte) {
+	b.body.Reset()
+	b.body.Write(p)
+}
+
+// isJSON reports whether the body is declared JSON.
+func (b *bufferedResponse) isJSON() bool {
+	return strings.HasPrefix(b.h.Get("Content-Type"), "application/json") && b.body.Len() > 0
+}
+
+// send writes the (edited) response: header names in lower case when asked (Content-Type and
+// Date stay canonical, net/http looks them up to decide what to add), and in chunks when asked.
+func (b *bufferedResponse) send(w http.ResponseWriter, lower, chunked bool) {
+	h := w.Header()
+	for k, v := range b.h {
+		switch {
+		case k == "Content-Length":
+		case lower && k != "Content-Type" && k != "Date":
+			h[strings.ToLower(k)] = v
+		default:
+			h[k] = v
+		}
+	}
+	status := b.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	body := b.body.Bytes()
+	if !chunked {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+		return
+	}
+	w.WriteHeader(status)
+	rc := http.NewResponseController(w)
+	_ = rc.Flush() // headers out without a length: the body follows in chunks
+	for len(body) > 0 {
+		n := min(len(body), 16)
+		_, _ = w.Write(body[:n])
+		_ = rc.Flush()
+		body = body[n:]
+	}
+}
+
+// WrapListener returns ln, or, when a mutation makes the mock match header names
+// case-sensitively, a listener whose connections hide the header names that mutation chose (a
+// server that looks up "X-Auth-Token" byte for byte never sees "x-auth-token"). Whoever owns the
+// http.Server calls it; without such a mutation it returns ln itself.
+func (s *Server) WrapListener(ln net.Listener) net.Listener {
+	if s.mut == nil || len(s.mut.blind) == 0 {
+		return ln
+	}
+	return blindListener{Listener: ln, names: s.mut.blind}
+}
+
+type blindListener struct {
+	net.Listener
+	names []string
+}
+
+func (l blindListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &blindConn{Conn: c, names: l.names}, nil
+}
+
+// blindConn renames the chosen lower-case header names on the wire, keeping their length so the
+// framing holds. A name split across two reads escapes; clients write a request's header in one.
+type blindConn struct {
+	net.Conn
+	names []string
+}
+
+func (c *blindConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	for _, name := range c.names {
+		from := []byte("\r\n" + name + ":")
+		to := []byte("\r\n" + strings.Repeat("z", len(name)) + ":")
+		copy(p[:n], bytes.ReplaceAll(p[:n], from, to))
+	}
+	return n, err
+}

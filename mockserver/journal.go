@@ -1,0 +1,328 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// The request journal: the last N requests to the specs' routes and their responses (admin calls
+// are not journaled), with every credential redacted (redact in log.go: the first characters and
+// the length) and every JWT decoded, so a developer sees which token went where and what it says,
+// but never a usable secret. A secret is recognised three ways: the places the spec names
+// (security scheme headers, secret login credentials, token locations), names that say so
+// (password, secret, token, key, auth), and values that are JWTs.
+
+// Bounds of what one journal entry holds.
+const (
+	journalMaxBody    = 64 << 10 // larger bodies are shown by size only
+	journalMaxHeaders = 64
+	journalMaxValue   = 512
+	journalMaxLimit   = 10000
+)
+
+// JournalEntry is one request and its response, redacted.
+type JournalEntry struct {
+	ID        uint64              `json:"id"`
+	At        time.Time           `json:"at"` // on the mock's clock
+	Millis    float64             `json:"ms"` // wall time taken
+	Method    string              `json:"method"`
+	Path      string              `json:"path"`
+	Query     map[string][]string `json:"query,omitempty"`
+	Spec      string              `json:"spec,omitempty"`
+	Operation string              `json:"operation,omitempty"`
+	Account   string              `json:"account,omitempty"`
+	Status    int                 `json:"status"`
+	Failure   string              `json:"failure,omitempty"`
+	Request   JournalMessage      `json:"request"`
+	Response  JournalMessage      `json:"response"`
+	JWTs      []DecodedJWT        `json:"jwts,omitempty"`
+}
+
+// JournalMessage is the headers and body of a request or response.
+type JournalMessage struct {
+	Headers map[string]string `json:"headers"`
+	Body    any               `json:"body,omitempty"`
+}
+
+// DecodedJWT is a JWT met in a request or response: where, redacted, and what it says. The
+// signature is never shown.
+type DecodedJWT struct {
+	Where  string         `json:"where"`
+	Token  string         `json:"token"`
+	Header map[string]any `json:"header"`
+	Claims map[string]any `json:"claims"`
+}
+
+type journal struct {
+	mu      sync.Mutex
+	size    int // 0: off
+	entries []JournalEntry
+	start   int
+	next    atomic.Uint64
+}
+
+func newJournal(size int) *journal {
+	if size < 0 {
+		size = 0
+	}
+	return &journal{size: size}
+}
+
+func (j *journal) add(e JournalEntry) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.entries) < j.size {
+		j.entries = append(j.entries, e)
+		return
+	}
+	j.entries[j.start] = e
+	j.start = (j.start + 1) % j.size
+}
+
+// last returns up to limit entries, newest first.
+func (j *journal) last(limit int) []JournalEntry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	n := min(limit, len(j.entries))
+	out := make([]JournalEntry, 0, n)
+	for i := 0; i < n; i++ {
+		idx := (j.start + len(j.entries) - 1 - i) % len(j.entries)
+		out = append(out, j.entries[idx])
+	}
+	return out
+}
+
+func (j *journal) clear() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.entries, j.start = nil, 0
+}
+
+// journalStart makes the recorder keep the response body for the journal.
+func (s *Server) journalStart(rec *recorder, r *http.Request) {
+	if s.dev.journal.size > 0 && !strings.HasPrefix(r.URL.Path, AdminPrefix) {
+		rec.capture = new(bytes.Buffer)
+	}
+}
+
+// journalRecord adds a served request to the journal.
+func (s *Server) journalRecord(r *http.Request, rec *recorder, start time.Time) {
+	j := s.dev.journal
+	if j.size == 0 || strings.HasPrefix(r.URL.Path, AdminPrefix) {
+		return
+	}
+	e := JournalEntry{
+		ID: j.next.Add(1), At: s.clock.Now().UTC(), Millis: float64(time.Since(start).Microseconds()) / 1000,
+		Method: r.Method, Path: r.URL.Path, Status: rec.status, Failure: rec.failure, Account: rec.account,
+	}
+	if !rec.wrote {
+		e.Status = http.StatusOK
+	}
+	if rec.op != nil {
+		e.Spec, e.Operation = rec.op.m.spec.Name, rec.op.op.ID
+	}
+	red := &redactor{names: s.dev.secretNames}
+	if q := r.URL.Query(); len(q) > 0 {
+		e.Query = map[string][]string{}
+		for k, vs := range q {
+			if len(e.Query) >= journalMaxHeaders {
+				break
+			}
+			for _, v := range vs {
+				e.Query[k] = append(e.Query[k], red.value("query "+k, k, v))
+			}
+		}
+	}
+	e.Request.Headers = red.headers("request", r.Header)
+	switch {
+	case r.GetBody != nil: // serveOp kept the body it read
+		if body, err := r.GetBody(); err == nil {
+			data, _ := io.ReadAll(io.LimitReader(body, journalMaxBody+1))
+			e.Request.Body = red.body("request body", data)
+		}
+	case rec.op != nil && r.Body != nil && e.Status != http.StatusRequestEntityTooLarge && !(rec.wrote && rec.status == 0):
+		// Answered before serveOp read it (a provoked outcome): read it now, bounded.
+		data, _ := io.ReadAll(io.LimitReader(r.Body, journalMaxBody+1))
+		e.Request.Body = red.body("request body", data)
+	}
+	e.Response.Headers = red.headers("response", rec.Header())
+	if rec.capture != nil {
+		e.Response.Body = red.body("response body", rec.capture.Bytes())
+	}
+	e.JWTs = red.jwts
+	j.add(e)
+}
+
+// redactor redacts one journal entry and collects the JWTs it meets.
+type redactor struct {
+	names map[string]bool // specSecretNames of every served spec
+	jwts  []DecodedJWT
+}
+
+// secret reports whether a name (header, parameter, JSON member) carries a secret.
+func (red *redactor) secret(name string) bool {
+	return secretName(name) || red.names[strings.ToLower(name)] ||
+		slices.Contains(alwaysSecretHeaders, http.CanonicalHeaderKey(name))
+}
+
+// alwaysSecretHeaders are secret whatever the spec says.
+var alwaysSecretHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie"}
+
+// secretName reports whether a header, parameter or field name says its value is a secret.
+func secretName(name string) bool {
+	n := strings.ToLower(name)
+	// Headers whose names say auth or credential but carry none.
+	if strings.HasPrefix(n, "access-control-") || strings.HasPrefix(n, "x-authconform-") || n == "www-authenticate" {
+		return false
+	}
+	for _, w := range []string{"password", "passwd", "secret", "token", "key", "auth", "cookie", "credential"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func (red *redactor) headers(where string, h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for _, k := range slices.Sorted(mapKeys(h)) {
+		if len(out) >= journalMaxHeaders {
+			break
+		}
+		out[k] = red.value(where+" header "+k, k, strings.Join(h[k], ", "))
+	}
+	return out
+}
+
+// value redacts one header or query value: secrets by name, and any JWT; an Authorization
+// value keeps its scheme ("Bearer eyJhbG…(163 chars)").
+func (red *redactor) value(where, name, v string) string {
+	secret := red.secret(name)
+	if scheme, rest, ok := strings.Cut(v, " "); ok && secret && !strings.Contains(rest, " ") {
+		red.jwt(where, rest)
+		return scheme + " " + redact(rest)
+	}
+	if red.jwt(where, v) || secret {
+		return redact(v)
+	}
+	if len(v) > journalMaxValue {
+		return v[:journalMaxValue] + "…"
+	}
+	return v
+}
+
+// body shows a JSON body redacted, anything else by its size only (it may be a form holding a
+// password).
+func (red *redactor) body(where string, data []byte) any {
+	if len(data) == 0 {
+		return nil
+	}
+	if len(data) > journalMaxBody {
+		return "(more than 64 KiB, not shown)"
+	}
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return "(" + strconv.Itoa(len(data)) + " bytes, not JSON, not shown)"
+	}
+	return red.walk(where, "", v)
+}
+
+// walk redacts a decoded JSON value: members whose names say secret, and JWTs anywhere.
+func (red *redactor) walk(where, name string, v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = red.walk(where+" /"+k, k, e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = red.walk(where, name, e)
+		}
+		return out
+	case string:
+		if red.jwt(where, t) || (name != "" && red.secret(name)) {
+			return redact(t)
+		}
+	}
+	return v
+}
+
+// jwt decodes v when it is a JWT and notes it; true when it was one.
+func (red *redactor) jwt(where, v string) bool {
+	header, claims, ok := decodeJWT(v)
+	if !ok {
+		return false
+	}
+	if len(red.jwts) < 32 {
+		red.jwts = append(red.jwts, DecodedJWT{Where: where, Token: redact(v), Header: header, Claims: claims})
+	}
+	return true
+}
+
+// decodeJWT reads the header and claims of a compact JWS without verifying it. The signature is
+// not looked at.
+func decodeJWT(v string) (header, claims map[string]any, ok bool) {
+	if len(v) > 16<<10 || strings.Count(v, ".") != 2 {
+		return nil, nil, false
+	}
+	parts := strings.SplitN(v, ".", 3)
+	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil || json.Unmarshal(hb, &header) != nil || header["alg"] == nil {
+		return nil, nil, false
+	}
+	cb, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || json.Unmarshal(cb, &claims) != nil {
+		return nil, nil, false
+	}
+	return header, claims, true
+}
+
+// specSecretNames adds, lower case, every name under which the spec carries a secret: security
+// scheme headers (not those that only bind or name a tenant), token locations, secret login
+// credentials, refresh token and API key locations. For body locations the last pointer segment.
+func specSecretNames(sp *specs.Spec, set map[string]bool) {
+	add := func(l specs.Location) {
+		name := l.Name
+		if l.In == specs.InBody {
+			name = l.Pointer[strings.LastIndex(l.Pointer, "/")+1:]
+		}
+		if name != "" {
+			set[strings.ToLower(name)] = true
+		}
+	}
+	for _, sc := range sp.Schemes {
+		if sc.Binds == "" && sc.Impersonates == "" {
+			set[strings.ToLower(sc.Header)] = true
+		}
+	}
+	for _, op := range sp.Operations {
+		f := op.Flow
+		for _, t := range f.Tokens {
+			add(t.Location)
+		}
+		for _, c := range f.Credentials {
+			if c.Secret() {
+				add(c.Location)
+			}
+		}
+		for _, l := range []*specs.Location{f.RefreshToken, f.KeyValue} {
+			if l != nil {
+				add(*l)
+			}
+		}
+	}
+}

@@ -1,0 +1,173 @@
+package mockserver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/authconform/authconform/specs"
+)
+
+// variantCatalog is every benign variant: a choice the specs leave open. The suites must pass
+// against each exactly as against the mock as shipped (`go run ./mutation` proves it).
+var variantCatalog = []*Mutation{
+	{
+		Name: "extra-fields", Variant: true, Flow: "all",
+		Summary: "every JSON object answered carries undocumented extra members (and an extra X-Request-Id header)",
+		Needs:   "an operation",
+		applies: func(*specs.Spec) bool { return true },
+		install: func(mu *mutator, m *mount) {
+			mu.onResponse(m, func(_ *operation, _ *http.Request, res *bufferedResponse) {
+				res.h.Set("X-Request-Id", newID())
+				editJSON(res, func(v any) any {
+					add := func(x any) {
+						if obj, ok := x.(map[string]any); ok {
+							obj["authconformExtra"] = map[string]any{"note": "an undocumented member", "n": 1}
+						}
+					}
+					if list, ok := v.([]any); ok {
+						for _, x := range list {
+							add(x)
+						}
+					}
+					add(v)
+					return v
+				})
+			})
+		},
+	},
+	{
+		Name: "field-order", Variant: true, Flow: "all",
+		Summary: "JSON object members are sent in reverse alphabetical order",
+		Needs:   "an operation",
+		applies: func(*specs.Spec) bool { return true },
+		install: func(mu *mutator, m *mount) {
+			mu.onResponse(m, func(_ *operation, _ *http.Request, res *bufferedResponse) {
+				editJSON(res, func(v any) any { return reorder(v) })
+			})
+		},
+	},
+	{
+		Name: "json-charset", Variant: true, Flow: "all",
+		Summary: "JSON is labelled \"application/json;charset=UTF-8\", as many frameworks do",
+		Needs:   "an operation",
+		applies: func(*specs.Spec) bool { return true },
+		install: func(mu *mutator, m *mount) {
+			mu.onResponse(m, func(_ *operation, _ *http.Request, res *bufferedResponse) {
+				if res.isJSON() {
+					res.h.Set("Content-Type", "application/json;charset=UTF-8")
+				}
+			})
+		},
+	},
+	{
+		Name: "gzip", Variant: true, Flow: "all",
+		Summary: "bodies are gzip-compressed for clients that accept it (Content-Encoding: gzip)",
+		Needs:   "an operation",
+		applies: func(*specs.Spec) bool { return true },
+		install: func(mu *mutator, m *mount) {
+			mu.onResponse(m, func(_ *operation, r *http.Request, res *bufferedResponse) {
+				if res.body.Len() == 0 || !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+					return
+				}
+				var b bytes.Buffer
+				zw := gzip.NewWriter(&b)
+				_, _ = zw.Write(res.body.Bytes())
+				if zw.Close() == nil {
+					res.setBody(b.Bytes())
+					res.h.Set("Content-Encoding", "gzip")
+					res.h.Add("Vary", "Accept-Encoding")
+				}
+			})
+		},
+	},
+	{
+		Name: "header-name-case", Variant: true, Flow: "all",
+		Summary: "response header names are sent in lower case (x-auth-token, cache-control), as HTTP/2 servers do",
+		Needs:   "an operation",
+		applies: func(*specs.Spec) bool { return true },
+		install: func(mu *mutator, m *mount) { mu.hooks(m).lower = true },
+	},
+	{
+		Name: "chunked", Variant: true, Flow: "all",
+		Summary: "responses are sent with chunked transfer encoding, without Content-Length",
+		Needs:   "an operation",
+		applies: func(*specs.Spec) bool { return true },
+		install: func(mu *mutator, m *mount) { mu.hooks(m).chunked = true },
+	},
+	{
+		Name: "no-iat", Variant: true, Flow: "tokens",
+		Summary: "JWTs carry no iat claim; the response's Date header tells when they were issued",
+		Needs:   "a login",
+		applies: specHas(kindIs(specs.KindLogin)),
+		install: func(mu *mutator, m *mount) {
+			mu.reshape(m, specs.TokenAccess, func(s *tokenShape) { s.noIat = true })
+			mu.reshape(m, specs.TokenRefresh, func(s *tokenShape) { s.noIat = true })
+		},
+	},
+	{
+		Name: "opaque-refresh", Variant: true, Flow: "tokens",
+		Summary: "refresh tokens are opaque strings, not JWTs",
+		Needs:   "a refresh token",
+		applies: func(sp *specs.Spec) bool { return sp.Tokens.Refresh != nil },
+		install: func(mu *mutator, m *mount) { mu.tokens(m).opaque[specs.TokenRefresh] = true },
+	},
+	{
+		Name: "opaque-access", Variant: true, Flow: "tokens",
+		Summary: "access tokens are opaque strings, not JWTs",
+		Needs:   "a login",
+		applies: specHas(kindIs(specs.KindLogin)),
+		install: func(mu *mutator, m *mount) { mu.tokens(m).opaque[specs.TokenAccess] = true },
+	},
+	{
+		Name: "expiry-leeway-5m", Variant: true, Flow: "tokens",
+		Summary: "expiry is judged with five minutes of leeway for clock skew (the default of common JWT libraries)",
+		Needs:   "a login",
+		applies: specHas(kindIs(specs.KindLogin)),
+		install: func(mu *mutator, m *mount) {
+			mu.relax(m, specs.TokenAccess, func(l *laxity) { l.leeway = 5 * time.Minute })
+			mu.relax(m, specs.TokenRefresh, func(l *laxity) { l.leeway = 5 * time.Minute })
+		},
+	},
+	{
+		Name: "logout-everywhere", Variant: true, Flow: "logout",
+		Summary: "a logout ends every session of the account, not only the one whose token it was called with",
+		Needs:   "a logout flow",
+		applies: specHas(kindIs(specs.KindLogout)),
+		install: func(mu *mutator, m *mount) {
+			eachOp(m, kindIs(specs.KindLogout), func(o *operation) {
+				o.wrapFlow(func(next flowFunc) flowFunc {
+					return func(s *Server, c *call) error {
+						if err := next(s, c); err != nil {
+							return err
+						}
+						s.store.RevokeAccount(m.spec.Name, c.who.account.ID)
+						return nil
+					}
+				})
+			})
+		},
+	},
+	{
+		Name: "trailing-slash", Variant: true, Flow: "all",
+		Summary: "every path is also served with its trailing slash added or removed",
+		Needs:   "an operation",
+		applies: func(*specs.Spec) bool { return true },
+		install: func(mu *mutator, m *mount) { mu.slashes = true },
+	},
+	{
+		Name: "www-authenticate", Variant: true, Flow: "resource",
+		Summary: "401 answers carry a WWW-Authenticate challenge the spec does not mention",
+		Needs:   "a protected operation",
+		applies: specHas(func(op *specs.Operation) bool { return op.Protected() }),
+		install: func(mu *mutator, m *mount) {
+			mu.onResponse(m, func(_ *operation, _ *http.Request, res *bufferedResponse) {
+				if res.status == http.StatusUnauthorized {
+					res.h.Set("WWW-Authenticate", `Bearer realm="api", error="invalid_token"`)
+				}
+			})
+		},
+	},
+}

@@ -1,0 +1,434 @@
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authconform/authconform/reports"
+	"github.com/authconform/authconform/specs"
+)
+
+// The harness holds real credentials and faces whatever a broken staging server returns. Each
+// hostile target below must make a run end in bounded time and memory, with failed checks whose
+// messages say what went wrong, no panic, and no credential sent anywhere the target file does not
+// name.
+
+// Per-request timeouts of the hostile runs (the target file's timeout): targets that never finish
+// an answer get a short one, since every request of the run waits for it in full; the others a
+// long one, so a slow machine under -race never turns an answer into a timeout.
+const (
+	slowTargetTimeout = 100 * time.Millisecond
+	hostileTimeout    = 2 * time.Second
+)
+
+// hostilePassword is the password of the hostile runs' account: it must reach no report message
+// and no server other than the target.
+const hostilePassword = "hostile-S3cret-pa55word"
+
+// hostileTarget writes a target file for spec against baseURL with short limits and loads it.
+func hostileTarget(t *testing.T, spec, baseURL string, timeout time.Duration) *Target {
+	t.Helper()
+	var accounts string
+	switch spec {
+	case "efalia":
+		accounts = "  valid: {username: alice, password: " + hostilePassword + ", apiKey: hostile-api-key-0123456789}\n"
+	case "elyssa":
+		accounts = "  valid: {companyId: 11111111-1111-4111-8111-111111111111}\n"
+	default:
+		accounts = "  valid: {username: user, password: " + hostilePassword + "}\n"
+	}
+	doc := "spec: " + spec + "\nbaseURL: " + baseURL + "\naccounts:\n" + accounts +
+		"timeout: " + timeout.String() + "\nmaxResponseBytes: 65536\n"
+	path := filepath.Join(t.TempDir(), "target.yaml")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tg, err := LoadTarget(path, func(string) string { return "" })
+	if err != nil {
+		t.Fatalf("LoadTarget: %v\n%s", err, doc)
+	}
+	return tg
+}
+
+// hostileRun runs every check against the target and asserts what holds for any hostile target:
+// the run ends in time, nothing panics, every failure says why, and no secret reaches the report.
+// It returns the report.
+func hostileRun(t *testing.T, tg *Target, bound time.Duration) *reports.Report {
+	t.Helper()
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	peak := samplePeakHeap()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*bound) // a last resort, never the bound itself
+	defer cancel()
+	var progress strings.Builder
+	rep, err := Run(ctx, Config{Target: tg, ToolVersion: "test", Progress: &progress})
+	took := time.Since(start)
+	top := peak()
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if took > bound {
+		t.Errorf("the run took %s; a hostile target must not hold it longer than %s", took.Round(time.Millisecond), bound)
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	// Bounded memory: the live heap at its highest during the run (each response is capped by
+	// maxResponseBytes and the client's header limit), and what the run kept.
+	if grown := int64(top) - int64(before.HeapAlloc); grown > hostileHeapBound {
+		t.Errorf("the heap peaked %d MB above its start during the run; a hostile target must not push it past %d MB", grown>>20, hostileHeapBound>>20)
+	}
+	if after.HeapAlloc > before.HeapAlloc+32<<20 {
+		t.Errorf("the heap grew from %d MB to %d MB over the run", before.HeapAlloc>>20, after.HeapAlloc>>20)
+	}
+	if rep.Passed() {
+		t.Errorf("a hostile target passed the run:\n%s", progress.String())
+	}
+	failed := 0
+	for _, c := range rep.Checks {
+		if strings.Contains(c.Message, hostilePassword) || strings.Contains(progress.String(), hostilePassword) {
+			t.Errorf("%s: the password reached the report or the progress output: %q", c.Name(), c.Message)
+		}
+		if c.Status != reports.Failed {
+			continue
+		}
+		failed++
+		if strings.TrimSpace(c.Message) == "" || strings.HasPrefix(c.Message, "failed (") {
+			t.Errorf("%s failed without saying why: %q", c.Name(), c.Message)
+		}
+		if strings.Contains(c.Message, "panicked") {
+			t.Errorf("%s panicked: %s", c.Name(), c.Message)
+		}
+	}
+	if failed == 0 {
+		t.Errorf("no check failed against a hostile target")
+	}
+	t.Logf("%d checks, %d failed, in %s; heap peak +%d MB, %d MB allocated in all", len(rep.Checks), failed, took.Round(time.Millisecond),
+		(int64(top)-int64(before.HeapAlloc))>>20, (after.TotalAlloc-before.TotalAlloc)>>20)
+	if testing.Verbose() {
+		for _, c := range rep.Checks {
+			if c.Status == reports.Failed {
+				t.Logf("  %s: %s", c.Name(), firstLine(c.Message))
+			}
+		}
+	}
+	return rep
+}
+
+// hostileHeapBound is how far above its start the live heap may rise during a run against a
+// hostile target. A run against the mock stays within a few MB; endless bodies, 50 MB of headers,
+// gzip bombs or floods of 1xx answers must not make that hundreds.
+const hostileHeapBound = 128 << 20
+
+// samplePeakHeap samples the live heap every few milliseconds until the returned function is
+// called, which returns the highest value seen.
+func samplePeakHeap() func() uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	stop := make(chan struct{})
+	done := make(chan uint64)
+	go func() {
+		var top uint64
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			top = max(top, sample[0].Value.Uint64())
+			select {
+			case <-stop:
+				done <- top
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		return <-done
+	}
+}
+
+// hostileBound is the wall-clock bound of one hostile run. Every request of a run against a target
+// that never answers takes the full timeout (100 ms here), and a run makes a few dozen that reach
+// the network before its checks fail: about 4 s. The bound is generous for -race on two cores.
+const hostileBound = 30 * time.Second
+
+// serve starts h on 127.0.0.1 until the test ends.
+func serve(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// hijack takes the raw connection of a request, for answers net/http would not write.
+func hijack(w http.ResponseWriter) (*bufio.ReadWriter, func()) {
+	conn, rw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(err)
+	}
+	return rw, func() { _ = conn.Close() }
+}
+
+// hostileCases are targets that misbehave in every way a broken or malicious server can.
+func hostileCases(stop <-chan struct{}) []struct {
+	name    string
+	slow    bool // never finishes an answer: each request takes the full timeout
+	handler http.Handler
+} {
+	wait := func(r *http.Request, d time.Duration) bool {
+		select {
+		case <-r.Context().Done():
+			return false
+		case <-stop:
+			return false
+		case <-time.After(d):
+			return true
+		}
+	}
+	return []struct {
+		name    string
+		slow    bool
+		handler http.Handler
+	}{
+		{"hangs forever", true, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			wait(r, time.Hour)
+		})},
+		{"drips one byte per second", true, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			for i := 0; i < 3600 && wait(r, time.Second); i++ {
+				if _, err := w.Write([]byte("{")); err != nil {
+					return
+				}
+				_ = http.NewResponseController(w).Flush()
+			}
+		})},
+		{"drips its headers", true, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rw, closeConn := hijack(w)
+			defer closeConn()
+			_, _ = rw.WriteString("HTTP/1.1 200 OK\r\n")
+			for i := 0; i < 3600 && wait(r, 200*time.Millisecond); i++ {
+				if _, err := rw.WriteString("X-Drip: x\r\n"); err != nil || rw.Flush() != nil {
+					return
+				}
+			}
+		})},
+		{"sends an endless body", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			chunk := []byte(`{"token":"` + strings.Repeat("a", 32<<10))
+			for i := 0; i < 1<<16; i++ { // at most 2 GB, never reached: the client stops at its cap
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		})},
+		{"sends invalid JSON", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("X-Auth-Token", "{{{")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte(`{"token": "abc", "refreshToken": [1, 2,`))
+		})},
+		{"sends HTML", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte("<!doctype html><html><body><h1>Welcome</h1><script>alert(1)</script></body></html>"))
+		})},
+		{"closes mid-response", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rw, closeConn := hijack(w)
+			defer closeConn()
+			_, _ = rw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{\"token\":\"eyJhbGciOi")
+			_ = rw.Flush()
+		})},
+		{"closes before answering", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, closeConn := hijack(w)
+			closeConn()
+		})},
+		{"answers 200 to everything", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("X-Auth-Token", "ok")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte(`{"ok":true}`))
+		})},
+		{"answers 500 to everything", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		})},
+		{"answers with 50 MB of headers", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rw, closeConn := hijack(w)
+			defer closeConn()
+			_, _ = rw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+			line := "X-Junk: " + strings.Repeat("h", 1000) + "\r\n"
+			for sent := 0; sent < 50<<20; sent += len(line) {
+				if _, err := rw.WriteString(line); err != nil {
+					return // the client gave up at its header limit
+				}
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+			_, _ = rw.WriteString("\r\n{}")
+			_ = rw.Flush()
+		})},
+		{"sends a gzip bomb", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Encoding", "gzip")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(gzipBomb())
+		})},
+		{"sends endless 1xx answers", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rw, closeConn := hijack(w)
+			defer closeConn()
+			hint := "HTTP/1.1 103 Early Hints\r\nLink: </" + strings.Repeat("x", 1000) + ">; rel=preload\r\n\r\n"
+			for i := 0; i < 1<<20; i++ { // until the client gives up at its header limit
+				if _, err := rw.WriteString(hint); err != nil || rw.Flush() != nil {
+					return
+				}
+			}
+		})},
+		{"answers a redirect loop", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, r.URL.Path+"x", http.StatusTemporaryRedirect)
+		})},
+	}
+}
+
+func TestHostileTargets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hostile runs take seconds each")
+	}
+	for i, hc := range hostileCases(nil) {
+		t.Run(strings.ReplaceAll(hc.name, " ", "_"), func(t *testing.T) {
+			stop := make(chan struct{})
+			ts := serve(t, hostileCases(stop)[i].handler)
+			t.Cleanup(func() { close(stop) }) // runs before ts.Close: a blocked handler returns
+			timeout := hostileTimeout
+			if hc.slow {
+				timeout = slowTargetTimeout
+			}
+			hostileRun(t, hostileTarget(t, "pixfile", ts.URL, timeout), hostileBound)
+		})
+	}
+}
+
+// recorder remembers what a server outside the target file received.
+type leakRecorder struct {
+	mu   sync.Mutex
+	hits []string
+}
+
+// credentialHeaders are every header a bundled spec carries a credential in.
+var credentialHeaders = []string{"Authorization", "X-Auth-Token", "X-Api-Key", "X-Api-Key-Impersonate", "X-Company-Id", "Cookie"}
+
+func (l *leakRecorder) handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body strings.Builder
+		if r.Body != nil {
+			buf := make([]byte, 4096)
+			n, _ := r.Body.Read(buf)
+			body.Write(buf[:n])
+		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for _, h := range credentialHeaders {
+			if v := r.Header.Get(h); v != "" {
+				l.hits = append(l.hits, fmt.Sprintf("%s %s carried %s: %q", r.Method, r.URL.Path, h, v))
+			}
+		}
+		for _, secret := range []string{hostilePassword, "hostile-api-key", "11111111-1111-4111-8111-111111111111"} {
+			if strings.Contains(r.URL.RawQuery, secret) || strings.Contains(body.String(), secret) {
+				l.hits = append(l.hits, fmt.Sprintf("%s %s carried a secret in its query or body", r.Method, r.URL.Path))
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Auth-Token", "from-the-other-host")
+		_, _ = w.Write([]byte(`{"token":"from-the-other-host","accessToken":"x","Token":"x"}`))
+	})
+}
+
+// TestRedirectToAnotherHostCarriesNoCredential: a target that redirects (307, which resends the
+// body) to another host, for every request or only for protected calls after an honest login,
+// must not make the harness send any credential there.
+func TestRedirectToAnotherHostCarriesNoCredential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the suites")
+	}
+	for _, spec := range []string{"efalia", "pixfile", "elyssa", "precrime"} {
+		for _, mode := range []string{"everything", "after-login"} {
+			t.Run(spec+"/"+mode, func(t *testing.T) {
+				leak := &leakRecorder{}
+				evil := serve(t, leak.handler())
+				sp, err := specs.Load(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mw := func(next http.Handler) http.Handler {
+					return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						isLogin := false
+						for _, op := range sp.Operations {
+							if op.Flow.Kind == specs.KindLogin && strings.HasSuffix(r.URL.Path, op.Path) {
+								isLogin = true
+							}
+						}
+						if mode == "everything" || !isLogin {
+							w.Header().Set("Location", evil.URL+r.URL.RequestURI())
+							w.WriteHeader(http.StatusTemporaryRedirect)
+							return
+						}
+						next.ServeHTTP(w, r)
+					})
+				}
+				ts := startMock(t, sp, mw)
+				base := ts.URL
+				if spec == "efalia" {
+					base += "/workey/api"
+				}
+				hostileRun(t, hostileTarget(t, spec, base, hostileTimeout), hostileBound)
+				leak.mu.Lock()
+				defer leak.mu.Unlock()
+				for _, h := range leak.hits {
+					t.Errorf("a credential reached a host the target file does not name: %s", h)
+				}
+			})
+		}
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// gzipBomb is 64 MB of JSON whitespace gzipped to about 64 KB: the client decompresses it
+// transparently, and only its size cap stops it.
+var gzipBomb = sync.OnceValue(func() []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, _ = zw.Write([]byte("{\"token\":\""))
+	chunk := bytes.Repeat([]byte(" "), 1<<20)
+	for range 64 {
+		_, _ = zw.Write(chunk)
+	}
+	_ = zw.Close()
+	return b.Bytes()
+})
