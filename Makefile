@@ -28,6 +28,10 @@ run: build ## Build and serve the mock for all bundled specs on ADDR (default 12
 test: ## Run every test, with the race detector (the suites run against the mock here)
 	$(GO) test -race -count=1 ./...
 
+.PHONY: mutation
+mutation: ## Kill matrix: the suites against the mock with every deliberate defect (each must be caught) and benign variant (each must pass); docs/mutation.md
+	$(GO) run ./mutation $(MUTATIONFLAGS)
+
 .PHONY: lint
 lint: check-deps ## gofmt, go vet, staticcheck and the dependency rules
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -53,6 +57,12 @@ bench: build ## Load comparison: the mock vs a bare net/http handler, interleave
 .PHONY: bench-go
 bench-go: ## Go benchmarks of the hot paths, with allocations
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: docs
+docs: ## Regenerate docs/conformance.md and docs/mutation.md from the code, and the report goldens
+	$(GO) test . -run '^TestConformanceDoc$$' -count=1 -update
+	$(GO) test ./mutation -run '^TestMutationDoc$$' -count=1 -update
+	$(GO) test ./reports -count=1 -update
 
 .PHONY: clean
 clean: ## Remove build output

@@ -100,6 +100,7 @@ One OpenAPI document per vendor (bundled: see 'authconform specs list') drives b
   serve   a mock auth server that implements every documented flow for real
   test    conformance suites that verify any implementation of a document
   specs   list, show and validate spec documents
+  report  render a stored report, verify a certified one, make a signing key
 
 Exit codes: 0 success, 1 a MUST check failed (or a report does not verify), 2 usage or config error.`,
 		SilenceUsage:  true,

@@ -610,7 +610,7 @@ var defectCatalog = []*Mutation{
 		},
 	},
 	{
-		Name: "token-in-query-accepted", Flow: "resource",
+		Name: "token-in-query-accepted", Flow: "resource", Catches: []string{"HDR-08"},
 		Summary: "protected calls also take the access token from ?access_token= in the URL, where logs keep it (RFC 6750 5.3)",
 		Needs:   "a protected operation taking an access token in a header",
 		applies: specHas(schemeWhere(func(s *specs.Scheme) bool { return s.AcceptsKind(specs.CredAccessToken) && s.In != specs.InQuery })),
@@ -724,7 +724,7 @@ var defectCatalog = []*Mutation{
 		},
 	},
 	{
-		Name: "error-body-generic", Flow: "resource", Catches: []string{"HDR-02", "HDR-03", "LOG-05"},
+		Name: "error-body-generic", Flow: "resource", Catches: []string{"ERR-07", "HDR-02", "HDR-03", "LOG-05"},
 		Summary: "errors come in a generic JSON shape ({\"error\": ..., \"status\": ...}) instead of the vendor's",
 		Needs:   "an operation documenting a JSON error body",
 		applies: func(sp *specs.Spec) bool { return sp.ErrorBody != nil },

@@ -23,7 +23,8 @@ import (
 // The soak test: concurrent clients over loopback, every flow of every bundled spec mixed with bad
 // input, for a bounded time and a bounded number of requests. Run under -race (make test does) it
 // proves there is no data race on these paths; it also checks that the goroutine count comes back
-// to its baseline, the heap grows within soakHeapBound, and the invariants hold throughout:
+// to its baseline, the heap grows within soakHeapBound plus soakHeapPerRequest per request, and the
+// invariants hold throughout:
 //   - no lost API key: a created key is listed to its owner and works until its owner deletes it;
 //   - a revoked token is never accepted: after a logout, the session's access token is refused;
 //   - a rotated refresh token is accepted exactly once, even when raced;
@@ -37,9 +38,13 @@ var soakFlag = flag.Duration("soak", 0, "run TestSoak this long (default "+soakD
 const (
 	soakDefault   = 2 * time.Second
 	soakWorkers   = 8
-	soakMaxRounds = 2000     // per worker: bounds the run in count as well as in time
-	soakHeapBound = 64 << 20 // heap growth allowed over a run, after GC
-	soakSlack     = 4        // goroutines allowed over the baseline once everything is closed
+	soakMaxRounds = 2000 // per worker: bounds the run in count as well as in time
+	// Heap growth allowed over a run, after GC: a fixed part, and a part per request for what the
+	// mock must remember (revocations and used refresh tokens until they expire, which on the
+	// test's still clock they never do; sessions). About 80 bytes per request are measured.
+	soakHeapBound      = 32 << 20
+	soakHeapPerRequest = 512
+	soakSlack          = 4 // goroutines allowed over the baseline once everything is closed
 )
 
 func soakDuration(t *testing.T) time.Duration {
@@ -292,8 +297,10 @@ func TestSoak(t *testing.T) {
 	var after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > soakHeapBound {
-		t.Errorf("the heap grew by %d MB over %d requests; the bound is %d MB", grown>>20, total.Load(), soakHeapBound>>20)
+	runtime.KeepAlive(h) // the mock's state (revocations, sessions, keys) counts: it must stay reachable
+	bound := soakHeapBound + soakHeapPerRequest*total.Load()
+	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > bound {
+		t.Errorf("the heap grew by %d MB over %d requests; the bound is %d MB", grown>>20, total.Load(), bound>>20)
 	}
 	n := runtime.NumGoroutine()
 	for end := time.Now().Add(5 * time.Second); n > baseline+soakSlack && time.Now().Before(end); n = runtime.NumGoroutine() {

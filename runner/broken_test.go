@@ -535,6 +535,21 @@ func brokenCases() []brokenCase {
 				}
 			}),
 			wantFailed: []string{"ERR-05"}},
+		{name: "error body not in the vendor's shape", spec: "efalia",
+			breakage: onResponse(http.MethodGet, efProbe, func(_ *http.Request, _ []byte, rec *httptest.ResponseRecorder) {
+				if rec.Code == 401 {
+					setBody(rec, `{"message":"unauthorized"}`) // RestMessage without code and error
+				}
+			}),
+			wantFailed: []string{"ERR-07"}},
+		{name: "access token taken from the query string", spec: "efalia",
+			breakage: onRequest(http.MethodGet, efProbe, func(_ http.ResponseWriter, r *http.Request, _ []byte) bool {
+				if tok := r.URL.Query().Get("access_token"); tok != "" && r.Header.Get("Authorization") == "" {
+					r.Header.Set("Authorization", "Bearer "+tok)
+				}
+				return false
+			}),
+			wantFailed: []string{"HDR-08"}},
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +16,7 @@ import (
 	"runtime/metrics"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,7 +33,7 @@ import (
 // an answer get a short one, since every request of the run waits for it in full; the others a
 // long one, so a slow machine under -race never turns an answer into a timeout.
 const (
-	slowTargetTimeout = 100 * time.Millisecond
+	slowTargetTimeout = 50 * time.Millisecond
 	hostileTimeout    = 2 * time.Second
 )
 
@@ -163,8 +166,8 @@ func samplePeakHeap() func() uint64 {
 }
 
 // hostileBound is the wall-clock bound of one hostile run. Every request of a run against a target
-// that never answers takes the full timeout (100 ms here), and a run makes a few dozen that reach
-// the network before its checks fail: about 4 s. The bound is generous for -race on two cores.
+// that never answers takes the full timeout (50 ms here), and a run makes a few dozen that reach
+// the network before its checks fail: about 2 s. The bound is generous for -race on two cores.
 const hostileBound = 30 * time.Second
 
 // serve starts h on 127.0.0.1 until the test ends.
@@ -307,6 +310,15 @@ func hostileCases(stop <-chan struct{}) []struct {
 				}
 			}
 		})},
+		{"issues absurd tokens", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			tok := absurdTokens[absurdNext.Add(1)%uint64(len(absurdTokens))]
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("X-Auth-Token", tok)
+			w.Header().Set("Date", "Mon, 99 Foo 99999 99:99:99 GMT")
+			w.WriteHeader(http.StatusOK)
+			b, _ := json.Marshal(map[string]any{"X-Auth-Token": tok, "token": tok, "username": "user"})
+			_, _ = w.Write(b)
+		})},
 		{"answers a redirect loop", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, r.URL.Path+"x", http.StatusTemporaryRedirect)
 		})},
@@ -419,16 +431,42 @@ func firstLine(s string) string {
 	return s
 }
 
-// gzipBomb is 64 MB of JSON whitespace gzipped to about 64 KB: the client decompresses it
-// transparently, and only its size cap stops it.
+// gzipBomb is 64 MB of JSON whitespace in about 64 KB: gzip members one after the other, each 1 MB
+// of spaces, which a gzip reader reads as one stream. The client decompresses it transparently,
+// and only its size cap stops it.
 var gzipBomb = sync.OnceValue(func() []byte {
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	_, _ = zw.Write([]byte("{\"token\":\""))
-	chunk := bytes.Repeat([]byte(" "), 1<<20)
-	for range 64 {
-		_, _ = zw.Write(chunk)
+	member := func(p []byte) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write(p)
+		_ = zw.Close()
+		return b.Bytes()
 	}
-	_ = zw.Close()
-	return b.Bytes()
+	out := member([]byte(`{"token":"`))
+	spaces := member(bytes.Repeat([]byte(" "), 1<<20))
+	for range 64 {
+		out = append(out, spaces...)
+	}
+	return out
 })
+
+// absurdTokens are JWTs no issuer would write: time claims at the ends of every range or of the
+// wrong type, headers that are not JSON, nesting, sheer size. The lifetime and JWT checks decode
+// them; they must fail the checks, not the run.
+var (
+	absurdNext   atomic.Uint64
+	absurdTokens = func() []string {
+		seg := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+		hs := seg(`{"alg":"HS256","typ":"JWT"}`)
+		return []string{
+			seg(`{"alg":"none"}`) + "." + seg(`{"exp":1e308,"iat":-1e308,"nbf":1e308}`) + ".",
+			hs + "." + seg(`{"exp":9223372036854775807,"iat":-9223372036854775808}`) + ".c2ln",
+			hs + "." + seg(`{"exp":"tomorrow","iat":{"a":[1]},"sub":null}`) + ".c2ln",
+			hs + "." + seg(`{"exp":-1,"iat":0}`) + ".c2ln",
+			"!!!." + seg(`{"exp":1}`) + ".x",
+			hs + "." + seg(`{"a":`+strings.Repeat("[", 20000)+strings.Repeat("]", 20000)+`}`) + ".c2ln",
+			hs + "." + seg(`{"exp":1,"pad":"`+strings.Repeat("x", 48<<10)+`"}`) + ".c2ln",
+			"eyJ.eyJ.eyJ",
+		}
+	}()
+)

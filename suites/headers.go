@@ -3,6 +3,7 @@ package suites
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -73,6 +74,7 @@ func (r *run) credentialOf(ctx context.Context, k specs.CredentialKind) *cred {
 // headerChecks are the credential-handling checks on the probe operation.
 func headerChecks(g *group) {
 	r, op := g.r, g.op
+	queryTokenCheck(g)
 	if op == nil {
 		g.it("HDR-11", func(SpecContext) {})
 	} else {
@@ -218,4 +220,41 @@ func specCase(op *specs.Operation, name string) string {
 		}
 	}
 	return name
+}
+
+// queryTokenCheck offers the probe a valid access token in the query string (RFC 6750 2.3's
+// access_token parameter) instead of its header; a 2xx means the token was taken from the URL,
+// where proxies and browser histories keep it. Bound headers (a tenant) are still sent, so only
+// the token's place differs from a call that works.
+func queryTokenCheck(g *group) {
+	r := g.r
+	g.it("HDR-08", func(ctx SpecContext) {
+		rule := req("HDR-08").Rule
+		p := g.op
+		takesHeaderToken := false
+		for _, alt := range p.Security {
+			for _, sc := range alt {
+				if sc.AcceptsKind(specs.CredAccessToken) && sc.In == specs.InHeader {
+					takesHeaderToken = true
+				}
+			}
+		}
+		if !takesHeaderToken {
+			skipf("%s takes no access token in a header", p.Key())
+		}
+		acct := r.account(roleValid)
+		s := r.mustLogin(ctx, roleValid)
+		rq := &request{op: p, query: url.Values{"access_token": {s.access}}}
+		for _, alt := range p.Security {
+			for _, sc := range alt {
+				if sc.Binds != "" && acct[sc.Binds] != "" {
+					rq.headers = append(rq.headers, header{sc.Header, acct[sc.Binds]})
+				}
+			}
+		}
+		resp := r.send(ctx, rq)
+		if resp.status >= 200 && resp.status < 300 {
+			failf("rule: %s\n%s accepted the access token from ?access_token= in the URL\ngot: %s", rule, p.Key(), r.c.describe(resp))
+		}
+	})
 }

@@ -26,7 +26,7 @@ func loginChecks(g *group) {
 		r.expectAccepted(resp, rule)
 		for kind, found := range r.tokens(op, resp) {
 			for _, t := range found {
-				Expect(t.value).NotTo(BeEmpty(), lines("rule: "+rule,
+				Expect(t.value).NotTo(BeEmpty(), "%s", lines("rule: "+rule,
 					fmt.Sprintf("expected the %s token in the %s, as the spec documents", kind, t.where),
 					"got: "+r.c.describe(resp)))
 			}
@@ -125,7 +125,7 @@ func loginChecks(g *group) {
 			return r.send(ctx, rq)
 		}
 		w, u := send(wrong), send(unknown)
-		Expect(u.status).To(Equal(w.status), lines("rule: "+req("LOG-06").Rule,
+		Expect(u.status).To(Equal(w.status), "%s", lines("rule: "+req("LOG-06").Rule,
 			"a wrong password got: "+r.c.describe(w),
 			"an unknown account got: "+r.c.describe(u)))
 	})

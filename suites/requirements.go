@@ -90,9 +90,11 @@ var Requirements = []Requirement{
 	{"HDR-05", MUST, FlowResource, "a bound header (tenant, company id) that is missing or names another account is refused", "the spec's security scheme binding; OWASP API1:2023"},
 	{"HDR-06", MUST, FlowResource, "request header names are matched case-insensitively", "RFC 9110 5.1"},
 	{"HDR-11", MUST, FlowResource, "each documented credential form is accepted", "the spec's security requirements"},
+	{"HDR-08", SHOULD, FlowResource, "a protected call does not accept its access token in the query string", "RFC 6750 2.3 and 5.3 (URLs end up in logs and histories)"},
 
 	// security.go
 	{"ERR-05", SHOULD, FlowResource, "error bodies carry no stack trace", "OWASP WSTG-ERRH-01"},
+	{"ERR-07", SHOULD, FlowResource, "a refusal with a documented JSON body carries every member of the vendor's error shape", "the spec's x-authconform errorBody; check catalog ERR-01"},
 	{"JWT-02", MUST, FlowResource, "a token with a broken signature is refused", "OWASP WSTG-SESS-10; jwt_tool broken signature"},
 	{"JWT-03", MUST, FlowResource, "a token whose claims were changed under the original signature is refused", "OWASP WSTG-SESS-10"},
 	{"JWT-04", MUST, FlowResource, "a token with alg none is refused", "RFC 8725 3.1"},

@@ -3,6 +3,7 @@ package suites
 import (
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"reflect"
 	"regexp"
 	"strings"
@@ -80,6 +81,7 @@ func securityChecks(g *group) {
 		return map[string]any{"alg": "none", "typ": "JWT"}, p, ""
 	})
 
+	errorShapeCheck(g)
 	g.it("ERR-05", func(ctx SpecContext) {
 		rule := req("ERR-05").Rule
 		var seen []*response
@@ -106,6 +108,73 @@ func securityChecks(g *group) {
 			}
 		}
 	})
+}
+
+// errorShapeCheck sends the refusals every spec has (the probe without a credential, a login of
+// an unknown account, a login body that breaks its schema) and checks that each refusal whose
+// documented response is JSON carries every top-level member of the spec's error body. The
+// schemas rarely mark members required, so without this check any JSON object would pass.
+func errorShapeCheck(g *group) {
+	r := g.r
+	g.it("ERR-07", func(ctx SpecContext) {
+		rule := req("ERR-07").Rule
+		members := r.spec.ErrorBody.Fields()
+		if len(members) == 0 {
+			skipf("the spec's error body (x-authconform errorBody) names no members")
+		}
+		seen := []*response{r.mustCall(ctx, g.op, nil, nil)}
+		if login := r.primaryLogin(); login != nil {
+			unknown := maps.Clone(r.account(roleValid))
+			for _, c := range login.Flow.Credentials {
+				if !c.Secret() {
+					unknown[c.Field] = unknownValue(c.Field)
+				}
+			}
+			if rq, err := r.loginRequest(login, unknown); err == nil {
+				seen = append(seen, r.send(ctx, rq))
+			}
+			if rq, err := r.loginRequest(login, r.account(roleValid)); err == nil && hasCredentialIn(login, specs.InBody) {
+				rq.body = []byte(`{"authconform": [1, 2`)
+				seen = append(seen, r.send(ctx, rq))
+			}
+		}
+		checked := 0
+		for _, resp := range seen {
+			if resp.status < 400 || !documentsJSON(resp.op, resp.status) {
+				continue
+			}
+			checked++
+			obj, ok := resp.json().(map[string]any)
+			if !ok {
+				failf("rule: %s\nthe %d refusal of %s documents a JSON body, but this is not a JSON object\ngot: %s", rule, resp.status, resp.op.Key(), r.c.describe(resp))
+			}
+			var missing []string
+			for _, m := range members {
+				if _, ok := obj[m]; !ok {
+					missing = append(missing, m)
+				}
+			}
+			if len(missing) > 0 {
+				failf("rule: %s\nthe %d refusal of %s lacks %s of the error shape {%s}\ngot: %s", rule, resp.status, resp.op.Key(),
+					strings.Join(missing, ", "), strings.Join(members, ", "), r.c.describe(resp))
+			}
+		}
+		if checked == 0 {
+			skipf("none of the refusals sent (no credential, unknown account, malformed login) documents a JSON body")
+		}
+	})
+}
+
+// documentsJSON reports whether the operation documents a JSON body for that status.
+func documentsJSON(op *specs.Operation, status int) bool {
+	if op == nil || op.Op.Responses == nil {
+		return false
+	}
+	ref := op.Op.Responses.Status(status)
+	if ref == nil {
+		ref = op.Op.Responses.Default()
+	}
+	return ref != nil && ref.Value != nil && ref.Value.Content.Get("application/json") != nil
 }
 
 // stackTrace matches frames of the usual runtimes: Java/Kotlin/C#/JS "at pkg.Class.method(File.java:12)",
