@@ -77,6 +77,9 @@ func (s *Server) setupDev(o devOptions) {
 	s.dev.secretNames = map[string]bool{}
 	for _, m := range s.mounts {
 		specSecretNames(m.spec, s.dev.secretNames)
+	}
+	sh.journal.addNames(s.dev.secretNames)
+	for _, m := range s.mounts {
 		name := m.spec.Name
 		m.iss.onIssue = func(t issued, use, sub, sid string, gen uint64) {
 			sh.sessions.record(name, use, sub, sid, gen, t, s.clock.Now())

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,12 +65,28 @@ type DecodedJWT struct {
 	Claims map[string]any `json:"claims"`
 }
 
+// journal is a ring of the last requests. Entries are kept raw (bounded copies of headers and
+// bodies) and redacted when read: redacting and decoding every JWT on the request path cost two
+// thirds of a login's allocations, while the journal is read rarely. The raw copies live only in
+// memory, which holds the accounts' secrets anyway; what leaves the mock is always redacted.
 type journal struct {
 	mu      sync.Mutex
 	size    int // 0: off
-	entries []JournalEntry
+	entries []rawEntry
 	start   int
 	next    atomic.Uint64
+	names   map[string]bool // secret field names of the served specs, for redaction on read
+}
+
+// rawEntry is a journal entry before redaction.
+type rawEntry struct {
+	e                 JournalEntry // the fields that need no redaction
+	query             url.Values
+	reqHeader         http.Header
+	respHeader        http.Header
+	reqBody, respBody []byte
+	hasReqBody        bool
+	hasRespBody       bool
 }
 
 func newJournal(size int) *journal {
@@ -79,7 +96,7 @@ func newJournal(size int) *journal {
 	return &journal{size: size}
 }
 
-func (j *journal) add(e JournalEntry) {
+func (j *journal) add(e rawEntry) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if len(j.entries) < j.size {
@@ -90,23 +107,70 @@ func (j *journal) add(e JournalEntry) {
 	j.start = (j.start + 1) % j.size
 }
 
-// last returns up to limit entries, newest first.
+// last returns up to limit entries, newest first, redacted.
 func (j *journal) last(limit int) []JournalEntry {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	n := min(limit, len(j.entries))
-	out := make([]JournalEntry, 0, n)
+	raw := make([]rawEntry, 0, n)
 	for i := 0; i < n; i++ {
 		idx := (j.start + len(j.entries) - 1 - i) % len(j.entries)
-		out = append(out, j.entries[idx])
+		raw = append(raw, j.entries[idx])
+	}
+	names := j.names
+	j.mu.Unlock()
+	out := make([]JournalEntry, len(raw))
+	for i, r := range raw {
+		out[i] = r.redact(names)
 	}
 	return out
+}
+
+// addNames adds the secret field names of newly served specs (a reload keeps the old ones, so
+// entries recorded before it stay redacted).
+func (j *journal) addNames(names map[string]bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	merged := make(map[string]bool, len(j.names)+len(names))
+	for k := range j.names {
+		merged[k] = true
+	}
+	for k := range names {
+		merged[k] = true
+	}
+	j.names = merged
 }
 
 func (j *journal) clear() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.entries, j.start = nil, 0
+}
+
+// redact builds the entry as the journal shows it: every secret redacted, JWTs decoded.
+func (r rawEntry) redact(names map[string]bool) JournalEntry {
+	e := r.e
+	red := &redactor{names: names}
+	if len(r.query) > 0 {
+		e.Query = map[string][]string{}
+		for k, vs := range r.query {
+			if len(e.Query) >= journalMaxHeaders {
+				break
+			}
+			for _, v := range vs {
+				e.Query[k] = append(e.Query[k], red.value("query "+k, k, v))
+			}
+		}
+	}
+	e.Request.Headers = red.headers("request", r.reqHeader)
+	if r.hasReqBody {
+		e.Request.Body = red.body("request body", r.reqBody)
+	}
+	e.Response.Headers = red.headers("response", r.respHeader)
+	if r.hasRespBody {
+		e.Response.Body = red.body("response body", r.respBody)
+	}
+	e.JWTs = red.jwts
+	return e
 }
 
 // journalStart makes the recorder keep the response body for the journal.
@@ -116,7 +180,7 @@ func (s *Server) journalStart(rec *recorder, r *http.Request) {
 	}
 }
 
-// journalRecord adds a served request to the journal.
+// journalRecord adds a served request to the journal: bounded raw copies, redacted on read.
 func (s *Server) journalRecord(r *http.Request, rec *recorder, start time.Time) {
 	j := s.dev.journal
 	if j.size == 0 || strings.HasPrefix(r.URL.Path, AdminPrefix) {
@@ -132,36 +196,26 @@ func (s *Server) journalRecord(r *http.Request, rec *recorder, start time.Time) 
 	if rec.op != nil {
 		e.Spec, e.Operation = rec.op.m.spec.Name, rec.op.op.ID
 	}
-	red := &redactor{names: s.dev.secretNames}
-	if q := r.URL.Query(); len(q) > 0 {
-		e.Query = map[string][]string{}
-		for k, vs := range q {
-			if len(e.Query) >= journalMaxHeaders {
-				break
-			}
-			for _, v := range vs {
-				e.Query[k] = append(e.Query[k], red.value("query "+k, k, v))
-			}
-		}
+	raw := rawEntry{e: e, reqHeader: r.Header.Clone(), respHeader: rec.Header().Clone()}
+	if r.URL.RawQuery != "" {
+		raw.query = r.URL.Query()
 	}
-	e.Request.Headers = red.headers("request", r.Header)
 	switch {
 	case r.GetBody != nil: // serveOp kept the body it read
 		if body, err := r.GetBody(); err == nil {
-			data, _ := io.ReadAll(io.LimitReader(body, journalMaxBody+1))
-			e.Request.Body = red.body("request body", data)
+			raw.reqBody, _ = io.ReadAll(io.LimitReader(body, journalMaxBody+1))
+			raw.hasReqBody = true
 		}
 	case rec.op != nil && r.Body != nil && e.Status != http.StatusRequestEntityTooLarge && !(rec.wrote && rec.status == 0):
 		// Answered before serveOp read it (a provoked outcome): read it now, bounded.
-		data, _ := io.ReadAll(io.LimitReader(r.Body, journalMaxBody+1))
-		e.Request.Body = red.body("request body", data)
+		raw.reqBody, _ = io.ReadAll(io.LimitReader(r.Body, journalMaxBody+1))
+		raw.hasReqBody = true
 	}
-	e.Response.Headers = red.headers("response", rec.Header())
 	if rec.capture != nil {
-		e.Response.Body = red.body("response body", rec.capture.Bytes())
+		raw.respBody = bytes.Clone(rec.capture.Bytes()[:min(rec.capture.Len(), journalMaxBody+1)])
+		raw.hasRespBody = true
 	}
-	e.JWTs = red.jwts
-	j.add(e)
+	j.add(raw)
 }
 
 // redactor redacts one journal entry and collects the JWTs it meets.

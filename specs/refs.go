@@ -1,19 +1,19 @@
 package specs
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
-
-	"sigs.k8s.io/yaml"
 )
 
 // checkRefs finds every $ref before kin-openapi resolves them, so a dangling or external reference
 // is reported where it sits ("paths./login.post...schema.$ref") rather than as kin-openapi's
-// "map key not found". A document that does not parse is left for the loader to report.
+// "map key not found". It reads the document as JSON (Parse converts YAML once); a document that
+// does not parse is left for the loader to report.
 func checkRefs(file string, data []byte) error {
 	var doc any
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil
 	}
 	p := &problems{file: file}
