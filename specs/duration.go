@@ -22,12 +22,13 @@ func (d Duration) String() string {
 	if td >= 2*day && td%day == 0 {
 		return strconv.FormatInt(int64(td/day), 10) + "d"
 	}
+	// "24h0m0s" reads better as "24h" and "1h30m0s" as "1h30m"; only zero units go ("26m40s" stays).
 	out := td.String()
-	if strings.ContainsAny(out, "hm") {
-		out = strings.TrimSuffix(out, "0s") // "24h0m0s" reads better as "24h"
-		if strings.HasSuffix(out, "h0m") {
-			out = strings.TrimSuffix(out, "0m")
-		}
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
 	}
 	return out
 }

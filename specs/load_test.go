@@ -273,6 +273,8 @@ func TestParseDuration(t *testing.T) {
 		{in: "1d12h", want: 36 * time.Hour, str: "36h"},
 		{in: "90m", want: 90 * time.Minute, str: "1h30m"},
 		{in: "1s", want: time.Second, str: "1s"},
+		{in: "700000s", want: 700000 * time.Second, str: "194h26m40s"}, // found by FuzzParseDuration
+		{in: "2h0m5s", want: 2*time.Hour + 5*time.Second, str: "2h0m5s"},
 		{in: "24 hours", err: true},
 		{in: "d", err: true},
 		{in: "", err: true},
