@@ -122,7 +122,7 @@ var defectCatalog = []*Mutation{
 				for _, c := range o.flow.Credentials {
 					name := c.Pointer[strings.LastIndexByte(c.Pointer, '/')+1:]
 					if c.In == specs.InBody && q.Has(name) {
-						setPointer(doc, c.Pointer, q.Get(name))
+						specs.SetPointer(doc, c.Pointer, q.Get(name))
 						found = true
 					}
 				}

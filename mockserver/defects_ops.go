@@ -222,7 +222,7 @@ func ignorePassword(m *mount) {
 					case specs.InBody:
 						if doc, err := c.json(); err == nil {
 							if obj, ok := doc.(map[string]any); ok {
-								setPointer(obj, cr.Pointer, acc.Password)
+								specs.SetPointer(obj, cr.Pointer, acc.Password)
 							}
 						}
 					case specs.InQuery:
@@ -286,9 +286,9 @@ func editAccessTokens(o *operation, res *bufferedResponse, fn func(string) strin
 		case specs.InBody:
 			editJSON(res, func(v any) any {
 				if obj, ok := v.(map[string]any); ok {
-					if tok, ok := getPointer(obj, t.Pointer); ok {
+					if tok, ok := specs.GetPointer(obj, t.Pointer); ok {
 						if s, ok := tok.(string); ok {
-							setPointer(obj, t.Pointer, fn(s))
+							specs.SetPointer(obj, t.Pointer, fn(s))
 						}
 					}
 				}

@@ -111,7 +111,7 @@ func (c *call) writeTokens(f *specs.Flow, rendered any, toks map[specs.TokenKind
 		case specs.InHeader:
 			h.Set(t.Name, tok.token)
 		case specs.InBody:
-			setPointer(body, t.Pointer, tok.token)
+			specs.SetPointer(body, t.Pointer, tok.token)
 		}
 	}
 	noStore(c.w)

@@ -3,7 +3,6 @@ package mockserver
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/authconform/authconform/specs"
@@ -39,7 +38,7 @@ func (c *call) read(l specs.Location) (value string, found bool, err error) {
 		if perr != nil {
 			return "", false, failf(specs.FailInvalidRequest, perr, "body: not valid JSON")
 		}
-		v, ok := getPointer(doc, l.Pointer)
+		v, ok := specs.GetPointer(doc, l.Pointer)
 		if !ok || v == nil {
 			return "", false, nil
 		}
@@ -50,61 +49,6 @@ func (c *call) read(l specs.Location) (value string, found bool, err error) {
 		return s, true, nil
 	}
 	return "", false, nil
-}
-
-// getPointer resolves an RFC 6901 pointer in a decoded JSON value.
-func getPointer(doc any, pointer string) (any, bool) {
-	if pointer == "" {
-		return doc, true
-	}
-	cur := doc
-	for _, part := range strings.Split(pointer[1:], "/") {
-		part = unescape(part)
-		switch t := cur.(type) {
-		case map[string]any:
-			v, ok := t[part]
-			if !ok {
-				return nil, false
-			}
-			cur = v
-		case []any:
-			i, err := strconv.Atoi(part)
-			if err != nil || i < 0 || i >= len(t) {
-				return nil, false
-			}
-			cur = t[i]
-		default:
-			return nil, false
-		}
-	}
-	return cur, true
-}
-
-// setPointer writes v at pointer in an object, creating intermediate objects. Only object
-// members are created; token locations always name object members.
-func setPointer(doc map[string]any, pointer string, v any) {
-	parts := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
-	cur := doc
-	for i, part := range parts {
-		part = unescape(part)
-		if i == len(parts)-1 {
-			cur[part] = v
-			return
-		}
-		next, ok := cur[part].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			cur[part] = next
-		}
-		cur = next
-	}
-}
-
-func unescape(s string) string {
-	if !strings.Contains(s, "~") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
 }
 
 // prune drops null members from rendered objects: a template naming a value an account lacks

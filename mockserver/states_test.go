@@ -57,7 +57,7 @@ func loginRequest(h *harness, sp *specs.Spec, op *specs.Operation, acc AccountCo
 			specs.FieldCompanyID: acc.CompanyID, specs.FieldAPIKey: acc.APIKeys[0], specs.FieldID: acc.ID}[c.Field]
 		switch c.In {
 		case specs.InBody:
-			setPointer(body, c.Pointer, v)
+			specs.SetPointer(body, c.Pointer, v)
 		case specs.InQuery:
 			q.Set(c.Name, v)
 		case specs.InHeader:

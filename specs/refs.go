@@ -3,7 +3,6 @@ package specs
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -23,7 +22,7 @@ func checkRefs(file string, data []byte) error {
 			p.addf(at, "external reference %q: a spec must be one self-contained file, so its SHA-256 identifies it", ref)
 			return
 		}
-		if _, found := resolvePointer(doc, frag); !found {
+		if _, found := GetPointer(doc, frag); !found {
 			p.addf(at, "%q points at nothing in this document", ref)
 		}
 	})
@@ -47,35 +46,4 @@ func walkRefs(v any, at string, visit func(at, ref string)) {
 			walkRefs(e, fmt.Sprintf("%s[%d]", at, i), visit)
 		}
 	}
-}
-
-// resolvePointer follows an RFC 6901 pointer through decoded JSON.
-func resolvePointer(doc any, pointer string) (any, bool) {
-	if pointer == "" {
-		return doc, true
-	}
-	if !strings.HasPrefix(pointer, "/") {
-		return nil, false
-	}
-	cur := doc
-	for _, part := range strings.Split(pointer[1:], "/") {
-		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
-		switch t := cur.(type) {
-		case map[string]any:
-			next, ok := t[part]
-			if !ok {
-				return nil, false
-			}
-			cur = next
-		case []any:
-			i, err := strconv.Atoi(part)
-			if err != nil || i < 0 || i >= len(t) {
-				return nil, false
-			}
-			cur = t[i]
-		default:
-			return nil, false
-		}
-	}
-	return cur, true
 }

@@ -40,18 +40,18 @@ func (r *run) createKey(ctx context.Context, op *specs.Operation, s *session, ru
 	rq.headers, rq.query = hs, q
 	if loc := op.Flow.KeyName; loc != nil && loc.In == specs.InBody {
 		body := map[string]any{}
-		setPointer(body, loc.Pointer, k.name)
+		specs.SetPointer(body, loc.Pointer, k.name)
 		rq.body, _ = json.Marshal(body)
 	}
 	resp := r.send(ctx, rq)
 	body := resp.json()
 	if p, ok := op.Flow.Body.PointerOf("key.token"); ok {
-		if v, ok := getPointer(body, p); ok {
+		if v, ok := specs.GetPointer(body, p); ok {
 			k.token, _ = v.(string)
 		}
 	}
 	if p, ok := op.Flow.Body.PointerOf("key.id"); ok {
-		if v, ok := getPointer(body, p); ok {
+		if v, ok := specs.GetPointer(body, p); ok {
 			k.id = fmt.Sprint(v)
 		}
 	}
@@ -77,7 +77,7 @@ func (r *run) deleteKeyRequest(op *specs.Operation, s *session, k apiKey) *reque
 		switch loc.In {
 		case specs.InBody:
 			body := map[string]any{}
-			setPointer(body, loc.Pointer, k.token)
+			specs.SetPointer(body, loc.Pointer, k.token)
 			rq.body, _ = json.Marshal(body)
 		case specs.InHeader:
 			rq.headers = append(rq.headers, header{loc.Name, k.token})

@@ -79,7 +79,7 @@ func (r *run) loginRequest(op *specs.Operation, acct map[string]string) (*reques
 		}
 		switch c.In {
 		case specs.InBody:
-			setPointer(body, c.Pointer, v)
+			specs.SetPointer(body, c.Pointer, v)
 			hasBody = true
 		case specs.InQuery:
 			if rq.query == nil {
@@ -200,7 +200,7 @@ func (r *run) tokens(op *specs.Operation, resp *response) map[specs.TokenKind][]
 		case specs.InHeader:
 			v = resp.header.Get(t.Name)
 		case specs.InBody:
-			if x, ok := getPointer(body, t.Pointer); ok {
+			if x, ok := specs.GetPointer(body, t.Pointer); ok {
 				v, _ = x.(string)
 			}
 		}

@@ -20,7 +20,7 @@ func (r *run) refreshRequest(op *specs.Operation, token string) *request {
 	switch loc.In {
 	case specs.InBody:
 		body := map[string]any{}
-		setPointer(body, loc.Pointer, token)
+		specs.SetPointer(body, loc.Pointer, token)
 		rq.body, _ = json.Marshal(body)
 	case specs.InHeader:
 		rq.headers = append(rq.headers, header{loc.Name, token})

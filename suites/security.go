@@ -230,8 +230,7 @@ func queryCredentialCheck(g *group) {
 		rq := &request{op: op, query: map[string][]string{}, body: []byte(`{}`)}
 		for _, c := range op.Flow.Credentials {
 			if c.In == specs.InBody {
-				toks := pointerTokens(c.Pointer)
-				rq.query.Set(toks[len(toks)-1], acct[c.Field])
+				rq.query.Set(lastToken(c.Pointer), acct[c.Field])
 			}
 		}
 		resp := r.send(ctx, rq)

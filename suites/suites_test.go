@@ -47,17 +47,17 @@ func TestStackTracePattern(t *testing.T) {
 
 func TestPointers(t *testing.T) {
 	m := map[string]any{}
-	setPointer(m, "/a/b~1c", "x")
-	setPointer(m, "/X-Auth-Token", "t")
-	if v, ok := getPointer(m, "/a/b~1c"); !ok || v != "x" {
+	specs.SetPointer(m, "/a/b~1c", "x")
+	specs.SetPointer(m, "/X-Auth-Token", "t")
+	if v, ok := specs.GetPointer(m, "/a/b~1c"); !ok || v != "x" {
 		t.Errorf("round trip through an escaped pointer: %v %v", v, ok)
 	}
 	var arr any
 	_ = json.Unmarshal([]byte(`{"items":[{"token":"k"}]}`), &arr)
-	if v, ok := getPointer(arr, "/items/0/token"); !ok || v != "k" {
+	if v, ok := specs.GetPointer(arr, "/items/0/token"); !ok || v != "k" {
 		t.Errorf("array index: %v %v", v, ok)
 	}
-	if _, ok := getPointer(arr, "/items/5/token"); ok {
+	if _, ok := specs.GetPointer(arr, "/items/5/token"); ok {
 		t.Error("out of range index found")
 	}
 }

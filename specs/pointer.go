@@ -1,0 +1,71 @@
+package specs
+
+import (
+	"strconv"
+	"strings"
+)
+
+// GetPointer resolves an RFC 6901 JSON pointer in a decoded JSON value: "" is the whole value,
+// "/a/0" member a's first element, "~1" and "~0" stand for "/" and "~". Locations (body
+// pointers), the mock and the suites all read bodies through it, so the three cannot disagree on
+// what a pointer names.
+func GetPointer(doc any, pointer string) (any, bool) {
+	if pointer == "" {
+		return doc, true
+	}
+	if !strings.HasPrefix(pointer, "/") {
+		return nil, false
+	}
+	cur := doc
+	for _, part := range strings.Split(pointer[1:], "/") {
+		part = unescapePointer(part)
+		switch t := cur.(type) {
+		case map[string]any:
+			next, ok := t[part]
+			if !ok {
+				return nil, false
+			}
+			cur = next
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(t) {
+				return nil, false
+			}
+			cur = t[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// SetPointer writes v at an RFC 6901 pointer in an object, creating intermediate objects (only
+// object members are created: token locations always name members). The empty pointer, which
+// names the whole value, cannot be set in place and is ignored.
+func SetPointer(doc map[string]any, pointer string, v any) {
+	if !strings.HasPrefix(pointer, "/") {
+		return
+	}
+	parts := strings.Split(pointer[1:], "/")
+	cur := doc
+	for i, part := range parts {
+		part = unescapePointer(part)
+		if i == len(parts)-1 {
+			cur[part] = v
+			return
+		}
+		next, ok := cur[part].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			cur[part] = next
+		}
+		cur = next
+	}
+}
+
+func unescapePointer(s string) string {
+	if !strings.Contains(s, "~") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
+}
