@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"slices"
 	"strings"
 	"time"
 
@@ -14,23 +13,7 @@ import (
 // documented example of the success response, else a value built from its schema. nil when the
 // response has no JSON content.
 func successExample(op *specs.Operation, clock Clock) any {
-	r := op.Op.Responses.Status(op.Flow.Status)
-	if r == nil || r.Value == nil {
-		return nil
-	}
-	mt := r.Value.Content.Get("application/json")
-	if mt == nil {
-		return nil
-	}
-	if mt.Example != nil {
-		return mt.Example
-	}
-	for _, name := range slices.Sorted(mapKeys(mt.Examples)) {
-		if ex := mt.Examples[name]; ex != nil && ex.Value != nil && ex.Value.Value != nil {
-			return ex.Value.Value
-		}
-	}
-	return fromSchema(mt.Schema, clock.Now().UTC(), 0)
+	return exampleOf(op, op.Flow.Status, clock.Now())
 }
 
 // fromSchema builds a value that satisfies a schema: its example where it gives one, else a
