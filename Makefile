@@ -9,6 +9,8 @@ LDFLAGS     := -X main.version=$(VERSION)
 ADDR        ?= 127.0.0.1:8080
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 30s
+FUZZMINIMIZETIME ?= 10s
+SOAK        ?= 1m
 
 .PHONY: help
 help: ## List the targets
@@ -27,6 +29,10 @@ run: build ## Build and serve the mock for all bundled specs on ADDR (default 12
 .PHONY: test
 test: ## Run every test, with the race detector (the suites run against the mock here)
 	$(GO) test -race -count=1 ./...
+
+.PHONY: soak
+soak: ## Soak the mock under -race: concurrent clients, every flow and bad input, for SOAK (default 1m)
+	$(GO) test -race -count=1 -run '^TestSoak$$' ./mockserver -soak $(SOAK)
 
 .PHONY: mutation
 mutation: ## Kill matrix: the suites against the mock with every deliberate defect (each must be caught) and benign variant (each must pass); docs/mutation.md
@@ -47,7 +53,7 @@ check-deps: ## Prove the dependency rules of DESIGN.md (suites never import the 
 fuzz: ## Run every fuzz target for FUZZTIME each (default 30s)
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$t"; $(GO) test $$pkg -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME); \
+	    echo "== $$pkg $$t"; $(GO) test $$pkg -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME); \
 	  done; done
 
 .PHONY: bench

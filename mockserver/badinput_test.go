@@ -41,14 +41,15 @@ type badProfile struct {
 	login        func(h *harness) *http.Request // a good login
 	loginPath    string                         // its path, for path tricks
 	loginMethod  string
-	loginBody    map[string]any // the good login's JSON body (nil: query login)
+	loginBody    map[string]any // the good login's JSON body
 	token        func(h *harness) (access, refresh string)
 	probe        string                      // GET path of a protected operation
 	present      func(token string) []string // header pairs presenting an access token at probe
 	accountID    string                      // the token's subject, for the generation check
 	refreshPath  string                      // "" when the spec has no refresh
 	refreshField string
-	keys         bool // the spec has API-key create/list/delete (and the state to check)
+	keys         bool      // the spec has API-key create/list/delete (and the state to check)
+	extra        []badCase // cases of the spec's own operations
 }
 
 var badProfiles = []badProfile{
@@ -67,6 +68,7 @@ var badProfiles = []badProfile{
 		probe:     "/api/v2/customers",
 		present:   func(tok string) []string { return []string{"X-Auth-Token", tok} },
 		accountID: "user",
+		extra:     queryLoginCases,
 	},
 	{
 		spec: "elyssa", loginPath: "/auth/login/", loginMethod: "POST",
@@ -104,11 +106,11 @@ type live struct {
 	key             string   // an API key created before the cases (keys specs)
 	keyIDs          []string // the account's key ids
 	gen             uint64
-	mount           *mount
 }
 
-// badCase is one bad request. want pins the failure the spec names a status for (""); ok marks a
-// request the mock may accept (its answer must still be documented); status pins a routing status.
+// badCase is one bad request. want, when set, is the failure whose status (as the spec maps it)
+// the answer must have; status pins a routing status (404, 405, 413); ok marks a request the mock
+// may accept, whose answer must still be documented.
 type badCase struct {
 	name   string
 	req    func(h *harness, p *badProfile, st *live) *http.Request
@@ -117,7 +119,8 @@ type badCase struct {
 	ok     bool
 }
 
-// rawReq builds a request to target (a request URI, as on the wire) with a raw body and content type ("" leaves it unset).
+// rawReq builds a request to target (a request URI, as on the wire) with a raw body and content
+// type ("" leaves it unset); kv are header name/value pairs, added as written.
 func rawReq(method, target, body, ctype string, kv ...string) *http.Request {
 	var rd io.Reader
 	if body != "" {
@@ -308,7 +311,7 @@ var loginCases = []badCase{
 		return r
 	}},
 	{name: "header injection in a header value", ok: true, req: func(h *harness, p *badProfile, _ *live) *http.Request {
-		return h.req("POST", p.loginPath, goodLoginBody(p), "Origin", "http://x\r\nSet-Cookie: pwned=1", "X-Request-Id", "1\r\nX-Injected: 1")
+		return h.req("POST", p.loginPath, goodLoginBody(p), "Origin", "http://x\r\nSet-Cookie: pwned=1", "X-Request-Id", "1\r\nX-Injected: 1", "Prefer", "status=401\r\nX-Injected: 1")
 	}},
 	{name: "header injection in a field", req: func(h *harness, p *badProfile, _ *live) *http.Request {
 		return h.req("POST", p.loginPath, loginWith(p, firstField(p), "alice\r\nSet-Cookie: pwned=1"))
@@ -497,6 +500,31 @@ var keyCases = []badCase{
 	}},
 }
 
+// queryLoginCases attack a login that reads its credentials from the query string (pixfile v1).
+var queryLoginCases = []badCase{
+	{name: "query login: no parameters", want: specs.FailInvalidRequest, req: func(h *harness, p *badProfile, _ *live) *http.Request {
+		return rawReq("GET", "/api/v1/login", "", "")
+	}},
+	{name: "query login: empty password", req: func(h *harness, p *badProfile, _ *live) *http.Request {
+		return rawReq("GET", "/api/v1/login?username=user&password=", "", "")
+	}},
+	{name: "query login: repeated parameters, the first wrong", req: func(h *harness, p *badProfile, _ *live) *http.Request {
+		return rawReq("GET", "/api/v1/login?username=user&password=wrong&password=pass", "", "")
+	}},
+	{name: "query login: NUL and invalid UTF-8", req: func(h *harness, p *badProfile, _ *live) *http.Request {
+		return rawReq("GET", "/api/v1/login?username=user%00&password=%ff%fe", "", "")
+	}},
+	{name: "query login: bad escapes", req: func(h *harness, p *badProfile, _ *live) *http.Request {
+		return rawReq("GET", "/api/v1/login?username=%zz&password=%", "", "")
+	}},
+	{name: "query login: huge password", req: func(h *harness, p *badProfile, _ *live) *http.Request {
+		return rawReq("GET", "/api/v1/login?username=user&password="+strings.Repeat("p", 60<<10), "", "")
+	}},
+	{name: "query login: credentials in a body instead", want: specs.FailInvalidRequest, req: func(h *harness, p *badProfile, _ *live) *http.Request {
+		return rawReq("GET", "/api/v1/login", `{"username":"user","password":"pass"}`, "application/json")
+	}},
+}
+
 // authKV presents a raw Authorization value, with the company header where the spec binds one.
 func authKV(p *badProfile, v string) []string {
 	if p.spec == "elyssa" {
@@ -573,7 +601,7 @@ func (p *badProfile) cases() []badCase {
 	if p.keys {
 		out = append(out, keyCases...)
 	}
-	return out
+	return append(out, p.extra...)
 }
 
 func TestBadInput(t *testing.T) {
@@ -605,20 +633,15 @@ func TestBadInput(t *testing.T) {
 func (p *badProfile) setUp(h *harness) *live {
 	st := &live{}
 	st.access, st.refresh = p.token(h)
-	for _, m := range h.s.mounts {
-		if m.spec.Name == p.spec {
-			st.mount = m
-		}
-	}
 	if p.keys {
 		st.key = h.precrimeKey(st.access, "before-the-cases")
 	}
-	st.keyIDs = keyIDs(h, p, st)
+	st.keyIDs = keyIDs(h, p)
 	st.gen = h.s.store.Generation(p.spec, p.accountID)
 	return st
 }
 
-func keyIDs(h *harness, p *badProfile, st *live) []string {
+func keyIDs(h *harness, p *badProfile) []string {
 	var ids []string
 	for _, k := range h.s.store.Keys(p.spec, p.accountID) {
 		ids = append(ids, k.ID)
@@ -717,7 +740,7 @@ func (p *badProfile) checkHealthy(t *testing.T, h *harness, st *live) {
 	if g := h.s.store.Generation(p.spec, p.accountID); g != st.gen {
 		t.Fatalf("the account's generation moved from %d to %d: its sessions were revoked", st.gen, g)
 	}
-	if ids := keyIDs(h, p, st); !slices.Equal(ids, st.keyIDs) {
+	if ids := keyIDs(h, p); !slices.Equal(ids, st.keyIDs) {
 		t.Fatalf("the account's API keys changed from %v to %v", st.keyIDs, ids)
 	}
 	if st.key != "" {

@@ -36,9 +36,9 @@ import (
 var soakFlag = flag.Duration("soak", 0, "run TestSoak this long (default "+soakDefault.String()+"; also AUTHCONFORM_SOAK)")
 
 const (
-	soakDefault   = 2 * time.Second
-	soakWorkers   = 8
-	soakMaxRounds = 2000 // per worker: bounds the run in count as well as in time
+	soakDefault         = 2 * time.Second
+	soakWorkers         = 8
+	soakRoundsPerSecond = 1000 // per worker and second of the run: bounds it in count as well as in time
 	// Heap growth allowed over a run, after GC: a fixed part, and a part per request for what the
 	// mock must remember (revocations and used refresh tokens until they expire, which on the
 	// test's still clock they never do; sessions). About 80 bytes per request are measured.
@@ -270,6 +270,7 @@ func TestSoak(t *testing.T) {
 	tr := &http.Transport{MaxIdleConnsPerHost: soakWorkers * 2, DisableCompression: true}
 	flows := []func(*soakClient){(*soakClient).efaliaFlow, (*soakClient).pixfileFlow, (*soakClient).elyssaFlow, (*soakClient).precrimeFlow, (*soakClient).badFlow}
 	deadline := time.Now().Add(d)
+	maxRounds := soakRoundsPerSecond * max(1, int(d/time.Second))
 	var wg sync.WaitGroup
 	var total atomic.Int64
 	clients := make([]*soakClient, soakWorkers)
@@ -277,7 +278,7 @@ func TestSoak(t *testing.T) {
 		c := &soakClient{t: t, base: ts.URL, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}, rnd: rand.New(rand.NewPCG(uint64(i), 7)), id: i}
 		clients[i] = c
 		wg.Go(func() {
-			for round := 0; round < soakMaxRounds && time.Now().Before(deadline) && !c.failed.Load(); round++ {
+			for round := 0; round < maxRounds && time.Now().Before(deadline) && !c.failed.Load(); round++ {
 				flows[c.rnd.IntN(len(flows))](c)
 			}
 			total.Add(c.calls.Load())

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -40,6 +42,9 @@ const (
 // hostilePassword is the password of the hostile runs' account: it must reach no report message
 // and no server other than the target.
 const hostilePassword = "hostile-S3cret-pa55word"
+
+// hostileSecrets are the secrets of the hostile target files.
+var hostileSecrets = []string{hostilePassword, "hostile-api-key-0123456789"}
 
 // hostileTarget writes a target file for spec against baseURL with short limits and loads it.
 func hostileTarget(t *testing.T, spec, baseURL string, timeout time.Duration) *Target {
@@ -103,9 +108,16 @@ func hostileRun(t *testing.T, tg *Target, bound time.Duration) *reports.Report {
 		t.Errorf("a hostile target passed the run:\n%s", progress.String())
 	}
 	failed := 0
+	for _, secret := range hostileSecrets {
+		if strings.Contains(progress.String(), secret) {
+			t.Errorf("a secret of the target file reached the progress output")
+		}
+	}
 	for _, c := range rep.Checks {
-		if strings.Contains(c.Message, hostilePassword) || strings.Contains(progress.String(), hostilePassword) {
-			t.Errorf("%s: the password reached the report or the progress output: %q", c.Name(), c.Message)
+		for _, secret := range hostileSecrets {
+			if strings.Contains(c.Message, secret) {
+				t.Errorf("%s: a secret of the target file reached the report: %q", c.Name(), c.Message)
+			}
 		}
 		if c.Status != reports.Failed {
 			continue
@@ -214,6 +226,7 @@ func hostileCases(stop <-chan struct{}) []struct {
 		{"drips one byte per second", true, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusOK)
+			_ = http.NewResponseController(w).Flush() // the status line now, the body never
 			for i := 0; i < 3600 && wait(r, time.Second); i++ {
 				if _, err := w.Write([]byte("{")); err != nil {
 					return
@@ -316,7 +329,8 @@ func hostileCases(stop <-chan struct{}) []struct {
 			w.Header().Set("X-Auth-Token", tok)
 			w.Header().Set("Date", "Mon, 99 Foo 99999 99:99:99 GMT")
 			w.WriteHeader(http.StatusOK)
-			b, _ := json.Marshal(map[string]any{"X-Auth-Token": tok, "token": tok, "username": "user"})
+			b, _ := json.Marshal(map[string]any{"X-Auth-Token": tok, "token": tok, "refreshToken": tok, "accessToken": tok, "refresh": tok, "Token": tok,
+				"username": "user", "now": "not a time", "time": -1e308})
 			_, _ = w.Write(b)
 		})},
 		{"answers a redirect loop", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -338,7 +352,58 @@ func TestHostileTargets(t *testing.T) {
 			if hc.slow {
 				timeout = slowTargetTimeout
 			}
-			hostileRun(t, hostileTarget(t, "pixfile", ts.URL, timeout), hostileBound)
+			rep := hostileRun(t, hostileTarget(t, "pixfile", ts.URL, timeout), hostileBound)
+			if want := hostileSays[hc.name]; want != "" && !anyMessageHas(rep, want) {
+				t.Errorf("no failed check says %q", want)
+			}
+		})
+	}
+}
+
+// hostileSays is what the failures against each hostile target must say, in at least one check.
+var hostileSays = map[string]string{
+	"hangs forever":                 "no response within the 50ms timeout",
+	"drips one byte per second":     "answered 200 but did not finish its body within the 50ms timeout",
+	"drips its headers":             "no response within the 50ms timeout",
+	"sends an endless body":         "larger than the 65536-byte cap",
+	"sends invalid JSON":            "failed to decode response body",
+	"sends HTML":                    "answered 200 (text/html",
+	"closes mid-response":           "unexpected EOF",
+	"closes before answering":       "no response: EOF",
+	"answers 200 to everything":     "expected the access token in the body /X-Auth-Token",
+	"answers 500 to everything":     "answered 500",
+	"answers with 50 MB of headers": "server response headers exceeded 1048576 bytes",
+	"sends a gzip bomb":             "larger than the 65536-byte cap",
+	"sends endless 1xx answers":     "server response headers exceeded 1048576 bytes",
+	"answers a redirect loop":       "answered 307",
+}
+
+func anyMessageHas(rep *reports.Report, s string) bool {
+	for _, c := range rep.Checks {
+		if c.Status == reports.Failed && strings.Contains(c.Message, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestHostileTokensEverySpec runs the target that issues absurd tokens (in every place a bundled
+// spec reads one, and as its clock API's answer) against every spec: the login, refresh, lifetime
+// and clock checks all decode them.
+func TestHostileTokensEverySpec(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the suites")
+	}
+	var absurd http.Handler
+	for _, hc := range hostileCases(nil) {
+		if hc.name == "issues absurd tokens" {
+			absurd = hc.handler
+		}
+	}
+	for _, spec := range []string{"efalia", "elyssa", "precrime"} { // pixfile: TestHostileTargets
+		t.Run(spec, func(t *testing.T) {
+			ts := serve(t, absurd)
+			hostileRun(t, hostileTarget(t, spec, ts.URL, hostileTimeout), hostileBound)
 		})
 	}
 }
@@ -464,9 +529,76 @@ var (
 			hs + "." + seg(`{"exp":"tomorrow","iat":{"a":[1]},"sub":null}`) + ".c2ln",
 			hs + "." + seg(`{"exp":-1,"iat":0}`) + ".c2ln",
 			"!!!." + seg(`{"exp":1}`) + ".x",
-			hs + "." + seg(`{"a":`+strings.Repeat("[", 20000)+strings.Repeat("]", 20000)+`}`) + ".c2ln",
-			hs + "." + seg(`{"exp":1,"pad":"`+strings.Repeat("x", 48<<10)+`"}`) + ".c2ln",
+			hs + "." + seg(`{"a":`+strings.Repeat("[", 10001)+strings.Repeat("]", 10001)+`}`) + ".c2ln",
+			hs + "." + seg(`{"exp":1,"pad":"`+strings.Repeat("x", 16<<10)+`"}`) + ".c2ln",
 			"eyJ.eyJ.eyJ",
 		}
 	}()
 )
+
+// TestRedirectToPlainHTTPCarriesNoCredential: an https target that redirects to plain http on the
+// same host and port (a downgrade) must not make the harness send any credential in clear text.
+// The listener serves TLS and plain HTTP on one port, telling them apart by the first byte.
+func TestRedirectToPlainHTTPCarriesNoCredential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the suites")
+	}
+	leak := &leakRecorder{}
+	plain := leak.handler()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil {
+			plain.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Location", "http://"+r.Host+r.URL.RequestURI())
+		w.WriteHeader(http.StatusTemporaryRedirect)
+	})
+	tlsSrv := httptest.NewTLSServer(h) // for its certificate
+	tlsSrv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(&sniffListener{Listener: ln, tls: tlsSrv.TLS}) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	tg := hostileTarget(t, "efalia", "https://"+ln.Addr().String()+"/workey/api", hostileTimeout)
+	tg.InsecureSkipVerify = true // the test certificate
+	hostileRun(t, tg, hostileBound)
+	leak.mu.Lock()
+	defer leak.mu.Unlock()
+	for _, l := range leak.hits {
+		t.Errorf("a credential went out in clear text after a downgrade redirect: %s", l)
+	}
+}
+
+// sniffListener hands out TLS connections for clients that start a TLS handshake and plain ones
+// for the others.
+type sniffListener struct {
+	net.Listener
+	tls *tls.Config
+}
+
+func (l *sniffListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReader(c)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	first, err := br.Peek(1)
+	_ = c.SetReadDeadline(time.Time{})
+	pc := &peekedConn{Conn: c, r: br}
+	if err == nil && first[0] == 0x16 { // a TLS handshake record
+		return tls.Server(pc, l.tls), nil
+	}
+	return pc, nil
+}
+
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }

@@ -44,9 +44,10 @@ func newClient(base *url.URL, timeout time.Duration, max int64, insecure bool, r
 	hc := &http.Client{
 		Transport: tr,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if req.URL.Host != base.Host || len(via) >= 5 {
+			downgrade := base.Scheme == "https" && req.URL.Scheme != "https"
+			if req.URL.Host != base.Host || downgrade || len(via) >= 5 {
 				// Hand the redirect itself back: the check then judges a 3xx, and no credential
-				// travels to a host the target file does not name.
+				// travels to a host the target file does not name, nor in clear text from https.
 				return http.ErrUseLastResponse
 			}
 			return nil
@@ -57,6 +58,10 @@ func newClient(base *url.URL, timeout time.Duration, max int64, insecure bool, r
 
 // maxResponseHeaderBytes bounds the headers of one response: a real server sends a few KB.
 const maxResponseHeaderBytes = 1 << 20
+
+// errRequestTimeout is the cause of a request's context ending at the per-request timeout (and
+// not at the check's own timeout), so the message can name the target file's timeout.
+var errRequestTimeout = errors.New("the per-request timeout passed")
 
 // header is one request header, sent with its name exactly as written (checks about case send
 // lowercase names on the wire).
@@ -99,7 +104,7 @@ func (c *client) opURL(op *specs.Operation) string {
 
 // do sends the request with the per-request timeout inside ctx.
 func (c *client) do(ctx context.Context, rq *request) (*response, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
 	defer cancel()
 	u := rq.url
 	if u == "" {
@@ -140,7 +145,7 @@ func (c *client) do(ctx context.Context, rq *request) (*response, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		if errors.Is(context.Cause(ctx), errRequestTimeout) {
 			return nil, fmt.Errorf("%s %s: no response within the %s timeout", method, c.pathOf(u), c.timeout)
 		}
 		return nil, fmt.Errorf("%s %s: no response: %s", method, c.pathOf(u), c.red.redact(err.Error()))
@@ -148,7 +153,7 @@ func (c *client) do(ctx context.Context, rq *request) (*response, error) {
 	defer res.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(res.Body, c.max+1))
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		if errors.Is(context.Cause(ctx), errRequestTimeout) {
 			return nil, fmt.Errorf("%s %s: answered %d but did not finish its body within the %s timeout", method, c.pathOf(u), res.StatusCode, c.timeout)
 		}
 		return nil, fmt.Errorf("%s %s: reading the response: %s", method, c.pathOf(u), c.red.redact(err.Error()))
