@@ -39,7 +39,10 @@ type issuer struct {
 	access  time.Duration
 	refresh time.Duration // 0 when the spec has no refresh token
 	parser  *jwt.Parser
-	hdr     atomic.Pointer[string] // the encoded JOSE header, made on first use
+	// validator judges the time claims and the issuer of a token verified before (verified).
+	validator *jwt.Validator
+	verified  verifiedCache
+	hdr       atomic.Pointer[string] // the encoded JOSE header, made on first use
 	// onIssue, when set (in New, before serving), hears of every token issued: the session
 	// registry (sessions.go) lists live sessions from it.
 	onIssue func(t issued, use, sub, sid string, gen uint64)
@@ -66,6 +69,12 @@ func newIssuer(t specs.Tokens, key []byte, access, refresh time.Duration, clock 
 			jwt.WithIssuedAt(),
 		),
 	}
+	i.validator = jwt.NewValidator(
+		jwt.WithIssuer(t.Issuer),
+		jwt.WithTimeFunc(clock.Now),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+	)
 	if !i.pinned {
 		key = randomKey()
 	}
@@ -272,11 +281,20 @@ type laxity struct {
 // check is verify without hooks, as lax as asked.
 func (i *issuer) check(token string, use specs.TokenKind, lax laxity) (*claims, error) {
 	var c claims
-	key := *i.key.Load()
+	keyp := i.key.Load()
+	key := *keyp
 	keyFunc := func(*jwt.Token) (any, error) { return key, nil }
 	var err error
 	if lax == (laxity{}) {
-		_, err = i.parser.ParseWithClaims(token, &c, keyFunc)
+		if cached, hit := i.verified.get(token, keyp); hit {
+			// Verified before with this key: only what depends on the clock is judged again.
+			if err = i.validator.Validate(cached); err == nil {
+				c = *cached
+			}
+		} else if _, err = i.parser.ParseWithClaims(token, &c, keyFunc); err == nil {
+			cc := c
+			i.verified.put(token, keyp, &cc)
+		}
 	} else {
 		opts := []jwt.ParserOption{jwt.WithIssuer(i.iss), jwt.WithTimeFunc(i.clock.Now), jwt.WithIssuedAt(), jwt.WithLeeway(lax.leeway)}
 		if !lax.noExpiry {

@@ -1,7 +1,10 @@
 package mockserver
 
 import (
+	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,6 +150,83 @@ func BenchmarkIssue(b *testing.B) {
 	for b.Loop() {
 		if _, err := i.issue(specs.TokenAccess, "alice", "sid", 0); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestVerifiedCacheKeepsSemantics guards the cache of verified tokens: a hit skips only what
+// depends on the token and the key; expiry, a clock moved back, a new key, tampering and the
+// token's kind are judged on every use exactly as without the cache.
+func TestVerifiedCacheKeepsSemantics(t *testing.T) {
+	start := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	clock := NewClockAt(start)
+	i, err := newIssuer(specs.Tokens{Algorithm: "HS256", Issuer: "iss/cache"}, nil, time.Hour, 24*time.Hour, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := i.issue(specs.TokenAccess, "alice", "sid-1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range 3 { // a miss, then hits
+		if _, err := i.verify(tok.token, specs.TokenAccess); err != nil {
+			t.Fatalf("use %d: %v", n, err)
+		}
+	}
+	if _, hit := i.verified.get(tok.token, i.key.Load()); !hit {
+		t.Fatal("a verified token was not cached")
+	}
+	if _, err := i.verify(tok.token, specs.TokenRefresh); !errors.Is(err, errWrongUse) {
+		t.Errorf("cached access token as a refresh token: %v", err)
+	}
+	tampered := tok.token[:len(tok.token)-2] + "AA"
+	if tampered == tok.token {
+		tampered = tok.token[:len(tok.token)-2] + "BB"
+	}
+	if _, err := i.verify(tampered, specs.TokenAccess); err == nil {
+		t.Error("a tampered copy of a cached token was accepted")
+	}
+	clock.Set(start.Add(time.Hour + time.Second))
+	if _, err := i.verify(tok.token, specs.TokenAccess); !errors.Is(err, jwt.ErrTokenExpired) {
+		t.Errorf("cached token past exp: %v, want expired", err)
+	}
+	clock.Set(start.Add(-time.Minute))
+	if _, err := i.verify(tok.token, specs.TokenAccess); err == nil {
+		t.Error("cached token accepted on a clock moved back before its iat/nbf")
+	}
+	clock.Set(start)
+	i.rotate()
+	if _, err := i.verify(tok.token, specs.TokenAccess); err == nil {
+		t.Error("cached token accepted after the key changed")
+	}
+}
+
+func TestVerifiedCacheConcurrent(t *testing.T) {
+	i, _ := newIssuer(specs.Tokens{Algorithm: "HS512", Issuer: "iss/c"}, nil, time.Hour, 24*time.Hour, NewClock())
+	var toks []string
+	for n := range 16 {
+		tk, _ := i.issue(specs.TokenAccess, fmt.Sprint("u", n), "s", 0)
+		toks = append(toks, tk.token)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range 200 {
+				tk := toks[(g+n)%len(toks)]
+				if n%50 == 0 && g == 0 {
+					i.rotate()
+				}
+				_, _ = i.verify(tk, specs.TokenAccess)
+			}
+		}()
+	}
+	wg.Wait()
+	// After the last rotation, no token of the old key verifies, cached or not.
+	for _, tk := range toks {
+		if _, err := i.verify(tk, specs.TokenAccess); err == nil {
+			t.Fatal("a token of a rotated key verified")
 		}
 	}
 }
