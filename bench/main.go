@@ -118,7 +118,11 @@ func startMock(bin string) (*proc, time.Duration, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	return start(bin, []string{"serve", "--addr", addr}, addr, "/__authconform/clock", io.Discard)
+	cfg := filepath.Join(os.TempDir(), fmt.Sprintf("authconform-bench-%d.yaml", os.Getpid()))
+	if err := os.WriteFile(cfg, []byte(benchConfig()), 0o600); err != nil {
+		return nil, 0, err
+	}
+	return start(bin, []string{"serve", "--addr", addr, "--config", cfg}, addr, "/__authconform/clock", io.Discard)
 }
 
 type row struct {

@@ -7,7 +7,23 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 )
+
+// benchAccounts is how many API-key accounts the mock gets; more than the connections.
+const benchAccounts = 256
+
+var nextBenchAccount atomic.Int64
+
+// benchConfig is the mock's --config: precrime accounts for the API-key flow.
+func benchConfig() string {
+	var b strings.Builder
+	b.WriteString("specs:\n  precrime:\n    accounts:\n")
+	for n := range benchAccounts {
+		fmt.Fprintf(&b, "      - {username: bench-%d, password: bench-password}\n", n)
+	}
+	return b.String()
+}
 
 // scenario is one flow driven against both servers. The paths and demo accounts are those of the
 // bundled specs (see `authconform specs show NAME`).
@@ -115,9 +131,13 @@ func scenarios() []scenario {
 				}}},
 		},
 		{
+			// Each worker logs in as its own account (benchAccounts, given to the mock with
+			// --config), so every list holds only the worker's own key, like the bare server's
+			// captured answer.
 			name: "API key add/list/delete",
 			setup: func(base string, st *workerState) error {
-				out, _, err := post(base, "/user/login", map[string]string{"username": "john.doe", "password": "SecurePass123!"}, nil)
+				n := nextBenchAccount.Add(1) % benchAccounts
+				out, _, err := post(base, "/user/login", map[string]string{"username": fmt.Sprintf("bench-%d", n), "password": "bench-password"}, nil)
 				if err != nil {
 					return err
 				}

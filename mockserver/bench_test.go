@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -49,6 +50,35 @@ func BenchmarkProtectedCallAPIKey(b *testing.B) {
 	h := newHarness(b, "precrime")
 	key := h.precrimeKey(h.precrimeToken(john, johnPass), "bench")
 	benchServe(b, h, "GET", "/authheader/list", "", "Authorization", "Bearer "+key)
+}
+
+// BenchmarkAPIKeyCycle adds, lists and deletes a key, as `make bench`'s API-key flow does.
+func BenchmarkAPIKeyCycle(b *testing.B) {
+	h := newHarness(b, "precrime")
+	auth := "Bearer " + h.precrimeToken(john, johnPass)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest("POST", "/authheader/add", strings.NewReader(`{"name":"bench"}`))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", auth)
+		h.s.ServeHTTP(rec, r)
+		var created struct{ Token string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil || created.Token == "" {
+			b.Fatalf("add: %d %s", rec.Code, rec.Body)
+		}
+		r = httptest.NewRequest("GET", "/authheader/list", nil)
+		r.Header.Set("Authorization", auth)
+		h.s.ServeHTTP(httptest.NewRecorder(), r)
+		r = httptest.NewRequest("POST", "/authheader/delete", strings.NewReader(`{"text":"`+created.Token+`"}`))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", auth)
+		rec = httptest.NewRecorder()
+		h.s.ServeHTTP(rec, r)
+		if rec.Code != 200 {
+			b.Fatalf("delete: %d %s", rec.Code, rec.Body)
+		}
+	}
 }
 
 // BenchmarkBareHandler is the yardstick: a net/http handler that writes a small JSON answer.
