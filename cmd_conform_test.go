@@ -182,13 +182,7 @@ func TestTestCommandExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	badYAML := filepath.Join(dir, "bad.yaml")
 	_ = os.WriteFile(badYAML, []byte("spec: elyssa\nbaseURL: http://127.0.0.1:1\naccounts: {valid: {companyId: x}}\ntypo: 1\n"), 0o600)
-	tests := []struct {
-		name   string
-		args   []string
-		code   int
-		stdout string
-		stderr string
-	}{
+	tests := []cliCase{
 		{"all MUST pass", []string{"test", "--target", good}, exitOK, "Verdict: PASS", ""},
 		{"a MUST fails", []string{"test", "--target", writeTarget(t, "elyssa", broken.URL, "")}, exitFailed, "Verdict: FAIL", ""},
 		{"unreachable target is a failed check", []string{"test", "--target", writeTarget(t, "elyssa", "http://127.0.0.1:1", ""), "--label-filter", "LOG-01"}, exitFailed, "no response", ""},
@@ -201,18 +195,5 @@ func TestTestCommandExitCodes(t *testing.T) {
 		{"filter matching nothing", []string{"test", "--target", good, "--label-filter", "NOPE-99"}, exitUsage, "", "no check matched"},
 		{"unwritable report", []string{"test", "--target", good, "--json", filepath.Join(dir, "no", "such", "dir.json")}, exitUsage, "", "cannot write the report"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, tt.args...)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
-			}
-			if !strings.Contains(stdout, tt.stdout) {
-				t.Errorf("stdout lacks %q:\n%s", tt.stdout, stdout)
-			}
-			if !strings.Contains(stderr, tt.stderr) {
-				t.Errorf("stderr lacks %q:\n%s", tt.stderr, stderr)
-			}
-		})
-	}
+	runCLICases(t, tests)
 }

@@ -166,13 +166,7 @@ func TestCertificationRefused(t *testing.T) {
 	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }))
 	defer broken.Close()
 	dir := t.TempDir()
-	tests := []struct {
-		name   string
-		args   []string
-		code   int
-		stdout string
-		stderr string
-	}{
+	tests := []cliCase{
 		{"a MUST failed", []string{"test", "--target", writeTarget(t, "precrime", broken.URL, ""), "--certify", "--sign-key", priv, "--json", filepath.Join(dir, "a.json")},
 			exitFailed, "Certification refused", ""},
 		{"a MUST did not run (label filter)", []string{"test", "--target", target, "--label-filter", "login", "--certify", "--sign-key", priv, "--json", filepath.Join(dir, "b.json")},
@@ -182,20 +176,7 @@ func TestCertificationRefused(t *testing.T) {
 		{"key without certify", []string{"test", "--target", target, "--sign-key", priv}, exitUsage, "", "--sign-key is used with --certify only"},
 		{"a public key to sign", []string{"test", "--target", target, "--certify", "--sign-key", strings.TrimSuffix(priv, ".key") + ".pub", "--json", filepath.Join(dir, "e.json")}, exitUsage, "", "PRIVATE KEY"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, tt.args...)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
-			}
-			if !strings.Contains(stdout, tt.stdout) {
-				t.Errorf("stdout lacks %q:\n%s", tt.stdout, stdout)
-			}
-			if !strings.Contains(stderr, tt.stderr) {
-				t.Errorf("stderr lacks %q:\n%s", tt.stderr, stderr)
-			}
-		})
-	}
+	runCLICases(t, tests)
 	t.Run("a MUST skipped for a missing input", func(t *testing.T) {
 		ts, _ := startMockFor(t, "precrime") // the example target names no disabled account
 		out := filepath.Join(dir, "f.json")
@@ -224,13 +205,7 @@ func TestReportCommands(t *testing.T) {
 	_ = os.WriteFile(notReport, []byte(`{"schemaVersion": 2, "checks": "no"}`), 0o644)
 	golden := filepath.Join("reports", "testdata", "report.json.golden")
 	signedGolden := filepath.Join("reports", "testdata", "report.signed.golden")
-	tests := []struct {
-		name   string
-		args   []string
-		code   int
-		stdout string
-		stderr string
-	}{
+	tests := []cliCase{
 		{"keygen never overwrites", []string{"report", "keygen", "--out", strings.TrimSuffix(priv, ".key")}, exitUsage, "", "exists"},
 		{"render a report", []string{"report", "render", golden, "--html", filepath.Join(dir, "g.html"), "--junit", filepath.Join(dir, "g.xml")}, exitOK, "Wrote " + filepath.Join(dir, "g.html"), ""},
 		{"render refuses what is not a report", []string{"report", "render", notReport, "--html", filepath.Join(dir, "n.html")}, exitUsage, "", "not a valid report"},
@@ -242,20 +217,7 @@ func TestReportCommands(t *testing.T) {
 		{"report alone", []string{"report"}, exitUsage, "", "render, verify, keygen or schema"},
 		{"schema", []string{"report", "schema"}, exitOK, `"$id": "https://github.com/authconform/authconform/reports/schema.json#v2"`, ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, tt.args...)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
-			}
-			if !strings.Contains(stdout, tt.stdout) {
-				t.Errorf("stdout lacks %q:\n%s", tt.stdout, stdout)
-			}
-			if !strings.Contains(stderr, tt.stderr) {
-				t.Errorf("stderr lacks %q:\n%s", tt.stderr, stderr)
-			}
-		})
-	}
+	runCLICases(t, tests)
 	// The signed golden (reports/sign_test.go signs it with the key of seed 1) verifies, with a
 	// note: its made-up checks are far from the catalog.
 	seed1 := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize)).Public()
