@@ -13,7 +13,7 @@ import (
 
 // The admin API, under AdminPrefix. Other tools and tests rely on these exact forms:
 //
-//	GET  /__authconform/clock                      -> {"now": "<RFC 3339>"}
+//	GET  /__authconform/clock                      -> {"now": "<RFC 3339, with fractional seconds>"}
 //	POST /__authconform/clock {"advance": "24h1s"} -> {"now": ...}   (durations as specs.ParseDuration reads them, "360d" too)
 //	POST /__authconform/clock {"set": "<RFC 3339>"} -> {"now": ...}
 //	POST /__authconform/reset                      -> {"now": ..., "reset": true}: real time, all run-time state forgotten
@@ -85,7 +85,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) writeNow(w http.ResponseWriter, reset bool) {
-	body := map[string]any{"now": s.clock.Now().UTC().Format(time.RFC3339)}
+	body := map[string]any{"now": s.clock.Now().UTC().Format(time.RFC3339Nano)}
 	if reset {
 		body["reset"] = true
 	}
