@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -184,43 +183,12 @@ func chain(mws ...middleware) middleware {
 	}
 }
 
-// lowercaseBlind is a listener whose server no longer sees a header sent in lower case: it renames
-// the given lowercase header names on the wire (same length, so framing holds), which is what a
-// server matching names case-sensitively does.
-type lowercaseBlind struct {
-	net.Listener
-	names []string
-}
-
-func (l lowercaseBlind) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &renamingConn{Conn: c, names: l.names}, nil
-}
-
-type renamingConn struct {
-	net.Conn
-	names []string
-}
-
-func (c *renamingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	for _, name := range c.names {
-		from := []byte("\r\n" + name + ":")
-		to := []byte("\r\n" + strings.Repeat("z", len(name)) + ":")
-		copy(p[:n], bytes.ReplaceAll(p[:n], from, to))
-	}
-	return n, err
-}
-
 type brokenCase struct {
 	name       string
 	spec       string
 	breakage   middleware
 	target     func(*Target) // a mis-stated expectation instead of a broken server
-	lowercase  []string      // header names the server fails to see in lower case
+	defects    []string      // mock defects to start with (the mock's own decorators)
 	wantFailed []string      // these checks must fail
 }
 
@@ -514,7 +482,7 @@ func brokenCases() []brokenCase {
 			}),
 			wantFailed: []string{"HDR-01"}},
 		{name: "header names matched case-sensitively", spec: "pixfile",
-			lowercase:  []string{"x-auth-token"},
+			defects:    []string{"header-names-case-sensitive"},
 			wantFailed: []string{"HDR-06"}},
 		{name: "API key credential form refused", spec: "efalia",
 			breakage: onRequest(http.MethodGet, efProbe, func(_ http.ResponseWriter, r *http.Request, _ []byte) bool {
@@ -564,7 +532,11 @@ func TestBrokenServersFailTheirCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := mockserver.New([]*specs.Spec{sp})
+			var opts []mockserver.Option
+			if len(tc.defects) > 0 {
+				opts = append(opts, mockserver.WithDefects(tc.defects...))
+			}
+			m, err := mockserver.New([]*specs.Spec{sp}, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -573,9 +545,7 @@ func TestBrokenServersFailTheirCheck(t *testing.T) {
 				h = tc.breakage(m)
 			}
 			ts := httptest.NewUnstartedServer(h)
-			if tc.lowercase != nil {
-				ts.Listener = lowercaseBlind{Listener: ts.Listener, names: tc.lowercase}
-			}
+			ts.Listener = m.WrapListener(ts.Listener) // the listener itself unless a defect needs the wire
 			ts.Start()
 			defer ts.Close()
 			tg := exampleTarget(t, tc.spec, ts.URL)
