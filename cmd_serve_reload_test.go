@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,21 +32,7 @@ func TestServeReloads(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var out, errb syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--spec", "pixfile", "--config", cfgFile}, &out, &errb, func(string) string { return "" })
-	}()
-	var root string
-	addr := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && root == ""; time.Sleep(10 * time.Millisecond) {
-		if m := addr.FindStringSubmatch(out.String()); m != nil {
-			root = m[1]
-		}
-	}
-	if root == "" {
-		t.Fatalf("no listening line; stdout %q stderr %q", out.String(), errb.String())
-	}
+	root, _, errb, done := startServe(t, ctx, "--spec", "pixfile", "--config", cfgFile)
 	login := func(user, pass string) int {
 		resp, err := http.Post(root+"/api/v2/login", "application/json", strings.NewReader(`{"username":"`+user+`","password":"`+pass+`"}`))
 		if err != nil {

@@ -61,21 +61,7 @@ func TestServeRefuses(t *testing.T) {
 func TestServeStartsAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--spec", "pixfile", "--spec", "efalia", "--check-responses", "--log-format", "json"}, &out, &errb, func(string) string { return "" })
-	}()
-	var root string
-	addr := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && root == ""; time.Sleep(10 * time.Millisecond) {
-		if m := addr.FindStringSubmatch(out.String()); m != nil {
-			root = m[1]
-		}
-	}
-	if root == "" {
-		t.Fatalf("no listening line; stdout %q stderr %q", out.String(), errb.String())
-	}
+	root, out, errb, done := startServe(t, ctx, "--spec", "pixfile", "--spec", "efalia", "--check-responses", "--log-format", "json")
 	for _, want := range []string{root + "/workey/api", "username alice, password alice-password", "dave-password (disabled)",
 		"curl -i -X POST '" + root + "/api/v2/login'", "__authconform/clock"} {
 		if !strings.Contains(out.String(), want) {
@@ -103,4 +89,24 @@ func TestServeStartsAndStops(t *testing.T) {
 	if strings.Contains(errb.String(), "pass\"") || !strings.Contains(errb.String(), `"path":"/api/v2/login"`) || strings.Contains(errb.String(), "does not conform") {
 		t.Errorf("request log: %s", errb.String())
 	}
+}
+
+// startServe runs `authconform serve --addr 127.0.0.1:0 ARGS...` in process until ctx ends and
+// waits for its listening line. root is its base URL; done receives the exit code.
+func startServe(t *testing.T, ctx context.Context, args ...string) (root string, out, errb *syncBuffer, done chan int) {
+	t.Helper()
+	out, errb, done = &syncBuffer{}, &syncBuffer{}, make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), out, errb, func(string) string { return "" })
+	}()
+	addr := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && root == ""; time.Sleep(10 * time.Millisecond) {
+		if m := addr.FindStringSubmatch(out.String()); m != nil {
+			root = m[1]
+		}
+	}
+	if root == "" {
+		t.Fatalf("no listening line; stdout %q stderr %q", out.String(), errb.String())
+	}
+	return root, out, errb, done
 }

@@ -7,22 +7,17 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 )
 
-// startServe runs `authconform serve` on a free loopback port until the test ends and returns its
-// address (host:port).
-func startServe(t *testing.T, args ...string) string {
+// serveForTest runs `authconform serve` on a free loopback port until the test ends and returns
+// its address (host:port).
+func serveForTest(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), &out, &errb, func(string) string { return "" })
-	}()
+	root, _, _, done := startServe(t, ctx, args...)
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -31,20 +26,13 @@ func startServe(t *testing.T, args ...string) string {
 			t.Error("serve did not stop")
 		}
 	})
-	addr := regexp.MustCompile(`listening on http://(127\.0\.0\.1:\d+)`)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := addr.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
-		}
-	}
-	t.Fatalf("no listening line; stdout %q stderr %q", out.String(), errb.String())
-	return ""
+	return strings.TrimPrefix(root, "http://")
 }
 
 // TestServeLimits: the http.Server that `serve` builds bounds what one client can hold: header
 // size, the time to send headers (a slowloris connection is closed), and the body size.
 func TestServeLimits(t *testing.T) {
-	addr := startServe(t, "--spec", "pixfile")
+	addr := serveForTest(t, "--spec", "pixfile")
 
 	t.Run("headers over MaxHeaderBytes get 431", func(t *testing.T) {
 		t.Parallel()
