@@ -1,12 +1,16 @@
 package mockserver
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,7 +46,8 @@ type issuer struct {
 	// validator judges the time claims and the issuer of a token verified before (verified).
 	validator *jwt.Validator
 	verified  verifiedCache
-	hdr       atomic.Pointer[string] // the encoded JOSE header, made on first use
+	hdr       atomic.Pointer[string]  // the encoded JOSE header, made on first use
+	macs      atomic.Pointer[macPool] // HMAC states keyed with the current key (sign)
 	// onIssue, when set (in New, before serving), hears of every token issued: the session
 	// registry (sessions.go) lists live sessions from it.
 	onIssue func(t issued, use, sub, sid string, gen uint64)
@@ -135,11 +140,7 @@ func (i *issuer) issue(use specs.TokenKind, sub, sid string, gen uint64) (issued
 	if shape.noExp {
 		c.ExpiresAt = nil
 	}
-	s, err := i.sign(&c)
-	if err != nil {
-		return issued{}, err
-	}
-	out := issued{token: s, jti: c.ID, expires: expires}
+	out := issued{token: i.sign(&c), jti: c.ID, expires: expires}
 	if i.onIssue != nil {
 		i.onIssue(out, string(use), sub, sid, gen)
 	}
@@ -151,21 +152,45 @@ func (i *issuer) issue(use specs.TokenKind, sub, sid string, gen uint64) (issued
 
 // sign is jwt.NewWithClaims(i.method, c).SignedString(key) without its reflection: the header
 // segment is the same for every token of the issuer, and the claims are appended in the order and
-// form encoding/json writes them (TestSignMatchesGolangJWT holds the bytes equal). golang-jwt's
-// signing method still computes the signature. This is most of a login's cost (docs/benchmarks.md).
-func (i *issuer) sign(c *claims) (string, error) {
-	buf := make([]byte, 0, 320)
-	buf = append(buf, i.header()...)
+// form encoding/json writes them. The signature is the HMAC golang-jwt's method computes, from a
+// pooled HMAC state keyed once per key rather than hmac.New per token (which hashes the key pads
+// again each time). TestSignMatchesGolangJWT holds the bytes equal to golang-jwt's. This is most
+// of a login's cost (docs/benchmarks.md).
+func (i *issuer) sign(c *claims) string {
+	var scratch [512]byte
+	buf := append(scratch[:0], i.header()...)
 	buf = append(buf, '.')
-	payload := appendClaims(make([]byte, 0, 256), c)
-	buf = base64.RawURLEncoding.AppendEncode(buf, payload)
-	sig, err := i.method.Sign(string(buf), *i.key.Load())
-	if err != nil {
-		return "", err
-	}
+	var payload [256]byte
+	buf = base64.RawURLEncoding.AppendEncode(buf, appendClaims(payload[:0], c))
+	mp := i.macPool()
+	mac := mp.pool.Get().(hash.Hash)
+	mac.Reset()
+	mac.Write(buf)
+	var sum [sha512.Size]byte
+	sig := mac.Sum(sum[:0])
+	mp.pool.Put(mac)
 	buf = append(buf, '.')
 	buf = base64.RawURLEncoding.AppendEncode(buf, sig)
-	return string(buf), nil
+	return string(buf)
+}
+
+// macPool holds HMAC states keyed with one signing key; a new key (rotate, reload) gets a new pool.
+type macPool struct {
+	key  *[]byte
+	pool sync.Pool
+}
+
+func (i *issuer) macPool() *macPool {
+	keyp := i.key.Load()
+	if mp := i.macs.Load(); mp != nil && mp.key == keyp {
+		return mp
+	}
+	h := i.method.(*jwt.SigningMethodHMAC).Hash // newIssuer accepts HMAC methods only
+	key := *keyp
+	mp := &macPool{key: keyp}
+	mp.pool.New = func() any { return hmac.New(h.New, key) }
+	i.macs.Store(mp)
+	return mp
 }
 
 // header is the encoded JOSE header golang-jwt writes for the issuer's algorithm.
@@ -234,20 +259,6 @@ func appendClaims(b []byte, c *claims) []byte {
 	b = append(b, `,"gen":`...)
 	b = strconv.AppendUint(b, c.Gen, 10)
 	return append(b, '}')
-}
-
-// appendJSONString appends s as encoding/json does: plain printable ASCII as is, anything else
-// (quotes, backslashes, control characters, <, > and &, non-ASCII) through encoding/json itself.
-func appendJSONString(b []byte, s string) []byte {
-	for k := 0; k < len(s); k++ {
-		if c := s[k]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
 
 // tokenShape leaves registered claims out of a token; the zero value is what the mock ships.

@@ -128,10 +128,7 @@ func TestSignMatchesGolangJWT(t *testing.T) {
 				{RegisteredClaims: jwt.RegisteredClaims{Subject: sub, ExpiresAt: jwt.NewNumericDate(now)}, Use: "refresh", SID: "s"},
 				{RegisteredClaims: jwt.RegisteredClaims{Audience: jwt.ClaimStrings{"a", sub}}, Use: "", SID: ""},
 			} {
-				got, err := i.sign(&c)
-				if err != nil {
-					t.Fatal(err)
-				}
+				got := i.sign(&c)
 				want, err := jwt.NewWithClaims(i.method, c).SignedString(*i.key.Load())
 				if err != nil {
 					t.Fatal(err)
@@ -142,6 +139,39 @@ func TestSignMatchesGolangJWT(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSignAfterRotate: the pooled HMAC states follow the key, so a rotated key signs with the new
+// key at once, also while other goroutines sign (run with -race).
+func TestSignAfterRotate(t *testing.T) {
+	i, err := newIssuer(specs.Tokens{Algorithm: "HS512", Issuer: "iss/x"}, nil, time.Hour, 24*time.Hour, NewClock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := claims{RegisteredClaims: jwt.RegisteredClaims{Issuer: i.iss, Subject: "alice", ID: "j"}, Use: "access", SID: "s"}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				_ = i.sign(&c)
+			}
+		}()
+	}
+	for round := range 3 {
+		if round > 0 {
+			i.rotate()
+		}
+		want, err := jwt.NewWithClaims(i.method, c).SignedString(*i.key.Load())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := i.sign(&c); got != want {
+			t.Fatalf("round %d: signed with a stale key:\n got %s\nwant %s", round, got, want)
+		}
+	}
+	wg.Wait()
 }
 
 func BenchmarkIssue(b *testing.B) {
