@@ -82,11 +82,37 @@ type journal struct {
 type rawEntry struct {
 	e                 JournalEntry // the fields that need no redaction
 	query             url.Values
-	reqHeader         http.Header
-	respHeader        http.Header
+	reqHeader         headerPairs
+	respHeader        headerPairs
 	reqBody, respBody []byte
 	hasReqBody        bool
 	hasRespBody       bool
+}
+
+// headerPairs keeps a header for the journal as name, value, name, value...: one allocation on
+// the request path, where http.Header.Clone makes a map.
+type headerPairs []string
+
+func pairsOf(h http.Header) headerPairs {
+	n := 0
+	for _, vs := range h {
+		n += len(vs)
+	}
+	out := make(headerPairs, 0, 2*n)
+	for k, vs := range h {
+		for _, v := range vs {
+			out = append(out, k, v)
+		}
+	}
+	return out
+}
+
+func (p headerPairs) header() http.Header {
+	h := make(http.Header, len(p)/2)
+	for i := 0; i+1 < len(p); i += 2 {
+		h[p[i]] = append(h[p[i]], p[i+1])
+	}
+	return h
 }
 
 func newJournal(size int) *journal {
@@ -161,11 +187,11 @@ func (r rawEntry) redact(names map[string]bool) JournalEntry {
 			}
 		}
 	}
-	e.Request.Headers = red.headers("request", r.reqHeader)
+	e.Request.Headers = red.headers("request", r.reqHeader.header())
 	if r.hasReqBody {
 		e.Request.Body = red.body("request body", r.reqBody)
 	}
-	e.Response.Headers = red.headers("response", r.respHeader)
+	e.Response.Headers = red.headers("response", r.respHeader.header())
 	if r.hasRespBody {
 		e.Response.Body = red.body("response body", r.respBody)
 	}
@@ -196,16 +222,13 @@ func (s *Server) journalRecord(r *http.Request, rec *recorder, start time.Time) 
 	if rec.op != nil {
 		e.Spec, e.Operation = rec.op.m.spec.Name, rec.op.op.ID
 	}
-	raw := rawEntry{e: e, reqHeader: r.Header.Clone(), respHeader: rec.Header().Clone()}
+	raw := rawEntry{e: e, reqHeader: pairsOf(r.Header), respHeader: pairsOf(rec.Header())}
 	if r.URL.RawQuery != "" {
 		raw.query = r.URL.Query()
 	}
 	switch {
-	case r.GetBody != nil: // serveOp kept the body it read
-		if body, err := r.GetBody(); err == nil {
-			raw.reqBody, _ = io.ReadAll(io.LimitReader(body, journalMaxBody+1))
-			raw.hasReqBody = true
-		}
+	case rec.readBody: // serveOp kept the body it read; nothing writes to it after
+		raw.reqBody, raw.hasReqBody = rec.reqBody[:min(len(rec.reqBody), journalMaxBody+1)], true
 	case rec.op != nil && r.Body != nil && e.Status != http.StatusRequestEntityTooLarge && !(rec.wrote && rec.status == 0):
 		// Answered before serveOp read it (a provoked outcome): read it now, bounded.
 		raw.reqBody, _ = io.ReadAll(io.LimitReader(r.Body, journalMaxBody+1))

@@ -50,6 +50,9 @@ type recorder struct {
 	failure string
 	cause   error
 	capture *bytes.Buffer // the body, when responses are checked (WithResponseCheck)
+	// reqBody is the request body serveOp read (readBody), kept for the journal.
+	reqBody  []byte
+	readBody bool
 }
 
 func (r *recorder) WriteHeader(status int) {

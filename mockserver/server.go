@@ -95,11 +95,13 @@ type operation struct {
 	op       *specs.Operation
 	flow     *specs.Flow
 	handle   flowFunc
-	json     map[int]bool // statuses whose documented response has JSON content
-	success  any          // the documented example of the success response, or one built from its schema, encoded (json.RawMessage)
-	missing  string       // the message for a call without any credential
-	fallback int          // status for a failure the flow does not map: its first documented 4xx
-	server5  int          // a documented 5xx status for our own bugs, or 500
+	json     map[int]bool            // statuses whose documented response has JSON content
+	validate *openapi3filter.Options // kin-openapi's request validation; without the body when body is set
+	body     *bodyCheck              // validates a JSON request body from the flow's one decoding (validate.go)
+	success  any                     // the documented example of the success response, or one built from its schema, encoded (json.RawMessage)
+	missing  string                  // the message for a call without any credential
+	fallback int                     // status for a failure the flow does not map: its first documented 4xx
+	server5  int                     // a documented 5xx status for our own bugs, or 500
 }
 
 // flowFunc handles one flow kind: parse -> check -> issue -> write (STYLE.md rule 10).
@@ -251,7 +253,12 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		if !ok {
 			return nil, fmt.Errorf("operation %s (%s) has flow kind %q, which the mock does not know", op.ID, op.Key(), op.Flow.Kind)
 		}
-		o := &operation{m: m, op: op, flow: &op.Flow, handle: h, json: map[int]bool{}, server5: http.StatusInternalServerError}
+		o := &operation{m: m, op: op, flow: &op.Flow, handle: h, json: map[int]bool{}, server5: http.StatusInternalServerError, validate: m.validate}
+		if o.body = newBodyCheck(op.Op, &doc); o.body != nil {
+			noBody := *m.validate
+			noBody.ExcludeRequestBody = true
+			o.validate = &noBody
+		}
 		for _, st := range op.Statuses {
 			if r := op.Op.Responses.Status(st); r != nil && r.Value != nil && r.Value.Content.Get("application/json") != nil {
 				o.json[st] = true
@@ -426,10 +433,19 @@ func (s *Server) serveOp(w *recorder, r *http.Request, op *operation, route *rou
 		return
 	}
 	c.body = body
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: op.m.validate}
-	if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
+	w.reqBody, w.readBody = body, true // for the journal
+	if op.body == nil {
+		r.Body = io.NopCloser(bytes.NewReader(body)) // kin-openapi reads it
+	}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: op.validate}
+	err = openapi3filter.ValidateRequest(r.Context(), in)
+	if err == nil && op.body != nil {
+		var doc any
+		if doc, err = op.body.check(in, body); doc != nil {
+			c.parsed, c.parsedOK = doc, true
+		}
+	}
+	if err != nil {
 		// No cause: kin-openapi's error quotes the offending value, which may be a password.
 		s.writeError(c, &failure{name: specs.FailInvalidRequest, msg: describeRequestError(err)})
 		return
