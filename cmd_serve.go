@@ -90,14 +90,14 @@ Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight finish first.`,
 }
 
 func serve(e *env, o serveOptions) error {
-	var handler slog.Handler
-	switch o.logFormat {
-	case "text":
-		handler = slog.NewTextHandler(e.stderr, nil)
-	case "json":
-		handler = slog.NewJSONHandler(e.stderr, nil)
-	default:
+	if o.logFormat != "text" && o.logFormat != "json" {
 		return usageError{fmt.Errorf("--log-format %q: use text or json", o.logFormat)}
+	}
+	logOut := newLogWriter(e.stderr, logFlushInterval)
+	defer logOut.Close()
+	var handler slog.Handler = slog.NewTextHandler(logOut, nil)
+	if o.logFormat == "json" {
+		handler = slog.NewJSONHandler(logOut, nil)
 	}
 	logger := slog.New(handler)
 

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"sync"
+	"time"
+)
+
+// logFlushInterval bounds how late a request log line reaches stderr.
+const logFlushInterval = 100 * time.Millisecond
+
+// logWriter batches the request log: the mock logs every request, and one write(2) per line to
+// a terminal or a pipe cost a login about a tenth of its throughput (docs/benchmarks.md). Lines
+// are written when 32 KiB are pending and at least every logFlushInterval, and all of them on
+// Close. It is safe for concurrent use.
+type logWriter struct {
+	mu   sync.Mutex
+	buf  *bufio.Writer
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newLogWriter(w io.Writer, every time.Duration) *logWriter {
+	l := &logWriter{buf: bufio.NewWriterSize(w, 32<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	go l.flushEvery(every)
+	return l
+}
+
+func (l *logWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logWriter) flush() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Flush()
+}
+
+func (l *logWriter) flushEvery(every time.Duration) {
+	defer close(l.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			_ = l.flush() // a broken stderr is not worth stopping the mock for
+		case <-l.stop:
+			return
+		}
+	}
+}
+
+// Close stops the periodic flush and writes what is pending.
+func (l *logWriter) Close() error {
+	close(l.stop)
+	<-l.done
+	return l.flush()
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestLogWriterFlushesOnTimeAndClose(t *testing.T) {
+	var out syncBuffer
+	l := newLogWriter(&out, 10*time.Millisecond)
+	fmt.Fprintln(l, "first line")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "first line") {
+		if time.Now().After(deadline) {
+			t.Fatal("a logged line did not reach the output within 5s without Close")
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	// Concurrent writers (run with -race): every line arrives whole, all of them by Close.
+	slow := newLogWriter(&out, time.Hour)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range 500 {
+				fmt.Fprintf(slow, "writer %d line %d\n", w, n)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := slow.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 1+8*500 {
+		t.Fatalf("got %d lines, want %d", len(lines), 1+8*500)
+	}
+	for _, line := range lines[1:] {
+		var w, n int
+		if _, err := fmt.Sscanf(line, "writer %d line %d", &w, &n); err != nil {
+			t.Fatalf("torn line %q: %v", line, err)
+		}
+	}
+}
