@@ -57,8 +57,12 @@ fuzz: ## Run every fuzz target for FUZZTIME each (default 30s)
 	  done; done
 
 .PHONY: bench
-bench: build ## Load comparison: the mock vs a bare net/http handler, interleaved A/B (a few minutes)
+bench: build ## Load comparison vs a bare net/http handler, conformance-run time, memory soak, verdict per target (a few minutes)
 	$(GO) run ./bench -bin $(BIN) $(BENCHFLAGS)
+
+.PHONY: bench-prism
+bench-prism: build ## The login flow on Stoplight Prism (installed with npm into ~/.cache/authconform) beside the mock
+	$(GO) run ./bench -bin $(BIN) -prism-only $(BENCHFLAGS)
 
 .PHONY: bench-go
 bench-go: ## Go benchmarks of the hot paths, with allocations

@@ -83,21 +83,8 @@ func drive(ctx context.Context, base string, conns int, d time.Duration, limit i
 					return
 				}
 				s := steps[k%len(steps)]
-				var rd io.Reader
-				if s.body != nil {
-					rd = bytes.NewReader(s.body(st))
-				}
-				req, _ := http.NewRequestWithContext(ctx, s.method, base+s.path, rd)
-				for h, v := range s.header {
-					req.Header[h] = v
-				}
-				for h, v := range st.vals {
-					if len(h) > 2 && h[:2] == "H:" {
-						req.Header.Set(h[2:], v)
-					}
-				}
 				t0 := time.Now()
-				resp, err := c.Do(req)
+				resp, b, err := send(ctx, c, base, s, st)
 				if err != nil {
 					o.errs++
 					if o.first == "" {
@@ -105,8 +92,6 @@ func drive(ctx context.Context, base string, conns int, d time.Duration, limit i
 					}
 					continue
 				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
 				o.lat = append(o.lat, time.Since(t0))
 				o.n++
 				if resp.StatusCode >= 300 {
@@ -138,6 +123,37 @@ func drive(ctx context.Context, base string, conns int, d time.Duration, limit i
 		c.CloseIdleConnections()
 	}
 	return r, nil
+}
+
+// send sends one step of a worker: its body, its fixed headers and the worker's "H:" values as
+// headers. It returns the response (body already read and closed) and the body.
+func send(ctx context.Context, c *http.Client, base string, s step, st *workerState) (*http.Response, []byte, error) {
+	var rd io.Reader
+	if s.body != nil {
+		rd = bytes.NewReader(s.body(st))
+	}
+	req, err := http.NewRequestWithContext(ctx, s.method, base+s.path, rd)
+	if err != nil {
+		return nil, nil, err
+	}
+	for h, v := range s.header {
+		req.Header[h] = v
+	}
+	for h, v := range st.vals {
+		if len(h) > 2 && h[:2] == "H:" {
+			req.Header.Set(h[2:], v)
+		}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: reading the answer: %w", s.method, s.path, err)
+	}
+	return resp, b, nil
 }
 
 func truncate(b []byte, n int) string {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -18,20 +19,43 @@ import (
 	"time"
 )
 
+// options are the bench's flags.
+type options struct {
+	bin          string
+	rounds       int
+	dur          time.Duration
+	conns        int
+	sessions     int64
+	starts       int
+	conformRuns  int
+	examples     string
+	soak         time.Duration
+	prism        bool
+	prismOnly    bool
+	prismVersion string
+	prismDir     string
+}
+
 func main() {
-	var (
-		bin      = flag.String("bin", "bin/authconform", "the authconform binary to measure")
-		rounds   = flag.Int("rounds", 3, "interleaved A/B rounds per flow; the table shows the median")
-		dur      = flag.Duration("duration", 3*time.Second, "length of one measured run")
-		conns    = flag.Int("conns", 32, "concurrent connections (closed loop)")
-		sessions = flag.Int64("sessions", 1_000_000, "live sessions to create for the memory figure (0 skips it)")
-		starts   = flag.Int("cold-starts", 5, "process starts measured for the cold-start figure")
-		bare     = flag.Bool("bare", false, "internal: serve the bare handler (used by the benchmark itself)")
-		addr     = flag.String("addr", "", "internal: with -bare, where to listen")
-		cannedF  = flag.String("canned", "", "internal: with -bare, the captured answers")
-	)
+	var o options
+	flag.StringVar(&o.bin, "bin", "bin/authconform", "the authconform binary to measure")
+	flag.IntVar(&o.rounds, "rounds", 3, "interleaved A/B rounds per flow, also of the Prism comparison; the table shows the median (0 skips the table)")
+	flag.DurationVar(&o.dur, "duration", 3*time.Second, "length of one measured run")
+	flag.IntVar(&o.conns, "conns", 32, "concurrent connections (closed loop), also the soak's workers")
+	flag.Int64Var(&o.sessions, "sessions", 1_000_000, "live sessions to create for the memory figure (0 skips it)")
+	flag.IntVar(&o.starts, "cold-starts", 5, "process starts measured for the cold-start figure (0 skips it)")
+	flag.IntVar(&o.conformRuns, "conform-runs", 3, "full conformance runs (authconform test, all four specs) to time; the median is shown (0 skips it)")
+	flag.StringVar(&o.examples, "examples", "examples/targets", "the example target files the conformance runs adapt to the bench's mock")
+	flag.DurationVar(&o.soak, "soak", 20*time.Second, "sampled length of the steady-population soak, after its warm-up (0 skips it)")
+	flag.BoolVar(&o.prism, "prism", false, "also run Stoplight Prism (npm @stoplight/prism-cli, installed into -prism-dir) on the login flow beside the mock")
+	flag.BoolVar(&o.prismOnly, "prism-only", false, "run only the Prism comparison (make bench-prism)")
+	flag.StringVar(&o.prismVersion, "prism-version", defaultPrismVersion, "the @stoplight/prism-cli version to install and run")
+	flag.StringVar(&o.prismDir, "prism-dir", defaultPrismDir(), "where Prism is installed with npm, one directory per version (outside the repository)")
+	bare := flag.Bool("bare", false, "internal: serve the bare handler (used by the benchmark itself)")
+	addr := flag.String("addr", "", "internal: with -bare, where to listen")
+	cannedF := flag.String("canned", "", "internal: with -bare, the captured answers")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: bench [flags]\n\nCompares `authconform serve` with a bare net/http handler answering the same bytes, on loopback.\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: bench [flags]\n\nCompares `authconform serve` with a bare net/http handler answering the same bytes, on loopback;\ntimes a full conformance run, soaks a steady population for memory growth, and optionally runs Prism beside it.\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -42,7 +66,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*bin, *rounds, *dur, *conns, *sessions, *starts); err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -89,37 +113,53 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// start runs a server process and waits until ready answers 2xx; it returns how long that took.
+// start runs a server process and waits until GET ready answers 2xx; it returns how long that took.
 func start(name string, args []string, addr, ready string, logTo io.Writer) (*proc, time.Duration, error) {
+	get := func(c *http.Client, base string) bool {
+		resp, err := c.Get(base + ready)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode < 300
+	}
+	return startProbe(name, args, addr, get, 10*time.Second, logTo)
+}
+
+// startProbe runs a server process and waits up to limit until probe says it answers; it returns
+// how long that took. Output sent to io.Discard goes to the null device directly, so a server's
+// request log costs the load generator nothing.
+func startProbe(name string, args []string, addr string, probe func(c *http.Client, base string) bool, limit time.Duration, logTo io.Writer) (*proc, time.Duration, error) {
 	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr = logTo, logTo
+	if logTo != io.Discard { // nil: the process writes to the null device itself, no pipe through the bench
+		cmd.Stdout, cmd.Stderr = logTo, logTo
+	}
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, 0, err
 	}
 	p := &proc{cmd: cmd, base: "http://" + addr}
 	c := &http.Client{Timeout: time.Second}
-	for time.Since(t0) < 10*time.Second {
-		resp, err := c.Get(p.base + ready)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode < 300 {
-				return p, time.Since(t0), nil
-			}
+	for time.Since(t0) < limit {
+		if probe(c, p.base) {
+			return p, time.Since(t0), nil
 		}
 		time.Sleep(200 * time.Microsecond)
 	}
 	p.stop()
-	return nil, 0, fmt.Errorf("%s did not answer %s within 10s", name, ready)
+	return nil, 0, fmt.Errorf("%s did not answer within %s", name, limit)
 }
 
-func startMock(bin string) (*proc, time.Duration, error) {
+// writeConfig writes the mock's --config once per bench run (the mock reloads a config file that
+// changes, so it is not rewritten while a mock runs).
+func writeConfig() (string, error) {
+	cfg := filepath.Join(os.TempDir(), fmt.Sprintf("authconform-bench-%d.yaml", os.Getpid()))
+	return cfg, os.WriteFile(cfg, []byte(benchConfig()), 0o600)
+}
+
+func startMock(bin, cfg string) (*proc, time.Duration, error) {
 	addr, err := freeAddr()
 	if err != nil {
-		return nil, 0, err
-	}
-	cfg := filepath.Join(os.TempDir(), fmt.Sprintf("authconform-bench-%d.yaml", os.Getpid()))
-	if err := os.WriteFile(cfg, []byte(benchConfig()), 0o600); err != nil {
 		return nil, 0, err
 	}
 	return start(bin, []string{"serve", "--addr", addr, "--config", cfg}, addr, "/__authconform/clock", io.Discard)
@@ -134,20 +174,31 @@ type row struct {
 	note         string
 }
 
-func run(bin string, rounds int, dur time.Duration, conns int, sessions int64, starts int) error {
-	if _, err := os.Stat(bin); err != nil {
-		return fmt.Errorf("%s: %w (run make build first)", bin, err)
+func run(o options) error {
+	if _, err := os.Stat(o.bin); err != nil {
+		return fmt.Errorf("%s: %w (run make build first)", o.bin, err)
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("bench: %d connections, %d rounds of %s per target and flow, loopback; %s\n\n", conns, rounds, dur, machine())
+	cfg, err := writeConfig()
+	if err != nil {
+		return err
+	}
+	defer os.Remove(cfg)
+	ctx := context.Background()
+	if o.prismOnly {
+		fmt.Printf("bench: Prism beside the mock on the login flow, %d connections, loopback; %s\n", o.conns, machine())
+		return prismPhase(ctx, o, cfg)
+	}
+	fmt.Printf("bench: %d connections, %d rounds of %s per target and flow, loopback; %s\n\n", o.conns, o.rounds, o.dur, machine())
+	m := measurements{failed: map[string]string{}}
 
 	// Cold start: process start to the first successful response, all bundled specs loaded.
 	var colds []time.Duration
-	for range starts {
-		p, d, err := startMock(bin)
+	for range o.starts {
+		p, d, err := startMock(o.bin, cfg)
 		if err != nil {
 			return err
 		}
@@ -156,35 +207,87 @@ func run(bin string, rounds int, dur time.Duration, conns int, sessions int64, s
 	}
 	slices.Sort(colds)
 
-	mock, _, err := startMock(bin)
+	mock, _, err := startMock(o.bin, cfg)
 	if err != nil {
 		return err
 	}
 	defer mock.stop()
-	idle := mock.rss()
+	m.idleRSS = mock.rss()
 
+	if o.rounds > 0 {
+		if m.rows, err = flows(ctx, o, mock, self); err != nil {
+			return err
+		}
+		printTable(m.rows)
+	}
+	if len(colds) > 0 {
+		m.coldStart = colds[len(colds)/2]
+		fmt.Printf("\ncold start (process start to first response, all specs): median %s, min %s, max %s over %d starts\n",
+			colds[len(colds)/2].Round(time.Millisecond/10), colds[0].Round(time.Millisecond/10), colds[len(colds)-1].Round(time.Millisecond/10), len(colds))
+	}
+	fmt.Printf("idle RSS of the mock: %s\n", mib(m.idleRSS))
+
+	// The phases after the table report a failure and go on, so the verdict block always shows.
+	phase := func(name string, f func() error) {
+		if err := f(); err != nil {
+			fmt.Printf("\n%s: FAILED: %v\n", name, err)
+			m.failed[name] = err.Error()
+		}
+	}
+	if o.conformRuns > 0 {
+		phase(phaseConformance, func() (err error) {
+			m.conformance, err = conformancePhase(ctx, o.bin, o.examples, mock, o.conformRuns)
+			return err
+		})
+	}
+	if o.sessions > 0 {
+		phase(phaseSessions, func() (err error) {
+			m.sessions, m.sessionsRSS, err = sessionMemory(ctx, mock, o.conns, o.sessions)
+			return err
+		})
+	}
+	if o.soak > 0 {
+		phase(phaseSoak, func() (err error) {
+			m.soak, err = soakPhase(ctx, o.bin, cfg, o.conns, o.soak)
+			return err
+		})
+	}
+	if o.prism {
+		phase(phasePrism, func() error { return prismPhase(ctx, o, cfg) })
+	}
+
+	printVerdicts(os.Stdout, m)
+	if len(m.failed) > 0 {
+		names := slices.Sorted(maps.Keys(m.failed))
+		return fmt.Errorf("%d phase(s) failed: %s", len(names), strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// flows drives every scenario against the bare server and the mock, interleaved A/B, and returns
+// the median round of each: bare, mock, bare, mock, ...
+func flows(ctx context.Context, o options, mock *proc, self string) ([]row, error) {
 	list := scenarios()
 	answers, err := capture(mock.base, list)
 	if err != nil {
-		return fmt.Errorf("capturing the mock's answers: %w", err)
+		return nil, fmt.Errorf("capturing the mock's answers: %w", err)
 	}
 	cannedFile := filepath.Join(os.TempDir(), fmt.Sprintf("authconform-bench-%d.json", os.Getpid()))
 	raw, _ := json.Marshal(answers)
 	if err := os.WriteFile(cannedFile, raw, 0o600); err != nil {
-		return err
+		return nil, err
 	}
 	defer os.Remove(cannedFile)
 	bareAddr, err := freeAddr()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	bare, _, err := start(self, []string{"-bare", "-addr", bareAddr, "-canned", cannedFile}, bareAddr, "/__ready", os.Stderr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer bare.stop()
 
-	ctx := context.Background()
 	var rows []row
 	for _, sc := range list {
 		targets := []*proc{bare, mock}
@@ -192,19 +295,19 @@ func run(bin string, rounds int, dur time.Duration, conns int, sessions int64, s
 		runs := [2][]result{}
 		for _, t := range targets { // warm-up, not measured
 			setup := setupFor(sc, mock.base) // setup (logins) always against the mock, so both get the same requests
-			if _, err := drive(ctx, t.base, conns, dur/4, 0, sc.steps, setup); err != nil {
-				return err
+			if _, err := drive(ctx, t.base, o.conns, o.dur/4, 0, sc.steps, setup); err != nil {
+				return nil, err
 			}
 		}
-		for r := range rounds {
+		for r := range o.rounds {
 			order := []int{0, 1}
 			if r%2 == 1 {
 				order = []int{1, 0}
 			}
 			for _, i := range order {
-				res, err := drive(ctx, targets[i].base, conns, dur, 0, sc.steps, setupFor(sc, mock.base))
+				res, err := drive(ctx, targets[i].base, o.conns, o.dur, 0, sc.steps, setupFor(sc, mock.base))
 				if err != nil {
-					return err
+					return nil, err
 				}
 				runs[i] = append(runs[i], res)
 			}
@@ -218,10 +321,17 @@ func run(bin string, rounds int, dur time.Duration, conns int, sessions int64, s
 			rows = append(rows, rw)
 		}
 	}
+	return rows, nil
+}
 
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+func newTable() *tabwriter.Writer {
+	return tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+}
+
+func printTable(rows []row) {
+	tw := newTable()
 	fmt.Fprintln(tw, "flow\ttarget\treq/s\tp50\tp99\tRSS\tratio to bare\tp99 / bare p99\terrors\t")
-	for i := 0; i < len(rows); i += 2 {
+	for i := 0; i+1 < len(rows); i += 2 {
 		b, m := rows[i], rows[i+1]
 		for _, rw := range []row{b, m} {
 			ratio, p99r := "", ""
@@ -238,38 +348,27 @@ func run(bin string, rounds int, dur time.Duration, conns int, sessions int64, s
 			fmt.Printf("  %s / %s: %s\n", rw.flow, rw.target, rw.note)
 		}
 	}
-	fmt.Printf("\ncold start (process start to first response, all specs): median %s, min %s, max %s over %d starts\n",
-		colds[len(colds)/2].Round(time.Millisecond/10), colds[0].Round(time.Millisecond/10), colds[len(colds)-1].Round(time.Millisecond/10), len(colds))
-	fmt.Printf("idle RSS of the mock: %s\n", mib(idle))
-
-	if sessions > 0 {
-		if err := sessionMemory(ctx, mock, conns, sessions); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // sessionMemory resets the mock, logs in `sessions` times (each login is a live session) and
-// reports the resident memory before and after.
-func sessionMemory(ctx context.Context, mock *proc, conns int, sessions int64) error {
-	resp, err := http.Post(mock.base+"/__authconform/reset", "application/json", nil)
-	if err != nil {
-		return err
+// reports the resident memory before and after; it returns the logins made and the RSS after.
+func sessionMemory(ctx context.Context, mock *proc, conns int, sessions int64) (int64, int64, error) {
+	if err := reset(mock.base); err != nil {
+		return 0, 0, err
 	}
-	resp.Body.Close()
 	before := mock.rss()
 	login := scenarios()[0]
 	res, err := drive(ctx, mock.base, conns, 10*time.Minute, sessions, login.steps, nil)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	if res.errors > 0 {
-		return fmt.Errorf("%d of %d logins failed: %s", res.errors, res.requests, res.firstErr)
+		return 0, 0, fmt.Errorf("%d of %d logins failed: %s", res.errors, res.requests, res.firstErr)
 	}
-	fmt.Printf("memory: %s before, %s after %d live sessions (%.0f logins/s while creating them)\n",
-		mib(before), mib(mock.rss()), res.requests, res.rps())
-	return nil
+	after := mock.rss()
+	fmt.Printf("\nmemory: %s before, %s after %d live sessions (%.0f logins/s while creating them)\n",
+		mib(before), mib(after), res.requests, res.rps())
+	return int64(res.requests), after, nil
 }
 
 func setupFor(sc scenario, base string) func(*workerState) error {

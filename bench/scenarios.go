@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // benchAccounts is how many API-key accounts the mock gets; more than the connections.
@@ -15,10 +16,40 @@ const benchAccounts = 256
 
 var nextBenchAccount atomic.Int64
 
-// benchConfig is the mock's --config: precrime accounts for the API-key flow.
+// conformAccounts are the accounts the conformance phase needs: a --config replaces a spec's demo
+// accounts, so they are repeated here (as the specs' x-authconform.accounts have them), followed
+// by the disabled and password-expired accounts of conformExtraAccounts.
+const conformAccounts = `specs:
+  efalia:
+    accounts:
+      - {username: alice, password: alice-password, apiKeys: [efalia-demo-key]}
+      - {username: bob, password: bob-password}
+      - {username: erin.off, password: erin-password, state: disabled}
+      - {username: frank.old, password: frank-password, state: passwordExpired}
+  elyssa:
+    accounts:
+      - {companyId: 11111111-1111-4111-8111-111111111111, profile: {name: Demo Company One}}
+      - {companyId: 22222222-2222-4222-8222-222222222222, profile: {name: Demo Company Two}}
+      - {companyId: 33333333-3333-4333-8333-333333333333, profile: {name: Disabled Company}, state: disabled}
+  pixfile:
+    accounts:
+      - {username: user, password: pass, profile: {userId: 5}}
+      - {username: carol, password: carol-password, profile: {userId: 6}}
+      - {username: dave, password: dave-password, state: disabled, profile: {userId: 7}}
+      - {username: frank.old, password: frank-password, state: passwordExpired, profile: {userId: 8}}
+  precrime:
+    accounts:
+      - {id: 12345678-1234-1234-1234-123456789abc, username: john.doe, password: "SecurePass123!"}
+      - {id: 22345678-1234-4234-8234-123456789abc, username: jane.roe, password: jane-password}
+      - {id: 32345678-1234-4234-8234-123456789abc, username: expired.user, password: expired-password, state: passwordExpired}
+      - {id: 42345678-1234-4234-8234-123456789abc, username: dora.off, password: dora-password, state: disabled}
+`
+
+// benchConfig is the mock's --config: the conformance phase's accounts, and precrime accounts for
+// the API-key flow.
 func benchConfig() string {
 	var b strings.Builder
-	b.WriteString("specs:\n  precrime:\n    accounts:\n")
+	b.WriteString(conformAccounts)
 	for n := range benchAccounts {
 		fmt.Fprintf(&b, "      - {username: bench-%d, password: bench-password}\n", n)
 	}
@@ -40,6 +71,9 @@ func jsonBody(v any) func(*workerState) []byte {
 
 var jsonHeader = http.Header{"Content-Type": {"application/json"}}
 
+// setupClient sends the untimed requests (setup logins, captures, admin calls), each bounded.
+var setupClient = &http.Client{Timeout: 10 * time.Second}
+
 // post sends one untimed setup request and decodes its JSON answer.
 func post(base, path string, body any, header map[string]string) (map[string]any, http.Header, error) {
 	b, _ := json.Marshal(body)
@@ -48,7 +82,7 @@ func post(base, path string, body any, header map[string]string) (map[string]any
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := setupClient.Do(req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -190,7 +224,7 @@ func capture(base string, list []scenario) (map[string]canned, error) {
 					req.Header.Set(h[2:], v)
 				}
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := setupClient.Do(req)
 			if err != nil {
 				return nil, err
 			}

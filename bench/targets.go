@@ -1,0 +1,178 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+)
+
+// The targets of issue 9, in one place. Ratios are the mock's req/s over the bare server's on the
+// same flow; memory targets are in decimal megabytes, as the issue writes them (40 MB is 38.1 MiB).
+const (
+	targetLoginRatio     = 0.6  // login req/s >= 0.6x bare
+	targetProtectedRatio = 0.75 // protected call req/s >= 0.75x bare
+	targetOtherRatio     = 0.5  // refresh, rotating refresh, API-key cycle req/s >= 0.5x bare
+	targetP99Ratio       = 1.5  // every flow: mock p99 <= 1.5x bare p99
+	targetColdStart      = 40 * time.Millisecond
+	targetIdleRSS        = 40_000_000  // bytes: idle RSS < 40 MB
+	targetSessionsRSS    = 300_000_000 // bytes: RSS after 1M live sessions < 300 MB
+	targetConformance    = 5 * time.Second
+
+	// A soak "grew" when the median RSS of its last third exceeds the first third's by more than
+	// growthTolerance of it plus growthSlack: the slack absorbs the heap's ordinary sawtooth.
+	growthTolerance = 0.10
+	growthSlack     = 2 << 20 // bytes
+)
+
+// flowTargets is the req/s ratio each scenario must reach, by scenario name.
+var flowTargets = map[string]float64{
+	"login":                   targetLoginRatio,
+	"protected GET":           targetProtectedRatio,
+	"refresh":                 targetOtherRatio,
+	"refresh (rotating)":      targetOtherRatio,
+	"API key add/list/delete": targetOtherRatio,
+}
+
+// measurements is what a bench run measured, for the verdict block. A zero field (or a nil
+// pointer) means the phase was skipped or failed; failed names a phase that ended in an error.
+type measurements struct {
+	rows        []row // bare, mock, bare, mock, ... as the table prints them
+	coldStart   time.Duration
+	idleRSS     int64
+	sessions    int64 // live sessions created for sessionsRSS
+	sessionsRSS int64
+	soak        *growth
+	conformance time.Duration
+	failed      map[string]string // phase -> error
+}
+
+// verdict is one line of the verdict block.
+type verdict struct {
+	target   string
+	measured string // "" when not measured
+	met      bool
+	failed   bool   // the phase that measures it ended in an error
+	unjudged string // why a measured value cannot be judged against the target
+}
+
+func (v verdict) status() string {
+	switch {
+	case v.failed:
+		return "FAILED (see above)"
+	case v.unjudged != "":
+		return "not judged: " + v.unjudged
+	case v.measured == "":
+		return "not measured"
+	case v.met:
+		return "met"
+	}
+	return "NOT met"
+}
+
+// verdicts judges every target of issue 9 against what was measured.
+func verdicts(m measurements) []verdict {
+	var out []verdict
+	for i := 0; i+1 < len(m.rows); i += 2 {
+		b, mk := m.rows[i], m.rows[i+1]
+		want, ok := flowTargets[mk.flow]
+		if !ok || b.rps == 0 || b.p99 == 0 {
+			continue
+		}
+		ratio := mk.rps / b.rps
+		out = append(out, verdict{
+			target:   fmt.Sprintf("%s: req/s >= %.2fx bare", mk.flow, want),
+			measured: fmt.Sprintf("%.2fx", ratio),
+			met:      ratio >= want && mk.errors == 0,
+		})
+	}
+	for i := 0; i+1 < len(m.rows); i += 2 {
+		b, mk := m.rows[i], m.rows[i+1]
+		if b.p99 == 0 {
+			continue
+		}
+		r := float64(mk.p99) / float64(b.p99)
+		out = append(out, verdict{
+			target:   fmt.Sprintf("%s: p99 <= %.1fx bare p99", mk.flow, targetP99Ratio),
+			measured: fmt.Sprintf("%.2fx (%s)", r, us(mk.p99)),
+			met:      r <= targetP99Ratio,
+		})
+	}
+	if len(m.rows) == 0 {
+		out = append(out, verdict{target: "every flow: req/s ratios and p99 <= 1.5x bare"})
+	}
+	out = append(out, m.judge(phaseCold, fmt.Sprintf("cold start < %s", targetColdStart), m.coldStart > 0,
+		m.coldStart.Round(time.Millisecond/10).String()+" (median)", m.coldStart < targetColdStart))
+	out = append(out, m.judge(phaseCold, fmt.Sprintf("idle RSS < %d MB", targetIdleRSS/1_000_000), m.idleRSS > 0,
+		mb(m.idleRSS), m.idleRSS < targetIdleRSS))
+	sv := m.judge(phaseSessions, fmt.Sprintf("RSS after 1M sessions < %d MB", targetSessionsRSS/1_000_000), m.sessionsRSS > 0,
+		fmt.Sprintf("%s after %d", mb(m.sessionsRSS), m.sessions), m.sessionsRSS < targetSessionsRSS)
+	if sv.measured != "" && m.sessions < 1_000_000 {
+		sv.unjudged = "fewer than 1M sessions (-sessions)"
+	}
+	out = append(out, sv)
+	growthLine := "no RSS growth under a steady population"
+	if g := m.soak; g != nil {
+		out = append(out, m.judge(phaseSoak, growthLine, true, g.String(), !g.grew))
+	} else {
+		out = append(out, m.judge(phaseSoak, growthLine, false, "", false))
+	}
+	out = append(out, m.judge(phaseConformance, fmt.Sprintf("conformance run of all four specs < %s", targetConformance), m.conformance > 0,
+		m.conformance.Round(time.Millisecond).String()+" (median)", m.conformance < targetConformance))
+	return out
+}
+
+// Phase names, as measurements.failed keys them.
+const (
+	phaseCold        = "cold start"
+	phaseSessions    = "sessions"
+	phaseSoak        = "soak"
+	phaseConformance = "conformance"
+	phasePrism       = "prism"
+)
+
+// judge is a verdict whose measurement may be missing, or whose phase may have failed.
+func (m measurements) judge(phase, target string, measured bool, value string, met bool) verdict {
+	if _, failed := m.failed[phase]; failed {
+		return verdict{target: target, failed: true}
+	}
+	if !measured {
+		return verdict{target: target}
+	}
+	return verdict{target: target, measured: value, met: met}
+}
+
+// printVerdicts writes the verdict block: every target, its measured value and met / NOT met.
+func printVerdicts(w io.Writer, m measurements) {
+	fmt.Fprintln(w, "\nverdict (issue 9 targets):")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  target\tmeasured\tverdict")
+	met, total := 0, 0
+	for _, v := range verdicts(m) {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", v.target, orDash(v.measured), v.status())
+		if v.measured != "" && v.unjudged == "" {
+			total++
+			if v.met {
+				met++
+			}
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "  %d of %d measured targets met", met, total)
+	if len(m.failed) > 0 {
+		fmt.Fprintf(w, "; %d phase(s) failed, see above", len(m.failed))
+	}
+	fmt.Fprintln(w)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// mb writes bytes in decimal megabytes, the unit of the issue's memory targets, with MiB beside.
+func mb(b int64) string {
+	return fmt.Sprintf("%.1f MB (%s)", float64(b)/1e6, mib(b))
+}
