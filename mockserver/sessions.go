@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"container/list"
 	"sync"
 	"time"
 )
@@ -35,8 +34,6 @@ type session struct {
 	Started time.Time  `json:"started"`
 	Access  *tokenInfo `json:"access,omitempty"`
 	Refresh *tokenInfo `json:"refresh,omitempty"`
-
-	elem *list.Element
 }
 
 // until is when the session's last token expires.
@@ -50,63 +47,94 @@ func (s *session) until() time.Time {
 	return t
 }
 
+// sessionSlot holds a session with room for both of its tokens: one allocation per login.
+type sessionSlot struct {
+	s               session
+	access, refresh tokenInfo
+}
+
+type sessionKey struct{ spec, sid string }
+
 type sessionRegistry struct {
 	mu    sync.Mutex
 	limit int
-	byID  map[string]*session // spec + "\x00" + sid
-	order *list.List          // of keys, oldest first
+	byID  map[sessionKey]*sessionSlot
+	order []sessionKey // insertion order, oldest first from order[head:]
+	head  int
 }
 
 func newSessionRegistry(limit int) *sessionRegistry {
 	if limit <= 0 {
 		limit = DefaultSessionLimit
 	}
-	return &sessionRegistry{limit: limit, byID: map[string]*session{}, order: list.New()}
+	return &sessionRegistry{limit: limit, byID: map[sessionKey]*sessionSlot{}}
 }
 
-// record notes a token issued for a session.
+// record notes a token issued for a session. It is on every login's path: no allocation but the
+// new session's slot and the redacted token.
 func (r *sessionRegistry) record(spec, use, sub, sid string, gen uint64, t issued, now time.Time) {
-	info := &tokenInfo{JTI: t.jti, Token: redact(t.token), Expires: t.expires, Issued: now.UTC().Truncate(time.Second)}
-	key := spec + "\x00" + sid
+	info := tokenInfo{JTI: t.jti, Token: redact(t.token), Expires: t.expires, Issued: now.UTC().Truncate(time.Second)}
+	key := sessionKey{spec, sid}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s, ok := r.byID[key]
+	sl, ok := r.byID[key]
 	if !ok {
-		for r.order.Len() >= r.limit {
-			oldest := r.order.Front()
-			delete(r.byID, oldest.Value.(string))
-			r.order.Remove(oldest)
+		for len(r.byID) >= r.limit {
+			if !r.evictOldest() {
+				break
+			}
 		}
-		s = &session{Spec: spec, ID: sid, Account: sub, Gen: gen, Started: info.Issued}
-		s.elem = r.order.PushBack(key)
-		r.byID[key] = s
+		sl = &sessionSlot{s: session{Spec: spec, ID: sid, Account: sub, Gen: gen, Started: info.Issued}}
+		r.byID[key] = sl
+		r.push(key)
 	}
-	prev := s.Access
+	slot, at := &sl.access, &sl.s.Access
 	if use == "refresh" {
-		prev = s.Refresh
+		slot, at = &sl.refresh, &sl.s.Refresh
 	}
-	if prev != nil {
-		info.Reissued = prev.Reissued + 1
+	if *at != nil {
+		info.Reissued = slot.Reissued + 1
 	}
-	if use == "refresh" {
-		s.Refresh = info
-	} else {
-		s.Access = info
+	*slot, *at = info, slot
+}
+
+// push appends a key to the insertion order, reclaiming the evicted front now and then.
+func (r *sessionRegistry) push(key sessionKey) {
+	if r.head > 0 && r.head >= len(r.order)/2 {
+		n := copy(r.order, r.order[r.head:])
+		clear(r.order[n:])
+		r.order, r.head = r.order[:n], 0
 	}
+	r.order = append(r.order, key)
+}
+
+// evictOldest forgets the oldest session; false when there is none. Caller holds mu.
+func (r *sessionRegistry) evictOldest() bool {
+	for r.head < len(r.order) {
+		key := r.order[r.head]
+		r.order[r.head] = sessionKey{}
+		r.head++
+		if _, ok := r.byID[key]; ok {
+			delete(r.byID, key)
+			return true
+		}
+	}
+	return false
 }
 
 // sweep drops the sessions whose tokens expired sessionKeepExpired before now. Caller holds mu.
 func (r *sessionRegistry) sweep(now time.Time) {
 	cutoff := now.Add(-sessionKeepExpired)
-	for e := r.order.Front(); e != nil; {
-		next := e.Next()
-		key := e.Value.(string)
-		if s := r.byID[key]; s != nil && s.until().Before(cutoff) {
+	kept := r.order[:0]
+	for _, key := range r.order[r.head:] {
+		if sl := r.byID[key]; sl != nil && !sl.s.until().Before(cutoff) {
+			kept = append(kept, key)
+		} else {
 			delete(r.byID, key)
-			r.order.Remove(e)
 		}
-		e = next
 	}
+	clear(r.order[len(kept):])
+	r.order, r.head = kept, 0
 }
 
 // list returns the sessions, newest first, after sweeping the long expired.
@@ -114,32 +142,36 @@ func (r *sessionRegistry) list(now time.Time) []session {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sweep(now)
-	out := make([]session, 0, r.order.Len())
-	for e := r.order.Back(); e != nil; e = e.Prev() {
-		s := *r.byID[e.Value.(string)]
-		s.elem = nil
-		if s.Access != nil {
-			a := *s.Access
-			s.Access = &a
-		}
-		if s.Refresh != nil {
-			rf := *s.Refresh
-			s.Refresh = &rf
-		}
-		out = append(out, s)
+	out := make([]session, 0, len(r.byID))
+	for i := len(r.order) - 1; i >= r.head; i-- {
+		out = append(out, r.byID[r.order[i]].copy())
 	}
 	return out
+}
+
+// copy is the slot's session with its own copies of the tokens, for a reader outside the lock.
+func (sl *sessionSlot) copy() session {
+	s := sl.s
+	if s.Access != nil {
+		a := *s.Access
+		s.Access = &a
+	}
+	if s.Refresh != nil {
+		rf := *s.Refresh
+		s.Refresh = &rf
+	}
+	return s
 }
 
 // get returns one session by spec and id.
 func (r *sessionRegistry) get(spec, sid string) (session, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s, ok := r.byID[spec+"\x00"+sid]
+	sl, ok := r.byID[sessionKey{spec, sid}]
 	if !ok {
 		return session{}, false
 	}
-	return *s, true
+	return sl.copy(), true
 }
 
 // find returns the sessions with that id in any spec.
@@ -147,9 +179,9 @@ func (r *sessionRegistry) find(sid string) []session {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []session
-	for _, s := range r.byID {
-		if s.ID == sid {
-			out = append(out, *s)
+	for key, sl := range r.byID {
+		if key.sid == sid {
+			out = append(out, sl.copy())
 		}
 	}
 	return out
@@ -158,8 +190,8 @@ func (r *sessionRegistry) find(sid string) []session {
 func (r *sessionRegistry) clear() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.byID = map[string]*session{}
-	r.order.Init()
+	r.byID = map[sessionKey]*sessionSlot{}
+	r.order, r.head = nil, 0
 }
 
 func (r *sessionRegistry) len() int {
