@@ -87,7 +87,15 @@ type mount struct {
 	accounts *accounts
 	iss      *issuer
 	validate *openapi3filter.Options
+	// exact routes the operations whose documented path has no parameter by method and escaped
+	// path, which is most requests: a map lookup in place of the router's regular expressions.
+	// Each entry is what the router itself answered for that request in New, so the two cannot
+	// disagree; anything else (parameters, 404, 405) goes to the router.
+	exact map[exactKey]*routers.Route
 }
+
+// exactKey is the key of mount.exact.
+type exactKey struct{ method, path string }
 
 // operation is one documented operation, everything its handler needs prepared in New.
 type operation struct {
@@ -282,8 +290,30 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		}
 		o.missing = missingMessage(op)
 		m.ops[op.Op] = o
+		m.addExact(op)
 	}
 	return m, nil
+}
+
+// addExact adds op to the exact routes when its path has no parameter and the router routes a
+// request for that path to op.
+func (m *mount) addExact(op *specs.Operation) {
+	if strings.Contains(op.Path, "{") {
+		return
+	}
+	full := strings.TrimSuffix(m.base, "/") + op.Path
+	probe, err := http.NewRequest(op.Method, full, nil)
+	if err != nil {
+		return
+	}
+	rt, params, err := m.router.FindRoute(probe)
+	if err != nil || rt.Operation != op.Op || len(params) > 0 {
+		return
+	}
+	if m.exact == nil {
+		m.exact = map[exactKey]*routers.Route{}
+	}
+	m.exact[exactKey{op.Method, probe.URL.EscapedPath()}] = rt
 }
 
 // Specs returns the served specs, longest base path first.
@@ -386,9 +416,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // find locates the operation of a request. On a miss, allow lists the methods the path does take.
 func (s *Server) find(r *http.Request) (op *operation, route *routers.Route, params map[string]string, allow string) {
 	var methods []string
+	var key exactKey
 	for _, m := range s.mounts {
 		if m.base != "" && r.URL.Path != m.base && !strings.HasPrefix(r.URL.Path, m.base+"/") {
 			continue
+		}
+		if m.exact != nil {
+			if key.method == "" {
+				key = exactKey{r.Method, r.URL.EscapedPath()}
+			}
+			if rt := m.exact[key]; rt != nil {
+				return m.ops[rt.Operation], rt, nil, ""
+			}
 		}
 		rt, ps, err := m.router.FindRoute(r)
 		if err == nil {
