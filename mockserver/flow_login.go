@@ -12,7 +12,8 @@ import (
 func (s *Server) login(c *call) error {
 	// parse
 	f := c.op.flow
-	given := make(map[string]string, len(f.Credentials))
+	var buf [4]string
+	given := buf[:0] // given[i] is the value of f.Credentials[i]
 	for _, cr := range f.Credentials {
 		v, found, err := c.read(cr.Location)
 		if err != nil {
@@ -21,38 +22,41 @@ func (s *Server) login(c *call) error {
 		if !found {
 			return fail(specs.FailInvalidRequest, "%s: required, expected the %s", cr.Location, cr.Field)
 		}
-		given[cr.Field] = v
+		given = append(given, v)
 	}
 
 	// check
 	m := c.op.m
 	var acc *specs.Account
-	for _, cr := range f.Credentials {
+	for i, cr := range f.Credentials {
 		if cr.Secret() {
 			continue
 		}
-		found := m.accounts.find(cr.Field, given[cr.Field])
+		found := m.accounts.find(cr.Field, given[i])
 		if found == nil || (acc != nil && found != acc) {
 			return fail(specs.FailUnknownAccount, "no account with this %s", cr.Field)
 		}
 		acc = found
 	}
 	if acc == nil { // only secrets: an API key names its owner
-		if key, ok := given[specs.FieldAPIKey]; ok {
-			acc = s.apiKeyOwner(m, key)
+		for i, cr := range f.Credentials {
+			if cr.Field == specs.FieldAPIKey {
+				acc = s.apiKeyOwner(m, given[i])
+				break
+			}
 		}
 		if acc == nil {
 			return fail(specs.FailUnknownAccount, "no account with these credentials")
 		}
 	}
-	for _, cr := range f.Credentials {
+	for i, cr := range f.Credentials {
 		switch cr.Field {
 		case specs.FieldPassword:
-			if !secretEqual(given[cr.Field], acc.Password) || acc.Password == "" {
+			if !secretEqual(given[i], acc.Password) || acc.Password == "" {
 				return fail(specs.FailBadCredentials, "wrong username or password")
 			}
 		case specs.FieldAPIKey:
-			if s.apiKeyOwner(m, given[cr.Field]) != acc {
+			if s.apiKeyOwner(m, given[i]) != acc {
 				return fail(specs.FailBadCredentials, "wrong API key")
 			}
 		}
@@ -78,32 +82,58 @@ func (s *Server) login(c *call) error {
 	return nil
 }
 
+// tokenSet is what a login or refresh answers with: at most one token of each kind, written to
+// every location of its kind (header and body identical). Indexed by kind, no map.
+type tokenSet struct {
+	tok [2]issued
+	has [2]bool
+}
+
+func kindIndex(kind specs.TokenKind) int {
+	if kind == specs.TokenRefresh {
+		return 1
+	}
+	return 0
+}
+
+// get returns the token of a kind, if the set has one.
+func (ts *tokenSet) get(kind specs.TokenKind) (issued, bool) {
+	i := kindIndex(kind)
+	return ts.tok[i], ts.has[i]
+}
+
+// put sets the token of a kind.
+func (ts *tokenSet) put(kind specs.TokenKind, t issued) {
+	i := kindIndex(kind)
+	ts.tok[i], ts.has[i] = t, true
+}
+
 // issueTokens signs the kinds of token the flow writes, for one session.
-func (s *Server) issueTokens(m *mount, f *specs.Flow, sub, sid string, gen uint64) (map[specs.TokenKind]issued, error) {
-	toks := make(map[specs.TokenKind]issued, 2)
+func (s *Server) issueTokens(m *mount, f *specs.Flow, sub, sid string, gen uint64) (tokenSet, error) {
+	var toks tokenSet
 	for _, t := range f.Tokens {
-		if _, done := toks[t.Token]; done {
-			continue // the same token goes to every location of its kind (header and body identical)
+		if _, done := toks.get(t.Token); done {
+			continue
 		}
 		tok, err := m.iss.issue(t.Token, sub, sid, gen)
 		if err != nil {
-			return nil, err
+			return tokenSet{}, err
 		}
-		toks[t.Token] = tok
+		toks.put(t.Token, tok)
 	}
 	return toks, nil
 }
 
 // writeTokens answers a login or refresh: the rendered body (an object) with the tokens merged in
 // at their pointers, header tokens in their headers, and no-store caching.
-func (c *call) writeTokens(f *specs.Flow, rendered any, toks map[specs.TokenKind]issued) {
+func (c *call) writeTokens(f *specs.Flow, rendered any, toks tokenSet) {
 	body, _ := prune(rendered).(map[string]any)
 	if body == nil {
 		body = map[string]any{}
 	}
 	h := c.w.Header()
 	for _, t := range f.Tokens {
-		tok, ok := toks[t.Token]
+		tok, ok := toks.get(t.Token)
 		if !ok {
 			continue
 		}

@@ -39,21 +39,21 @@ func (s *Server) refresh(c *call) error {
 	}
 
 	// issue
-	toks := make(map[specs.TokenKind]issued, 2)
+	var toks tokenSet
 	for _, t := range f.Tokens {
-		if _, done := toks[t.Token]; done {
+		if _, done := toks.get(t.Token); done {
 			continue
 		}
 		if t.Token == specs.TokenRefresh && !f.Rotate {
 			// Not rotating: hand the same refresh token back where the flow writes one.
-			toks[t.Token] = issued{token: raw, jti: cl.ID, expires: cl.ExpiresAt.Time}
+			toks.put(t.Token, issued{token: raw, jti: cl.ID, expires: cl.ExpiresAt.Time})
 			continue
 		}
 		tok, err := m.iss.issue(t.Token, acc.ID, cl.SID, cl.Gen)
 		if err != nil {
 			return err
 		}
-		toks[t.Token] = tok
+		toks.put(t.Token, tok)
 	}
 
 	// write

@@ -17,7 +17,9 @@ func GetPointer(doc any, pointer string) (any, bool) {
 		return nil, false
 	}
 	cur := doc
-	for _, part := range strings.Split(pointer[1:], "/") {
+	for rest, more := pointer[1:], true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, "/")
 		part = unescapePointer(part)
 		switch t := cur.(type) {
 		case map[string]any:
@@ -46,11 +48,11 @@ func SetPointer(doc map[string]any, pointer string, v any) {
 	if !strings.HasPrefix(pointer, "/") {
 		return
 	}
-	parts := strings.Split(pointer[1:], "/")
 	cur := doc
-	for i, part := range parts {
-		part = unescapePointer(part)
-		if i == len(parts)-1 {
+	for rest := pointer[1:]; ; {
+		part, tail, more := strings.Cut(rest, "/")
+		part, rest = unescapePointer(part), tail
+		if !more {
 			cur[part] = v
 			return
 		}
