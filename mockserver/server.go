@@ -91,7 +91,13 @@ type mount struct {
 	// path, which is most requests: a map lookup in place of the router's regular expressions.
 	// Each entry is what the router itself answered for that request in New, so the two cannot
 	// disagree; anything else (parameters, 404, 405) goes to the router.
-	exact map[exactKey]*routers.Route
+	exact map[exactKey]exactRoute
+}
+
+// exactRoute is an entry of mount.exact: the operation and the route to validate it with.
+type exactRoute struct {
+	op    *operation
+	route *routers.Route
 }
 
 // exactKey is the key of mount.exact.
@@ -110,6 +116,11 @@ type operation struct {
 	missing  string                  // the message for a call without any credential
 	fallback int                     // status for a failure the flow does not map: its first documented 4xx
 	server5  int                     // a documented 5xx status for our own bugs, or 500
+	// vop is op.Op without security requirements, in the routes given to kin-openapi's
+	// validation: authentication is the mock's own step (authenticate), and with the no-op
+	// authentication function kin-openapi's check only re-read the body for every scheme. The
+	// loader already refused a requirement naming an undeclared scheme.
+	vop *openapi3.Operation
 }
 
 // flowFunc handles one flow kind: parse -> check -> issue -> write (STYLE.md rule 10).
@@ -261,7 +272,9 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		if !ok {
 			return nil, fmt.Errorf("operation %s (%s) has flow kind %q, which the mock does not know", op.ID, op.Key(), op.Flow.Kind)
 		}
-		o := &operation{m: m, op: op, flow: &op.Flow, handle: h, json: map[int]bool{}, server5: http.StatusInternalServerError, validate: m.validate}
+		vop := *op.Op
+		vop.Security = &openapi3.SecurityRequirements{}
+		o := &operation{m: m, op: op, flow: &op.Flow, handle: h, json: map[int]bool{}, server5: http.StatusInternalServerError, validate: m.validate, vop: &vop}
 		if o.body = newBodyCheck(op.Op, &doc); o.body != nil {
 			noBody := *m.validate
 			noBody.ExcludeRequestBody = true
@@ -311,9 +324,11 @@ func (m *mount) addExact(op *specs.Operation) {
 		return
 	}
 	if m.exact == nil {
-		m.exact = map[exactKey]*routers.Route{}
+		m.exact = map[exactKey]exactRoute{}
 	}
-	m.exact[exactKey{op.Method, probe.URL.EscapedPath()}] = rt
+	o := m.ops[op.Op]
+	rt.Operation = o.vop
+	m.exact[exactKey{op.Method, probe.URL.EscapedPath()}] = exactRoute{o, rt}
 }
 
 // Specs returns the served specs, longest base path first.
@@ -425,13 +440,18 @@ func (s *Server) find(r *http.Request) (op *operation, route *routers.Route, par
 			if key.method == "" {
 				key = exactKey{r.Method, r.URL.EscapedPath()}
 			}
-			if rt := m.exact[key]; rt != nil {
-				return m.ops[rt.Operation], rt, nil, ""
+			if e, ok := m.exact[key]; ok {
+				return e.op, e.route, nil, ""
 			}
 		}
 		rt, ps, err := m.router.FindRoute(r)
 		if err == nil {
-			return m.ops[rt.Operation], rt, ps, ""
+			op := m.ops[rt.Operation]
+			if op == nil { // New prepares every operation of the document; a 404 rather than a panic
+				return nil, nil, nil, ""
+			}
+			rt.Operation = op.vop // rt is the router's fresh copy
+			return op, rt, ps, ""
 		}
 		if errors.Is(err, routers.ErrMethodNotAllowed) {
 			methods = append(methods, m.allowed(r)...)

@@ -307,14 +307,14 @@ func TestExactRoutesMatchRouter(t *testing.T) {
 		if len(m.exact) != want {
 			t.Errorf("%s: %d exact routes, want %d (every operation without a path parameter)", m.spec.Name, len(m.exact), want)
 		}
-		for key, rt := range m.exact {
+		for key, e := range m.exact {
 			r := httptest.NewRequest(key.method, key.path, nil)
-			got, _, _, _ := h.s.find(r)
+			got, route, _, _ := h.s.find(r)
 			viaRouter, params, err := m.router.FindRoute(r)
-			if err != nil || viaRouter.Operation != rt.Operation || viaRouter.Path != rt.Path || len(params) > 0 {
-				t.Errorf("%s %s %s: exact route %s, router %v %v", m.spec.Name, key.method, key.path, rt.Path, viaRouter, err)
+			if err != nil || viaRouter.Operation != e.op.op.Op || viaRouter.Path != e.route.Path || len(params) > 0 {
+				t.Errorf("%s %s %s: exact route %s, router %v %v", m.spec.Name, key.method, key.path, e.route.Path, viaRouter, err)
 			}
-			if got == nil || got.op.Op != rt.Operation {
+			if got != e.op || route.Operation != e.op.vop {
 				t.Errorf("%s %s %s: find did not answer the exact route", m.spec.Name, key.method, key.path)
 			}
 		}
