@@ -93,3 +93,22 @@ func BenchmarkBareHandler(b *testing.B) {
 		bare.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v2/login", strings.NewReader(`{"username":"user","password":"pass"}`)))
 	}
 }
+
+// BenchmarkRefreshRotating chains efalia's rotating refresh, as make bench's flow does: every
+// call verifies a token never seen before, remembers it as used, and signs two new ones.
+func BenchmarkRefreshRotating(b *testing.B) {
+	h := newHarness(b, "efalia")
+	_, refresh := h.efaliaTokens("alice", "alice-password")
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest("POST", "/workey/api/auth/refresh", strings.NewReader(`{"refreshToken":"`+refresh+`"}`))
+		r.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.s.ServeHTTP(rec, r)
+		var out struct{ RefreshToken string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || rec.Code != http.StatusOK || out.RefreshToken == "" {
+			b.Fatalf("refresh: %d %s", rec.Code, rec.Body)
+		}
+		refresh = out.RefreshToken
+	}
+}

@@ -142,7 +142,15 @@ func (i *issuer) issue(use specs.TokenKind, sub, sid string, gen uint64) (issued
 	if shape.noExp {
 		c.ExpiresAt = nil
 	}
-	out := issued{token: i.sign(&c), jti: c.ID, expires: expires}
+	token, keyp := i.signWith(&c)
+	out := issued{token: token, jti: c.ID, expires: expires}
+	if i.hooks == nil {
+		// Signed here with keyp, so it verifies with keyp: the first use of the token (the
+		// rotating refresh presents a new one every time) need not decode and verify it again.
+		// The time claims are still judged on every use (check).
+		cc := c
+		i.verified.put(token, keyp, &cc)
+	}
 	if i.onIssue != nil {
 		i.onIssue(out, string(use), sub, sid, gen)
 	}
@@ -159,6 +167,12 @@ func (i *issuer) issue(use specs.TokenKind, sub, sid string, gen uint64) (issued
 // again each time). TestSignMatchesGolangJWT holds the bytes equal to golang-jwt's. This is most
 // of a login's cost (docs/benchmarks.md).
 func (i *issuer) sign(c *claims) string {
+	token, _ := i.signWith(c)
+	return token
+}
+
+// signWith is sign, also returning the key it signed with.
+func (i *issuer) signWith(c *claims) (string, *[]byte) {
 	var scratch [512]byte
 	buf := append(scratch[:0], i.header()...)
 	buf = append(buf, '.')
@@ -173,7 +187,7 @@ func (i *issuer) sign(c *claims) string {
 	mp.pool.Put(mac)
 	buf = append(buf, '.')
 	buf = base64.RawURLEncoding.AppendEncode(buf, sig)
-	return string(buf)
+	return string(buf), mp.key
 }
 
 // macPool holds HMAC states keyed with one signing key; a new key (rotate, reload) gets a new pool.

@@ -198,10 +198,18 @@ func TestVerifiedCacheKeepsSemantics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for n := range 3 { // a miss, then hits
+	for n := range 3 { // issuing cached it: hits
 		if _, err := i.verify(tok.token, specs.TokenAccess); err != nil {
 			t.Fatalf("use %d: %v", n, err)
 		}
+	}
+	if _, hit := i.verified.get(tok.token, i.key.Load()); !hit {
+		t.Fatal("an issued token was not cached")
+	}
+	// A token of this issuer's that the cache does not hold is verified in full, and cached.
+	i.verified.m = nil // as when the cache starts over
+	if _, err := i.verify(tok.token, specs.TokenAccess); err != nil {
+		t.Fatalf("after the cache was emptied: %v", err)
 	}
 	if _, hit := i.verified.get(tok.token, i.key.Load()); !hit {
 		t.Fatal("a verified token was not cached")
