@@ -68,6 +68,10 @@ bench-prism: build ## The login flow on Stoplight Prism (installed with npm into
 bench-go: ## Go benchmarks of the hot paths, with allocations
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+.PHONY: generate
+generate: ## Rewrite specs/json/*.json from specs/*.yaml (the loader embeds both; tests fail while stale)
+	$(GO) generate ./specs
+
 .PHONY: docs
 docs: ## Regenerate docs/conformance.md and docs/mutation.md from the code, and the report goldens
 	$(GO) test . -run '^TestConformanceDoc$$' -count=1 -update
