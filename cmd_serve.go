@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -101,25 +102,17 @@ func serve(e *env, o serveOptions) error {
 	}
 	logger := slog.New(handler)
 
-	list, err := loadServeSpecs(o.specs)
+	// No collection while the specs load and the server is prepared: a few megabytes, mostly
+	// kept, and a collection in the middle of them costs the cold start (docs/benchmarks.md).
+	// Collection resumes at the setting it had (GOGC) before anything is served.
+	gcPercent := debug.SetGCPercent(-1)
+	list, live, err := prepareServe(o, logger)
+	debug.SetGCPercent(gcPercent)
 	if err != nil {
-		return exitWith(exitUsage, "%w", err)
+		return err
 	}
 	if o.listDefects {
 		return listMutations(e.stdout, list)
-	}
-	opts := []mockserver.Option{mockserver.WithLogger(logger), mockserver.WithResponseCheck(o.check)}
-	opts = append(opts, mutationOptions(o)...)
-	if o.config != "" {
-		cfg, err := mockserver.LoadConfig(o.config)
-		if err != nil {
-			return exitWith(exitUsage, "%w", err)
-		}
-		opts = append(opts, mockserver.WithConfig(cfg))
-	}
-	live, err := mockserver.NewLive(list, opts...)
-	if err != nil {
-		return exitWith(exitUsage, "%w", err)
 	}
 	mock := live.Server()
 
@@ -159,6 +152,32 @@ func serve(e *env, o serveOptions) error {
 		return exitWith(exitInternal, "the server stopped: %w", err)
 	}
 	return nil
+}
+
+// prepareServe loads the specs and the config and builds the mock; with --list-defects, only the
+// specs.
+func prepareServe(o serveOptions, logger *slog.Logger) ([]*specs.Spec, *mockserver.Live, error) {
+	list, err := loadServeSpecs(o.specs)
+	if err != nil {
+		return nil, nil, exitWith(exitUsage, "%w", err)
+	}
+	if o.listDefects {
+		return list, nil, nil
+	}
+	opts := []mockserver.Option{mockserver.WithLogger(logger), mockserver.WithResponseCheck(o.check)}
+	opts = append(opts, mutationOptions(o)...)
+	if o.config != "" {
+		cfg, err := mockserver.LoadConfig(o.config)
+		if err != nil {
+			return nil, nil, exitWith(exitUsage, "%w", err)
+		}
+		opts = append(opts, mockserver.WithConfig(cfg))
+	}
+	live, err := mockserver.NewLive(list, opts...)
+	if err != nil {
+		return nil, nil, exitWith(exitUsage, "%w", err)
+	}
+	return list, live, nil
 }
 
 func loadServeSpecs(names []string) ([]*specs.Spec, error) {
