@@ -65,12 +65,16 @@ func NewMemoryStore(clock Clock) Store { return newMemStore(clock) }
 type memStore struct {
 	clock   Clock
 	mu      sync.Mutex
-	gens    map[string]uint64    // scope + "\x00" + account -> generation
+	gens    map[scoped]uint64    // account of a scope -> generation
 	revoked map[string]time.Time // session id -> until
 	used    map[string]time.Time // consumed refresh jti -> until
-	keys    map[string]APIKey    // scope + "\x00" + hash -> key
+	keys    map[scoped]APIKey    // key hash of a scope -> key
+	owned   map[scoped][]string  // account of a scope -> hashes of its keys, oldest first
 	next    int                  // sweep when revoked+used reach this size
 }
+
+// scoped names something of one spec (scope): an account id or a key hash.
+type scoped struct{ scope, id string }
 
 var _ Store = (*memStore)(nil)
 
@@ -89,10 +93,11 @@ func newMemStore(clock Clock) *memStore {
 }
 
 func (m *memStore) clear() {
-	m.gens = map[string]uint64{}
+	m.gens = map[scoped]uint64{}
 	m.revoked = map[string]time.Time{}
 	m.used = map[string]time.Time{}
-	m.keys = map[string]APIKey{}
+	m.keys = map[scoped]APIKey{}
+	m.owned = map[scoped][]string{}
 	m.next = minSweep
 }
 
@@ -115,13 +120,13 @@ func (m *memStore) maybeSweep() {
 func (m *memStore) Generation(scope, accountID string) uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.gens[scope+"\x00"+accountID]
+	return m.gens[scoped{scope, accountID}]
 }
 
 func (m *memStore) RevokeAccount(scope, accountID string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.gens[scope+"\x00"+accountID]++
+	m.gens[scoped{scope, accountID}]++
 }
 
 func (m *memStore) RevokeSession(id string, until time.Time) {
@@ -152,16 +157,32 @@ func (m *memStore) UseRefresh(jti string, until time.Time) bool {
 func (m *memStore) AddKey(k APIKey) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.keys[k.Scope+"\x00"+k.Hash] = k
+	ref := scoped{k.Scope, k.Hash}
+	if old, ok := m.keys[ref]; ok { // the same key again: replace it, owner included
+		m.disown(old)
+	}
+	m.keys[ref] = k
+	owner := scoped{k.Scope, k.AccountID}
+	m.owned[owner] = append(m.owned[owner], k.Hash)
+}
+
+// disown removes k from its owner's list. Caller holds mu.
+func (m *memStore) disown(k APIKey) {
+	owner := scoped{k.Scope, k.AccountID}
+	hashes := slices.DeleteFunc(m.owned[owner], func(h string) bool { return h == k.Hash })
+	if len(hashes) == 0 {
+		delete(m.owned, owner)
+		return
+	}
+	m.owned[owner] = hashes
 }
 
 func (m *memStore) Keys(scope, accountID string) []APIKey {
 	m.mu.Lock()
-	var out []APIKey
-	for _, k := range m.keys {
-		if k.Scope == scope && k.AccountID == accountID {
-			out = append(out, k)
-		}
+	hashes := m.owned[scoped{scope, accountID}]
+	out := make([]APIKey, 0, len(hashes))
+	for _, h := range hashes {
+		out = append(out, m.keys[scoped{scope, h}])
 	}
 	m.mu.Unlock()
 	slices.SortFunc(out, func(a, b APIKey) int {
@@ -186,19 +207,20 @@ func compareStrings(a, b string) int {
 func (m *memStore) KeyByHash(scope, hash string) (APIKey, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k, ok := m.keys[scope+"\x00"+hash]
+	k, ok := m.keys[scoped{scope, hash}]
 	return k, ok
 }
 
 func (m *memStore) DeleteKey(scope, accountID, hash string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	id := scope + "\x00" + hash
-	k, ok := m.keys[id]
+	ref := scoped{scope, hash}
+	k, ok := m.keys[ref]
 	if !ok || k.AccountID != accountID {
 		return false
 	}
-	delete(m.keys, id)
+	delete(m.keys, ref)
+	m.disown(k)
 	return true
 }
 
