@@ -62,11 +62,11 @@ func (a *accounts) find(field, value string) *specs.Account {
 	return nil
 }
 
-// byKey returns the owner of a configured API key, comparing every key in constant time.
-func (a *accounts) byKey(token string) *specs.Account {
+// byKey returns the owner of the configured API key whose SHA-256 is sum, comparing every key
+// in constant time.
+func (a *accounts) byKey(sum [sha256.Size]byte) *specs.Account {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	sum := sha256.Sum256([]byte(token))
 	var found *specs.Account
 	for i := range a.keys {
 		if subtle.ConstantTimeCompare(sum[:], a.keys[i].sum[:]) == 1 {

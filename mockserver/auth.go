@@ -1,7 +1,9 @@
 package mockserver
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"strings"
 
@@ -152,8 +154,9 @@ func (s *Server) checkCredential(c *call, sc *specs.Scheme, raw string) (*princi
 			}
 			return &principal{account: acc, via: specs.CredAPIKey}, nil
 		}
-		if !sc.AcceptsKind(specs.CredAccessToken) {
-			return nil, fail(specs.FailInvalidCredential, "%s: not a valid API key", where)
+		if !sc.AcceptsKind(specs.CredAccessToken) || strings.HasPrefix(raw, keyPrefix) {
+			// A created key has the prefix: say so rather than "not a JWT" for a deleted one.
+			return nil, fail(specs.FailInvalidCredential, "%s: not a valid API key (unknown, or deleted)", where)
 		}
 	}
 	if sc.AcceptsKind(specs.CredAccessToken) {
@@ -202,10 +205,11 @@ func (s *Server) checkBasic(m *mount, raw, where string) (*principal, *failure) 
 
 // apiKeyOwner finds the account of a configured or created API key.
 func (s *Server) apiKeyOwner(m *mount, token string) *specs.Account {
-	if acc := m.accounts.byKey(token); acc != nil {
+	sum := sha256.Sum256([]byte(token))
+	if acc := m.accounts.byKey(sum); acc != nil {
 		return acc
 	}
-	if k, ok := s.store.KeyByHash(m.spec.Name, keyHash(token)); ok {
+	if k, ok := s.store.KeyByHash(m.spec.Name, hex.EncodeToString(sum[:])); ok { // keyHash(token)
 		return m.accounts.find(specs.FieldID, k.AccountID)
 	}
 	return nil

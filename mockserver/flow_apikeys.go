@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"crypto/rand"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -35,7 +36,9 @@ func (s *Server) createKey(c *call) error {
 		Token: token, Hash: keyHash(token), Created: s.clock.Now().UTC().Truncate(time.Second),
 	}
 	s.store.AddKey(k)
-	s.log.Debug("api key created", "spec", m.spec.Name, "account", k.AccountID, "key", redact(k.Token))
+	if s.log.Enabled(c.r.Context(), slog.LevelDebug) {
+		s.log.Debug("api key created", "spec", m.spec.Name, "account", k.AccountID, "key", redact(k.Token))
+	}
 
 	// write
 	noStore(c.w)

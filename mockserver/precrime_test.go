@@ -98,7 +98,7 @@ func TestPrecrimeAuthHeaders(t *testing.T) {
 					h.t.Errorf("delete answered %v, want Success", m)
 				}
 				return h.req("GET", "/authheader/list", "", bearer(k)...)
-			}},
+			}, check: wantMessage("not a valid API key (unknown, or deleted)")},
 		{name: "delete twice: 404", want: 404,
 			req: func(h *harness) *http.Request {
 				jt := h.precrimeToken(john, johnPass)
