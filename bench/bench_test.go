@@ -72,14 +72,38 @@ func find(t *testing.T, vs []verdict, prefix string) verdict {
 	return verdict{}
 }
 
+// TestPairedRatios: ratios are taken within each round, then their median; a round where both
+// servers slowed down (a neighbour on the machine) moves neither.
+func TestPairedRatios(t *testing.T) {
+	run := func(rps float64, p99 time.Duration) result {
+		n := int(rps)
+		lat := make([]time.Duration, 100)
+		for i := range lat {
+			lat[i] = p99 / 2
+		}
+		lat[99] = p99
+		return result{requests: n, elapsed: time.Second, latencies: lat}
+	}
+	ms := time.Millisecond
+	bare := []result{run(10000, 10*ms), run(5000, 20*ms), run(10000, 10*ms)}
+	mock := []result{run(7000, 14*ms), run(3500, 28*ms), run(8000, 12*ms)}
+	ratio, p99 := pairedRatios(bare, mock)
+	if ratio != 0.7 || p99 != 1.4 {
+		t.Errorf("pairedRatios = %.3f, %.3f; want 0.7, 1.4 (the median round)", ratio, p99)
+	}
+	if r, p := pairedRatios(nil, nil); r != 0 || p != 0 {
+		t.Errorf("no rounds: %v %v", r, p)
+	}
+}
+
 func TestVerdicts(t *testing.T) {
 	ms := time.Millisecond
 	m := measurements{
 		rows: []row{
 			{flow: "login", target: "bare", rps: 10000, p99: 10 * ms},
-			{flow: "login", target: "mock", rps: 5900, p99: 16 * ms},
+			{flow: "login", target: "mock", rps: 5900, p99: 16 * ms, ratio: 0.59, p99Ratio: 1.6},
 			{flow: "protected GET", target: "bare", rps: 10000, p99: 10 * ms},
-			{flow: "protected GET", target: "mock", rps: 7500, p99: 15 * ms},
+			{flow: "protected GET", target: "mock", rps: 7500, p99: 15 * ms, ratio: 0.75, p99Ratio: 1.5},
 		},
 		coldStart:   39 * ms,
 		idleRSS:     40_000_000,

@@ -39,8 +39,8 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.bin, "bin", "bin/authconform", "the authconform binary to measure")
-	flag.IntVar(&o.rounds, "rounds", 3, "interleaved A/B rounds per flow, also of the Prism comparison; the table shows the median (0 skips the table)")
-	flag.DurationVar(&o.dur, "duration", 3*time.Second, "length of one measured run")
+	flag.IntVar(&o.rounds, "rounds", 5, "interleaved A/B rounds per flow, also of the Prism comparison; the table shows medians, the ratios the median of each round's (0 skips the table)")
+	flag.DurationVar(&o.dur, "duration", 2*time.Second, "length of one measured run")
 	flag.IntVar(&o.conns, "conns", 32, "concurrent connections (closed loop), also the soak's workers")
 	flag.Int64Var(&o.sessions, "sessions", 1_000_000, "live sessions to create for the memory figure (0 skips it)")
 	flag.IntVar(&o.starts, "cold-starts", 5, "process starts measured for the cold-start figure (0 skips it)")
@@ -172,6 +172,33 @@ type row struct {
 	rss          int64
 	errors       int
 	note         string
+	// For the mock's row: the median over rounds of its req/s and p99 each divided by the bare
+	// server's in the same round. Pairing the two runs of a round, next to each other in time,
+	// cancels most of what a shared machine's neighbours do to both.
+	ratio, p99Ratio float64
+}
+
+// pairedRatios returns the median over rounds of mock/bare req/s and of mock/bare p99.
+func pairedRatios(bare, mock []result) (ratio, p99Ratio float64) {
+	var rs, ps []float64
+	for r := range min(len(bare), len(mock)) {
+		if bare[r].rps() > 0 && bare[r].pct(0.99) > 0 {
+			rs = append(rs, mock[r].rps()/bare[r].rps())
+			ps = append(ps, float64(mock[r].pct(0.99))/float64(bare[r].pct(0.99)))
+		}
+	}
+	return medianFloat(rs), medianFloat(ps)
+}
+
+func medianFloat(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	slices.Sort(xs)
+	if len(xs)%2 == 0 {
+		return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+	}
+	return xs[len(xs)/2]
 }
 
 func run(o options) error {
@@ -312,11 +339,15 @@ func flows(ctx context.Context, o options, mock *proc, self string) ([]row, erro
 				runs[i] = append(runs[i], res)
 			}
 		}
+		ratio, p99Ratio := pairedRatios(runs[0], runs[1]) // before median sorts the runs
 		for i := range targets {
 			m := median(runs[i])
 			rw := row{flow: sc.name, target: names[i], rps: m.rps(), p50: m.pct(0.50), p99: m.pct(0.99), rss: targets[i].rss(), errors: m.errors}
 			if m.errors > 0 {
 				rw.note = "first error: " + m.firstErr
+			}
+			if i == 1 {
+				rw.ratio, rw.p99Ratio = ratio, p99Ratio
 			}
 			rows = append(rows, rw)
 		}
@@ -336,8 +367,8 @@ func printTable(rows []row) {
 		for _, rw := range []row{b, m} {
 			ratio, p99r := "", ""
 			if rw.target == "mock" {
-				ratio = fmt.Sprintf("%.2f", rw.rps/b.rps)
-				p99r = fmt.Sprintf("%.2f", float64(rw.p99)/float64(b.p99))
+				ratio = fmt.Sprintf("%.2f", rw.ratio)
+				p99r = fmt.Sprintf("%.2f", rw.p99Ratio)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%d\t\n", rw.flow, rw.target, rw.rps, us(rw.p50), us(rw.p99), mib(rw.rss), ratio, p99r, rw.errors)
 		}

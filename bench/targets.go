@@ -74,12 +74,12 @@ func (v verdict) status() string {
 func verdicts(m measurements) []verdict {
 	var out []verdict
 	for i := 0; i+1 < len(m.rows); i += 2 {
-		b, mk := m.rows[i], m.rows[i+1]
+		mk := m.rows[i+1]
 		want, ok := flowTargets[mk.flow]
-		if !ok || b.rps == 0 || b.p99 == 0 {
+		if !ok || mk.ratio == 0 {
 			continue
 		}
-		ratio := mk.rps / b.rps
+		ratio := mk.ratio
 		out = append(out, verdict{
 			target:   fmt.Sprintf("%s: req/s >= %.2fx bare", mk.flow, want),
 			measured: fmt.Sprintf("%.2fx", ratio),
@@ -87,11 +87,11 @@ func verdicts(m measurements) []verdict {
 		})
 	}
 	for i := 0; i+1 < len(m.rows); i += 2 {
-		b, mk := m.rows[i], m.rows[i+1]
-		if b.p99 == 0 {
+		mk := m.rows[i+1]
+		if mk.p99Ratio == 0 {
 			continue
 		}
-		r := float64(mk.p99) / float64(b.p99)
+		r := mk.p99Ratio
 		out = append(out, verdict{
 			target:   fmt.Sprintf("%s: p99 <= %.1fx bare p99", mk.flow, targetP99Ratio),
 			measured: fmt.Sprintf("%.2fx (%s)", r, us(mk.p99)),
