@@ -84,7 +84,7 @@ Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight finish first.`,
 	f.StringArrayVar(&o.specs, "spec", nil, "a bundled spec name or a spec file to serve; repeat for several (default: all bundled specs)")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
 	f.StringVar(&o.config, "config", "", "YAML file with accounts, token lifetimes, signing keys and CORS origins per spec")
-	f.StringVar(&o.logFormat, "log-format", "text", "request log format on stderr: text or json")
+	f.StringVar(&o.logFormat, "log-format", "text", "format of the request log on stderr (a line per request, written within 100 ms): text or json")
 	f.BoolVar(&o.check, "check-responses", false, "check every response of the mock against its spec and log any that does not conform")
 	addMutationFlags(cmd, &o)
 	return cmd

@@ -8,6 +8,6 @@
 // (prism.go), and ends with a verdict per target of issue 9 (targets.go).
 //
 // The bare server is this same program started with -bare: it answers each path with a response
-// captured from the mock (status, headers, body), and it can sign an HS256 JWT per request to show
-// the cost of signing alone. Everything listens on 127.0.0.1 and every phase is bounded in time.
+// captured from the mock (status, headers, body) and does nothing else. Everything listens on
+// 127.0.0.1 and every phase is bounded in time.
 package main
