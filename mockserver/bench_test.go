@@ -1,11 +1,14 @@
 package mockserver
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
 )
 
 // Benchmarks of the hot paths (the benchmark issue compares them with a bare net/http handler).
@@ -110,5 +113,60 @@ func BenchmarkRefreshRotating(b *testing.B) {
 			b.Fatalf("refresh: %d %s", rec.Code, rec.Body)
 		}
 		refresh = out.RefreshToken
+	}
+}
+
+// BenchmarkRefresh is elyssa's refresh, which does not rotate: the same refresh token each time,
+// a new access token signed.
+func BenchmarkRefresh(b *testing.B) {
+	h := newHarness(b, "elyssa")
+	_, refresh := h.elyssaTokens(company1)
+	benchServe(b, h, "POST", "/auth/refresh/", `{"refresh":"`+refresh+`"}`)
+}
+
+// BenchmarkLoginLogout is a login and the logout of its session (efalia, Bearer): a logout needs a
+// session of its own, so the pair is the unit.
+func BenchmarkLoginLogout(b *testing.B) {
+	h := newHarness(b, "efalia")
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest("POST", efalia+"/auth/token", strings.NewReader(`{"username":"alice","password":"alice-password"}`))
+		r.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.s.ServeHTTP(rec, r)
+		var out struct{ Token string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || out.Token == "" {
+			b.Fatalf("login: %d %s", rec.Code, rec.Body)
+		}
+		r = httptest.NewRequest("POST", efalia+"/auth/logout", nil)
+		r.Header.Set("Authorization", "Bearer "+out.Token)
+		rec = httptest.NewRecorder()
+		h.s.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("logout: %d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkBodyCheck is the request validation of a login body alone (routing, kin-openapi's
+// parameter checks and the mock's JSON body check), without the flow.
+func BenchmarkBodyCheck(b *testing.B) {
+	h := newHarness(b, "pixfile")
+	body := []byte(`{"username":"user","password":"pass"}`)
+	r := httptest.NewRequest("POST", "/api/v2/login", nil)
+	r.Header.Set("Content-Type", "application/json")
+	op, route, params, _ := h.s.find(r)
+	if op == nil || op.body == nil {
+		b.Fatal("the pixfile login has no JSON body check")
+	}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: op.validate}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := op.body.check(in, body); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

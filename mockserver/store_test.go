@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -58,5 +59,23 @@ func TestMemStoreKeys(t *testing.T) {
 	st.Reset()
 	if got := ids("a", "bob"); got != "[]" || len(st.keys) != 0 || len(st.owned) != 0 {
 		t.Errorf("after Reset: %s, %d keys", got, len(st.keys))
+	}
+}
+
+// BenchmarkStore is what a request asks of the store: the account's generation and a session's
+// revocation on every protected call, a refresh token's use on every rotating refresh, a
+// revocation on every logout.
+func BenchmarkStore(b *testing.B) {
+	st := newMemStore(NewClockAt(t0))
+	until := t0.Add(time.Hour)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n++
+		id := strconv.Itoa(n)
+		_ = st.Generation("spec", "alice")
+		_ = st.Revoked(id)
+		st.UseRefresh("jti-"+id, until)
+		st.RevokeSession("sid-"+id, until)
 	}
 }
