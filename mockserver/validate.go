@@ -1,11 +1,8 @@
 package mockserver
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -187,19 +184,4 @@ func (bc *bodyCheck) check(in *openapi3filter.RequestValidationInput, body []byt
 		return nil, fail("doesn't match schema"+id, err)
 	}
 	return value, nil
-}
-
-// decodeJSONBody decodes one JSON value as kin-openapi does (numbers as json.Number) and refuses
-// anything after it.
-func decodeJSONBody(body []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("invalid data after the top-level JSON value")
-	}
-	return v, nil
 }
