@@ -106,7 +106,7 @@ func serve(e *env, o serveOptions) error {
 	// kept, and a collection in the middle of them costs the cold start (docs/benchmarks.md).
 	// Collection resumes at the setting it had (GOGC) before anything is served.
 	gcPercent := debug.SetGCPercent(-1)
-	list, live, err := prepareServe(o, logger)
+	list, live, cfg, err := prepareServe(o, logger)
 	debug.SetGCPercent(gcPercent)
 	if err != nil {
 		return err
@@ -119,6 +119,10 @@ func serve(e *env, o serveOptions) error {
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return exitWith(exitUsage, "cannot listen on %s: %w", o.addr, err)
+	}
+	if warning := exposedAdmin(ln.Addr(), cfg); warning != "" {
+		fmt.Fprintf(e.stdout, "WARNING: %s\n\n", warning)
+		logger.Warn(warning)
 	}
 	ln = mock.WrapListener(ln) // only a defect matching header names case-sensitively changes it
 	srv := &http.Server{
@@ -156,28 +160,37 @@ func serve(e *env, o serveOptions) error {
 
 // prepareServe loads the specs and the config and builds the mock; with --list-defects, only the
 // specs.
-func prepareServe(o serveOptions, logger *slog.Logger) ([]*specs.Spec, *mockserver.Live, error) {
-	list, err := loadServeSpecs(o.specs)
+func prepareServe(o serveOptions, logger *slog.Logger) (list []*specs.Spec, live *mockserver.Live, cfg *mockserver.Config, err error) {
+	list, err = loadServeSpecs(o.specs)
 	if err != nil {
-		return nil, nil, exitWith(exitUsage, "%w", err)
+		return nil, nil, nil, exitWith(exitUsage, "%w", err)
 	}
 	if o.listDefects {
-		return list, nil, nil
+		return list, nil, nil, nil
 	}
 	opts := []mockserver.Option{mockserver.WithLogger(logger), mockserver.WithResponseCheck(o.check)}
 	opts = append(opts, mutationOptions(o)...)
 	if o.config != "" {
-		cfg, err := mockserver.LoadConfig(o.config)
-		if err != nil {
-			return nil, nil, exitWith(exitUsage, "%w", err)
+		if cfg, err = mockserver.LoadConfig(o.config); err != nil {
+			return nil, nil, nil, exitWith(exitUsage, "%w", err)
 		}
 		opts = append(opts, mockserver.WithConfig(cfg))
 	}
-	live, err := mockserver.NewLive(list, opts...)
-	if err != nil {
-		return nil, nil, exitWith(exitUsage, "%w", err)
+	if live, err = mockserver.NewLive(list, opts...); err != nil {
+		return nil, nil, nil, exitWith(exitUsage, "%w", err)
 	}
-	return list, live, nil
+	return list, live, cfg, nil
+}
+
+// exposedAdmin warns when the mock listens beyond loopback and the admin API (clock, reset,
+// accounts, faults) answers anyone: the config sets no admin.token. Empty when all is well.
+func exposedAdmin(addr net.Addr, cfg *mockserver.Config) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsLoopback() || cfg != nil && cfg.Admin.Token != "" {
+		return ""
+	}
+	return fmt.Sprintf("listening on %s, beyond loopback, and the admin API (%s: clock, reset, accounts, faults) needs no token: anyone who reaches this address can drive the mock; set admin.token in a --config file, or listen on 127.0.0.1",
+		addr, mockserver.AdminPrefix)
 }
 
 func loadServeSpecs(names []string) ([]*specs.Spec, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authconform/authconform/mockserver"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while serve writes to it.
@@ -109,4 +112,32 @@ func startServe(t *testing.T, ctx context.Context, args ...string) (root string,
 		t.Fatalf("no listening line; stdout %q stderr %q", out.String(), errb.String())
 	}
 	return root, out, errb, done
+}
+
+func TestExposedAdmin(t *testing.T) {
+	withToken := &mockserver.Config{Admin: mockserver.AdminConfig{Token: "a-long-admin-token"}}
+	for _, tc := range []struct {
+		addr string
+		cfg  *mockserver.Config
+		warn bool
+	}{
+		{"127.0.0.1:8080", nil, false},
+		{"[::1]:8080", nil, false},
+		{"0.0.0.0:8080", nil, true},
+		{"[::]:8080", nil, true},
+		{"192.0.2.10:8080", &mockserver.Config{}, true},
+		{"0.0.0.0:8080", withToken, false},
+	} {
+		addr, err := net.ResolveTCPAddr("tcp", tc.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := exposedAdmin(addr, tc.cfg)
+		if (got != "") != tc.warn {
+			t.Errorf("%s (config %v): warning %q, want one: %v", tc.addr, tc.cfg != nil, got, tc.warn)
+		}
+		if got != "" && (!strings.Contains(got, "admin.token") || !strings.Contains(got, tc.addr)) {
+			t.Errorf("%s: the warning %q should name the address and admin.token", tc.addr, got)
+		}
+	}
 }
