@@ -50,11 +50,8 @@ check-deps: ## Prove the dependency rules of DESIGN.md (suites never import the 
 	@./scripts/check-deps.sh
 
 .PHONY: fuzz
-fuzz: ## Run every fuzz target for FUZZTIME each (default 30s)
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$t"; $(GO) test $$pkg -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME); \
-	  done; done
+fuzz: ## Run every fuzz target for FUZZTIME each (default 30s; or a count, e.g. 5000x)
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZMINIMIZETIME=$(FUZZMINIMIZETIME) scripts/fuzz.sh
 
 .PHONY: bench
 bench: build ## Load comparison vs a bare net/http handler, conformance-run time, memory soak, verdict per target (a few minutes)
