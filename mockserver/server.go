@@ -412,6 +412,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op, route, params, allow := s.find(r)
+	if op == nil && r.Method == http.MethodHead {
+		// HEAD is GET without the content (RFC 9110, 9.3.2): the GET operation answers, and
+		// net/http drops the body it writes.
+		get := r.Clone(r.Context())
+		get.Method = http.MethodGet
+		if gop, groute, gparams, _ := s.find(get); gop != nil {
+			op, route, params, allow = gop, groute, gparams, ""
+		}
+	}
 	if op == nil {
 		if allow != "" {
 			rec.Header().Set("Allow", allow)
@@ -470,6 +479,9 @@ func (m *mount) allowed(r *http.Request) []string {
 		if _, _, err := m.router.FindRoute(probe); err == nil {
 			out = append(out, method)
 		}
+	}
+	if slices.Contains(out, http.MethodGet) && !slices.Contains(out, http.MethodHead) {
+		out = append(out, http.MethodHead) // answered by the GET operation (ServeHTTP)
 	}
 	return out
 }

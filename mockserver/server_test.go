@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -327,5 +328,46 @@ func TestExactRoutesMatchRouter(t *testing.T) {
 		if op != nil {
 			t.Errorf("%s %s routed to %s; want no operation, as the router answers", tc.method, tc.path, op.op.ID)
 		}
+	}
+}
+
+// TestHeadAnsweredAsGet: HEAD on a GET operation is that operation without the body (RFC 9110,
+// 9.3.2), over a real connection (net/http drops the body); the 405 of another method lists
+// HEAD beside GET; HEAD where only POST is documented is still a 405.
+func TestHeadAnsweredAsGet(t *testing.T) {
+	h := newHarness(t, "pixfile")
+	tok := h.pixfileToken("user", "pass")
+	srv := httptest.NewServer(h.s)
+	defer srv.Close()
+	do := func(method, path string, kv ...string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		for i := 0; i+1 < len(kv); i += 2 {
+			req.Header.Set(kv[i], kv[i+1])
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	get, getBody := do("GET", "/api/v2/customers", "X-Auth-Token", tok)
+	head, headBody := do("HEAD", "/api/v2/customers", "X-Auth-Token", tok)
+	if get.StatusCode != 200 || head.StatusCode != 200 || headBody != "" || getBody == "" {
+		t.Fatalf("GET %d (%d bytes), HEAD %d %q: want 200 and 200 without a body", get.StatusCode, len(getBody), head.StatusCode, headBody)
+	}
+	if head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
+		t.Errorf("HEAD Content-Type %q, GET %q", head.Header.Get("Content-Type"), get.Header.Get("Content-Type"))
+	}
+	if resp, _ := do("HEAD", "/api/v2/customers"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("HEAD without a token: %d, want the GET's 401", resp.StatusCode)
+	}
+	if resp, _ := do("DELETE", "/api/v2/customers", "X-Auth-Token", tok); resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("DELETE: %d, Allow %q; want 405 with GET, HEAD", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	if resp, _ := do("HEAD", "/api/v2/login"); resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" {
+		t.Errorf("HEAD on a POST operation: %d, Allow %q; want 405 with POST", resp.StatusCode, resp.Header.Get("Allow"))
 	}
 }
