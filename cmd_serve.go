@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -102,12 +101,13 @@ func serve(e *env, o serveOptions) error {
 	}
 	logger := slog.New(handler)
 
-	// No collection while the specs load and the server is prepared: a few megabytes, mostly
-	// kept, and a collection in the middle of them costs the cold start (docs/benchmarks.md).
-	// Collection resumes at the setting it had (GOGC) before anything is served.
-	gcPercent := debug.SetGCPercent(-1)
+	// No collection while the specs load and the server is prepared: a few megabytes for the
+	// bundled specs, mostly kept, and a collection in the middle of them costs the cold start
+	// (docs/benchmarks.md). A memory limit bounds the pause for a user's large spec: past it the
+	// collector runs anyway. Both settings (GOGC, GOMEMLIMIT) are restored before anything is served.
+	resumeGC := pauseGC(startMemoryLimit)
 	list, live, cfg, err := prepareServe(o, logger)
-	debug.SetGCPercent(gcPercent)
+	resumeGC()
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -49,4 +50,30 @@ func TestLogWriterFlushesOnTimeAndClose(t *testing.T) {
 			t.Fatalf("torn line %q: %v", line, err)
 		}
 	}
+}
+
+func TestPauseGCRestoresSettings(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(123))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 40))
+	resume := pauseGC(64 << 20)
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Errorf("GOGC while paused: %d, want off", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 64<<20 {
+		t.Errorf("memory limit while paused: %d, want 64 MiB", got)
+	}
+	resume()
+	if got := debug.SetGCPercent(123); got != 123 {
+		t.Errorf("GOGC after resume: %d, want 123", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 1<<40 {
+		t.Errorf("memory limit after resume: %d", got)
+	}
+	// A lower GOMEMLIMIT stays the bound while paused.
+	debug.SetMemoryLimit(32 << 20)
+	resume = pauseGC(64 << 20)
+	if got := debug.SetMemoryLimit(-1); got != 32<<20 {
+		t.Errorf("memory limit while paused under a lower GOMEMLIMIT: %d, want 32 MiB", got)
+	}
+	resume()
 }

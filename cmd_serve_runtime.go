@@ -3,9 +3,12 @@ package main
 import (
 	"bufio"
 	"io"
+	"runtime/debug"
 	"sync"
 	"time"
 )
+
+// The serving process's runtime: how its log reaches stderr, and its collector at start.
 
 // logFlushInterval bounds how late a request log line reaches stderr.
 const logFlushInterval = 100 * time.Millisecond
@@ -58,4 +61,19 @@ func (l *logWriter) Close() error {
 	close(l.stop)
 	<-l.done
 	return l.flush()
+}
+
+// startMemoryLimit is the heap the start may grow to with collection paused (serve).
+const startMemoryLimit = 256 << 20
+
+// pauseGC stops garbage collection until resume is called, except past a heap of limit bytes
+// (or a lower GOMEMLIMIT); resume restores GOGC and GOMEMLIMIT as they were.
+func pauseGC(limit int64) (resume func()) {
+	memLimit := debug.SetMemoryLimit(-1)
+	debug.SetMemoryLimit(min(memLimit, limit))
+	gcPercent := debug.SetGCPercent(-1)
+	return func() {
+		debug.SetGCPercent(gcPercent)
+		debug.SetMemoryLimit(memLimit)
+	}
 }
