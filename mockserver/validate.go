@@ -145,9 +145,9 @@ func newBodyCheck(op *openapi3.Operation, doc *openapi3.T) *bodyCheck {
 }
 
 // check validates body as kin-openapi's ValidateRequestBody does, with the same errors
-// (describeRequestError reads them), and returns the decoded value (nil when it did not decode the body). One
-// difference: a body with data after its JSON value is refused here as not valid JSON, where
-// kin-openapi reads the first value only (the flow refused it afterwards anyway).
+// (describeRequestError reads them), and returns the decoded value (nil when it did not decode
+// the body). One difference: a body with data after its JSON value is refused here as not valid
+// JSON, where kin-openapi reads the first value only (the flow refused it afterwards anyway).
 func (bc *bodyCheck) check(in *openapi3filter.RequestValidationInput, body []byte) (any, error) {
 	fail := func(reason string, err error) error {
 		return &openapi3filter.RequestError{Input: in, RequestBody: bc.rb, Reason: reason, Err: err}
@@ -170,12 +170,12 @@ func (bc *bodyCheck) check(in *openapi3filter.RequestValidationInput, body []byt
 	if err != nil {
 		return nil, fail("failed to decode request body", &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err})
 	}
-	if ct.Schema == nil {
+	if ct.Schema == nil || ct.Schema.Value == nil {
 		return value, nil
 	}
 	if err := ct.Schema.Value.VisitJSON(value, bc.opts...); err != nil {
 		id := strings.TrimSpace(ct.Schema.Ref)
-		if id == "" && ct.Schema.Value != nil {
+		if id == "" {
 			id = strings.TrimSpace(ct.Schema.Value.Title)
 		}
 		if id != "" {
