@@ -135,21 +135,33 @@ func (p *jsonParser) object(depth int) (any, error) {
 			return nil, err
 		}
 		m[key.(string)] = v
-		p.space()
-		if p.pos >= len(p.data) {
-			return nil, errJSONEnd
+		done, err := p.more('}', "object member")
+		if err != nil {
+			return nil, err
 		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-			p.space()
-		case '}':
-			p.pos++
+		if done {
 			return m, nil
-		default:
-			return nil, p.fail("invalid character after an object member")
 		}
 	}
+}
+
+// more reads what follows a member or an element: a comma (more to come) or the closing
+// bracket (done).
+func (p *jsonParser) more(closing byte, what string) (done bool, err error) {
+	p.space()
+	if p.pos >= len(p.data) {
+		return false, errJSONEnd
+	}
+	switch p.data[p.pos] {
+	case ',':
+		p.pos++
+		p.space()
+		return false, nil
+	case closing:
+		p.pos++
+		return true, nil
+	}
+	return false, p.fail("invalid character after an " + what)
 }
 
 func (p *jsonParser) array(depth int) (any, error) {
@@ -169,19 +181,12 @@ func (p *jsonParser) array(depth int) (any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		p.space()
-		if p.pos >= len(p.data) {
-			return nil, errJSONEnd
+		done, err := p.more(']', "array element")
+		if err != nil {
+			return nil, err
 		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-			p.space()
-		case ']':
-			p.pos++
+		if done {
 			return a, nil
-		default:
-			return nil, p.fail("invalid character after an array element")
 		}
 	}
 }
