@@ -412,15 +412,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op, route, params, allow := s.find(r)
-	if op == nil && r.Method == http.MethodHead {
-		// HEAD is GET without the content (RFC 9110, 9.3.2): the GET operation answers, and
-		// net/http drops the body it writes.
-		get := r.Clone(r.Context())
-		get.Method = http.MethodGet
-		if gop, groute, gparams, _ := s.find(get); gop != nil {
-			op, route, params, allow = gop, groute, gparams, ""
-		}
-	}
 	if op == nil {
 		if allow != "" {
 			rec.Header().Set("Allow", allow)
@@ -438,7 +429,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // find locates the operation of a request. On a miss, allow lists the methods the path does take.
+// HEAD is GET without the content (RFC 9110, 9.3.2): a HEAD request finds the GET operation of its
+// path, and net/http drops the body that operation writes.
 func (s *Server) find(r *http.Request) (op *operation, route *routers.Route, params map[string]string, allow string) {
+	op, route, params, allow = s.lookup(r)
+	if op == nil && r.Method == http.MethodHead {
+		get := r.Clone(r.Context())
+		get.Method = http.MethodGet
+		if gop, groute, gparams, _ := s.lookup(get); gop != nil {
+			return gop, groute, gparams, ""
+		}
+	}
+	return op, route, params, allow
+}
+
+// lookup is find for the request's own method.
+func (s *Server) lookup(r *http.Request) (op *operation, route *routers.Route, params map[string]string, allow string) {
 	var methods []string
 	var key exactKey
 	for _, m := range s.mounts {
@@ -481,7 +487,7 @@ func (m *mount) allowed(r *http.Request) []string {
 		}
 	}
 	if slices.Contains(out, http.MethodGet) && !slices.Contains(out, http.MethodHead) {
-		out = append(out, http.MethodHead) // answered by the GET operation (ServeHTTP)
+		out = append(out, http.MethodHead) // answered by the GET operation (find)
 	}
 	return out
 }
