@@ -83,11 +83,9 @@ func (s *Server) login(c *call) error {
 }
 
 // tokenSet is what a login or refresh answers with: at most one token of each kind, written to
-// every location of its kind (header and body identical). Indexed by kind, no map.
-type tokenSet struct {
-	tok [2]issued
-	has [2]bool
-}
+// every location of its kind (header and body identical). Indexed by kind, no map; an issued token
+// is never empty, so an empty one is a kind not issued.
+type tokenSet [2]issued
 
 func kindIndex(kind specs.TokenKind) int {
 	if kind == specs.TokenRefresh {
@@ -98,15 +96,12 @@ func kindIndex(kind specs.TokenKind) int {
 
 // get returns the token of a kind, if the set has one.
 func (ts *tokenSet) get(kind specs.TokenKind) (issued, bool) {
-	i := kindIndex(kind)
-	return ts.tok[i], ts.has[i]
+	t := ts[kindIndex(kind)]
+	return t, t.token != ""
 }
 
 // put sets the token of a kind.
-func (ts *tokenSet) put(kind specs.TokenKind, t issued) {
-	i := kindIndex(kind)
-	ts.tok[i], ts.has[i] = t, true
-}
+func (ts *tokenSet) put(kind specs.TokenKind, t issued) { ts[kindIndex(kind)] = t }
 
 // issueTokens signs the kinds of token the flow writes, for one session.
 func (s *Server) issueTokens(m *mount, f *specs.Flow, sub, sid string, gen uint64) (tokenSet, error) {

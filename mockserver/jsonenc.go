@@ -42,11 +42,7 @@ func appendJSON(b []byte, v any) (_ []byte, ok bool) {
 	case map[string]any:
 		return appendJSONObject(b, t)
 	case map[string]string:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = e
-		}
-		return appendJSONObject(b, m)
+		return appendJSONObject(b, t)
 	case []any:
 		if t == nil {
 			return append(b, "null"...), true
@@ -77,7 +73,7 @@ func appendJSON(b []byte, v any) (_ []byte, ok bool) {
 	return b, false
 }
 
-func appendJSONObject(b []byte, m map[string]any) (_ []byte, ok bool) {
+func appendJSONObject[V any](b []byte, m map[string]V) (_ []byte, ok bool) {
 	if m == nil {
 		return append(b, "null"...), true
 	}
@@ -94,7 +90,7 @@ func appendJSONObject(b []byte, m map[string]any) (_ []byte, ok bool) {
 		}
 		b = appendJSONString(b, k)
 		b = append(b, ':')
-		if b, ok = appendJSON(b, m[k]); !ok {
+		if b, ok = appendJSON(b, any(m[k])); !ok {
 			return b, false
 		}
 	}
