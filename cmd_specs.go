@@ -167,8 +167,11 @@ func showSpec(w io.Writer, s *specs.Spec) {
 		if sc.Optional {
 			rule = append(rule, "optional")
 		}
-		if sc.BearerPrefixOptional {
+		switch sc.BearerPrefix {
+		case specs.PrefixOptional:
 			rule = append(rule, `"Bearer " prefix optional`)
+		case specs.PrefixNone:
+			rule = append(rule, `the raw token, without "Bearer "`)
 		}
 		where := "header " + sc.Header
 		if sc.IsBasic() {

@@ -17,6 +17,7 @@ type principal struct {
 	account *specs.Account
 	via     specs.CredentialKind
 	sid     string // the session of an access token
+	jti     string // the id of an access token
 }
 
 // authenticate follows the operation's security: one alternative must pass, with all its schemes.
@@ -101,8 +102,8 @@ func (s *Server) tryAlternative(c *call, alt specs.SecurityAlt) (*principal, *fa
 }
 
 // credentialValue reads a scheme's value. For http schemes the Authorization header must carry
-// the scheme's own prefix (case-insensitive); a bearer scheme with bearerPrefixOptional also
-// takes the raw token.
+// the scheme's own prefix (case-insensitive); a bearer scheme with bearerPrefix optional also
+// takes the raw token, and one with bearerPrefix none takes the raw token only.
 func credentialValue(c *call, sc *specs.Scheme) (string, bool) {
 	var v string
 	if sc.In == specs.InQuery {
@@ -119,10 +120,12 @@ func credentialValue(c *call, sc *specs.Scheme) (string, bool) {
 	}
 	prefix, rest, hasSpace := strings.Cut(v, " ")
 	switch {
+	case sc.BearerPrefix == specs.PrefixNone:
+		return v, !hasSpace
 	case hasSpace && strings.EqualFold(prefix, sc.HTTPScheme):
 		rest = strings.TrimSpace(rest)
 		return rest, rest != ""
-	case sc.IsBearer() && sc.BearerPrefixOptional && !hasSpace:
+	case sc.BearerPrefix == specs.PrefixOptional && !hasSpace:
 		return v, true
 	}
 	return "", false
@@ -132,6 +135,8 @@ func describeScheme(sc *specs.Scheme) string {
 	switch {
 	case sc.IsBasic():
 		return "Authorization: Basic"
+	case sc.IsBearer() && sc.BearerPrefix == specs.PrefixNone:
+		return "Authorization: <token> (the raw token, without Bearer)"
 	case sc.IsBearer():
 		return "Authorization: Bearer"
 	case sc.In == specs.InQuery:
@@ -164,14 +169,14 @@ func (s *Server) checkCredential(c *call, sc *specs.Scheme, raw string) (*princi
 		if err != nil {
 			return nil, failf(specs.FailInvalidCredential, err, "%s: %s", where, tokenProblem(err, specs.TokenAccess))
 		}
-		if s.store.Revoked(cl.SID) || cl.Gen != s.store.Generation(m.spec.Name, cl.Subject) {
+		if s.store.Revoked(cl.SID) || m.tokenRevocation && s.store.Revoked(cl.ID) || cl.Gen != s.store.Generation(m.spec.Name, cl.Subject) {
 			return nil, fail(specs.FailInvalidCredential, "%s: the token has been revoked (logout)", where)
 		}
 		acc := m.accounts.find(specs.FieldID, cl.Subject)
 		if acc == nil || acc.State != specs.StateEnabled {
 			return nil, fail(specs.FailInvalidCredential, "%s: the token's account may not sign in", where)
 		}
-		return &principal{account: acc, via: specs.CredAccessToken, sid: cl.SID}, nil
+		return &principal{account: acc, via: specs.CredAccessToken, sid: cl.SID, jti: cl.ID}, nil
 	}
 	return nil, fail(specs.FailInvalidCredential, "%s: not accepted", where)
 }

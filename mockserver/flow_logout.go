@@ -7,13 +7,17 @@ import (
 )
 
 // logout revokes what the caller presented. With an access token it ends that token's session,
-// which takes the session's refresh token with it; with a password or an API key, which belong to
-// no session, it ends every live session of the account (a spec's decision, e.g. on logout scope).
+// which takes the session's refresh token with it (or, when the flow says endsRefresh: false, that
+// access token alone, by its jti); with a password or an API key, which belong to no session, it
+// ends every live session of the account (a spec's decision, e.g. on logout scope).
 func (s *Server) logout(c *call) error {
 	m := c.op.m
-	if c.who.via == specs.CredAccessToken {
+	switch {
+	case c.who.via == specs.CredAccessToken && !c.op.flow.EndsRefresh:
+		s.store.RevokeSession(c.who.jti, s.clock.Now().Add(m.iss.access))
+	case c.who.via == specs.CredAccessToken:
 		s.store.RevokeSession(c.who.sid, s.clock.Now().Add(max(m.iss.access, m.iss.refresh)))
-	} else {
+	default:
 		s.store.RevokeAccount(m.spec.Name, c.who.account.ID)
 	}
 	c.reply(c.op.flow.Status, c.successBody(c.who.account))

@@ -92,6 +92,9 @@ type mount struct {
 	// Each entry is what the router itself answered for that request in New, so the two cannot
 	// disagree; anything else (parameters, 404, 405) goes to the router.
 	exact map[exactKey]exactRoute
+	// tokenRevocation: a logout of this spec ends the access token alone, not its session (a
+	// logout flow with endsRefresh false), so access tokens are also looked up by their jti.
+	tokenRevocation bool
 }
 
 // exactRoute is an entry of mount.exact: the operation and the route to validate it with.
@@ -268,6 +271,9 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		},
 	}
 	for _, op := range sp.Operations {
+		if op.Flow.Kind == specs.KindLogout && !op.Flow.EndsRefresh {
+			m.tokenRevocation = true
+		}
 		h, ok := flows[op.Flow.Kind]
 		if !ok {
 			return nil, fmt.Errorf("operation %s (%s) has flow kind %q, which the mock does not know", op.ID, op.Key(), op.Flow.Kind)

@@ -55,9 +55,21 @@ type rawAccount struct {
 }
 
 type rawDecision struct {
-	ID       string `ext:"id,required"`
-	Where    string `ext:"where,required"`
-	Problem  string `ext:"problem,required"`
+	ID       string       `ext:"id,required"`
+	Where    string       `ext:"where,required"`
+	Problem  string       `ext:"problem,required"`
+	Decision string       `ext:"decision,required"`
+	Readings []rawReading `ext:"readings"`
+}
+
+type rawReading struct {
+	Choice string         `ext:"choice,required"`
+	Means  string         `ext:"means,required"`
+	Set    map[string]any `ext:"set"`
+}
+
+type rawFailure struct {
+	Status   int    `ext:"status,required"`
 	Decision string `ext:"decision,required"`
 }
 
@@ -72,7 +84,8 @@ type rawFlow struct {
 	Status       int             `ext:"status,required"`
 	Body         any             `ext:"body"`
 	Item         any             `ext:"item"`
-	Failures     map[string]int  `ext:"failures,required"`
+	EndsRefresh  *bool           `ext:"endsRefresh"`
+	Failures     map[string]any  `ext:"failures,required"`
 }
 
 type rawLocation struct {
@@ -100,11 +113,13 @@ type rawScheme struct {
 	Binds                string   `ext:"binds"`
 	Impersonates         string   `ext:"impersonates"`
 	Optional             bool     `ext:"optional"`
-	BearerPrefixOptional bool     `ext:"bearerPrefixOptional"`
+	BearerPrefix         string   `ext:"bearerPrefix"`
+	BearerPrefixOptional bool     `ext:"bearerPrefixOptional"` // the older spelling of bearerPrefix: optional
 }
 
 var (
 	namePattern   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
+	choicePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 	algorithms    = []string{"HS256", "HS384", "HS512"}
 	accountFields = []string{FieldUsername, FieldPassword, FieldCompanyID, FieldAPIKey}
 	keyFields     = []string{"id", "name", "token", "created"}
@@ -185,8 +200,41 @@ func buildRoot(s *Spec, r *rawRoot, p *problems) {
 		seen[acc.ID] = true
 		s.Accounts = append(s.Accounts, acc)
 	}
-	for _, d := range r.Decisions {
-		s.Decisions = append(s.Decisions, Decision(d))
+	ids := map[string]bool{}
+	for i, d := range r.Decisions {
+		at := fmt.Sprintf("%s.decisions[%d]", extRoot, i)
+		if ids[d.ID] {
+			p.addf(at+".id", "%q is used twice", d.ID)
+		}
+		ids[d.ID] = true
+		dec := Decision{ID: d.ID, Where: d.Where, Problem: d.Problem, Decision: d.Decision}
+		if len(d.Readings) == 1 {
+			p.addf(at+".readings", "one reading is no choice; list two or more, the document's (the mock's) first, or none")
+		}
+		choices := map[string]bool{}
+		for j, rd := range d.Readings {
+			rat := fmt.Sprintf("%s.readings[%d]", at, j)
+			if !choicePattern.MatchString(rd.Choice) {
+				p.addf(rat+".choice", "%q is not a reading name; use lower-case letters, digits and dashes", rd.Choice)
+			}
+			if choices[rd.Choice] {
+				p.addf(rat+".choice", "%q is listed twice", rd.Choice)
+			}
+			choices[rd.Choice] = true
+			switch {
+			case j == 0 && len(rd.Set) > 0:
+				p.addf(rat+".set", "the first reading is the document as written, so it sets nothing")
+			case j > 0 && len(rd.Set) == 0:
+				p.addf(rat+".set", "say what this reading changes: JSON pointers into the document and their values")
+			}
+			for _, ptr := range sortedKeys(rd.Set) {
+				if !strings.HasPrefix(ptr, "/") || strings.HasPrefix(ptr, "/x-authconform/") {
+					p.addf(rat+".set", "%q: a reading changes the API (paths, components), named by a JSON pointer such as /paths/~1login/post/x-authconform-flow/rotate", ptr)
+				}
+			}
+			dec.Readings = append(dec.Readings, Reading(rd))
+		}
+		s.Decisions = append(s.Decisions, dec)
 	}
 }
 
@@ -280,7 +328,9 @@ func buildSchemes(s *Spec, doc *openapi3.T, p *problems) {
 		} else if err := decodeStrict(at+"."+extCredential, rv, &raw); err != nil {
 			p.addf("", "%v", err)
 		}
-		sc.Binds, sc.Impersonates, sc.Optional, sc.BearerPrefixOptional = raw.Binds, raw.Impersonates, raw.Optional, raw.BearerPrefixOptional
+		sc.Binds, sc.Impersonates, sc.Optional = raw.Binds, raw.Impersonates, raw.Optional
+		sc.Pointer = "/components/securitySchemes/" + escapePointer(name) + "/" + extCredential
+		sc.BearerPrefix = bearerPrefix(sc, raw, at+"."+extCredential, p)
 		for i, a := range raw.Accepts {
 			k := CredentialKind(a)
 			switch k {
@@ -308,11 +358,34 @@ func buildSchemes(s *Spec, doc *openapi3.T, p *problems) {
 				p.addf(at+"."+extCredential, "%q is not an account field; use id, username or companyId", f)
 			}
 		}
-		if sc.BearerPrefixOptional && !sc.IsBearer() {
-			p.addf(at+"."+extCredential+".bearerPrefixOptional", "only an http bearer scheme has a prefix")
-		}
 		s.Schemes[name] = sc
 	}
+}
+
+// bearerPrefix reads bearerPrefix (or its older spelling, bearerPrefixOptional: true).
+func bearerPrefix(sc *Scheme, raw rawScheme, at string, p *problems) BearerPrefix {
+	if raw.BearerPrefix == "" && !raw.BearerPrefixOptional {
+		if sc.IsBearer() {
+			return PrefixRequired
+		}
+		return ""
+	}
+	if !sc.IsBearer() {
+		p.addf(at+".bearerPrefix", "only an http bearer scheme has a prefix")
+		return ""
+	}
+	if raw.BearerPrefixOptional {
+		if raw.BearerPrefix != "" {
+			p.addf(at+".bearerPrefixOptional", "set bearerPrefix only")
+		}
+		return PrefixOptional
+	}
+	switch bp := BearerPrefix(raw.BearerPrefix); bp {
+	case PrefixRequired, PrefixOptional, PrefixNone:
+		return bp
+	}
+	p.addf(at+".bearerPrefix", "%q is not one of required, optional, none", raw.BearerPrefix)
+	return PrefixRequired
 }
 
 func buildOperations(s *Spec, doc *openapi3.T, p *problems) {
@@ -336,7 +409,7 @@ func buildOperations(s *Spec, doc *openapi3.T, p *problems) {
 			} else if _, dup := s.byID[op.ID]; dup {
 				p.addf(at+".operationId", "%q is used twice", op.ID)
 			}
-			op.Statuses = statuses(o, at, p)
+			op.Statuses, op.AddedResponses = statuses(o, at, p)
 			op.Security = security(s, doc, o, at, p)
 			rv, ok := o.Extensions[extFlow]
 			if !ok {
@@ -357,24 +430,31 @@ func buildOperations(s *Spec, doc *openapi3.T, p *problems) {
 	}
 }
 
-func statuses(o *openapi3.Operation, at string, p *problems) []int {
+// statuses lists an operation's documented statuses and, of those, the ones we added
+// (x-authconform-added on the response, or on the component it references), with the reason.
+func statuses(o *openapi3.Operation, at string, p *problems) ([]int, map[int]string) {
 	var out []int
+	addedBy := map[int]string{}
 	if o.Responses == nil {
-		return nil
+		return nil, addedBy
 	}
 	for code, r := range o.Responses.Map() {
+		why := ""
 		if r != nil && r.Value != nil {
 			checkUnknown(p, at+".responses."+code, r.Value.Extensions, extAdded)
-			added(p, at+".responses."+code, r.Value.Extensions)
+			why = added(p, at+".responses."+code, r.Value.Extensions)
 		}
 		n, err := strconv.Atoi(code)
 		if err != nil {
 			continue // "default" and ranges like "4XX" are not exact statuses
 		}
 		out = append(out, n)
+		if why != "" {
+			addedBy[n] = why
+		}
 	}
 	sort.Ints(out)
-	return out
+	return out, addedBy
 }
 
 func security(s *Spec, doc *openapi3.T, o *openapi3.Operation, at string, p *problems) []SecurityAlt {
@@ -411,7 +491,15 @@ func security(s *Spec, doc *openapi3.T, o *openapi3.Operation, at string, p *pro
 }
 
 func buildFlow(op *Operation, r *rawFlow, at string, p *problems) Flow {
-	f := Flow{Kind: FlowKind(r.Kind), Rotate: r.Rotate, Status: r.Status, Failures: map[Failure]int{}}
+	f := Flow{Kind: FlowKind(r.Kind), Rotate: r.Rotate, Status: r.Status, Failures: map[Failure]int{},
+		FailureDecisions: map[Failure]string{}, EndsRefresh: true,
+		Pointer: "/paths/" + escapePointer(op.Path) + "/" + strings.ToLower(op.Method) + "/" + extFlow}
+	if r.EndsRefresh != nil {
+		f.EndsRefresh = *r.EndsRefresh
+		if FlowKind(r.Kind) != KindLogout {
+			p.addf(at+".endsRefresh", "only a logout flow ends a refresh token")
+		}
+	}
 	if !slices.Contains(FlowKinds, f.Kind) {
 		p.addf(at+".kind", "%q is not a flow kind; use one of %s", r.Kind, joinKinds())
 		return f
@@ -425,14 +513,20 @@ func buildFlow(op *Operation, r *rawFlow, at string, p *problems) Flow {
 			p.addf(at+".failures."+name, "unknown failure; use one of %s", joinFailures())
 			continue
 		}
-		status := r.Failures[name]
+		status, decision := failureStatus(r.Failures[name], at+".failures."+name, p)
 		if !op.Documents(status) {
 			p.addf(at+".failures."+name, "%d is not a documented response of this operation", status)
 		}
 		if status < 400 {
 			p.addf(at+".failures."+name, "%d is not an error status", status)
 		}
+		if decision == "" && op.AddedResponses[status] != "" {
+			p.addf(at+".failures."+name, "%d is a response we added (x-authconform-added), so the vendor does not state it: write {status: %d, decision: <the decision that chose it>}", status, status)
+		}
 		f.Failures[fa] = status
+		if decision != "" {
+			f.FailureDecisions[fa] = decision
+		}
 	}
 	for i, c := range r.Credentials {
 		cat := fmt.Sprintf("%s.credentials[%d]", at, i)
@@ -531,6 +625,23 @@ func buildFlow(op *Operation, r *rawFlow, at string, p *problems) Flow {
 		need(!op.Protected(), "no security requirement: it is how a client gets a credential")
 	}
 	return f
+}
+
+// failureStatus reads a failure's status: a number when the vendor's document states it, or
+// {status, decision} when it is our reading of a gap.
+func failureStatus(v any, at string, p *problems) (int, string) {
+	if m, ok := v.(map[string]any); ok {
+		var rf rawFailure
+		if err := decodeStrict(at, m, &rf); err != nil {
+			p.addf("", "%v", err)
+		}
+		return rf.Status, rf.Decision
+	}
+	var n int
+	if err := decodeStrict(at, v, &n); err != nil {
+		p.addf("", "%v; write a status (documented by the vendor) or {status: N, decision: ID} (our reading)", err)
+	}
+	return n, ""
 }
 
 func location(r rawLocation, at string, p *problems) Location {

@@ -150,7 +150,8 @@ func parse(file string, data, js []byte) (s *Spec, err error) {
 			return nil, &Error{File: file, Problem: "not a readable OpenAPI document: " + cleanKinError(err), Err: errors.Join(ErrInvalid, err)}
 		}
 	}
-	if err := checkRefs(file, js); err != nil {
+	generic, err := checkRefs(file, js)
+	if err != nil {
 		return nil, err
 	}
 	loader := openapi3.NewLoader()
@@ -167,11 +168,14 @@ func parse(file string, data, js []byte) (s *Spec, err error) {
 	}
 	p := &problems{file: file}
 	s = build(doc, p)
+	if s != nil {
+		checkReadings(s, generic, p)
+	}
 	if err := p.err(); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
-	s.File, s.Raw, s.SHA256 = file, data, hex.EncodeToString(sum[:])
+	s.File, s.Raw, s.SHA256, s.json = file, data, hex.EncodeToString(sum[:]), js
 	return s, nil
 }
 

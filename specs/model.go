@@ -26,7 +26,11 @@ type Spec struct {
 	Schemes    map[string]*Scheme // security schemes by name
 	Doc        *openapi3.T        // the validated document, for routers and validators
 	Raw        []byte             // the file as read
-	byID       map[string]*Operation
+	// Readings names, for each decision this model follows a reading of other than the
+	// document's, the reading (WithReadings); nil for the document as written.
+	Readings map[string]string
+	json     []byte // the document as JSON, for WithReadings
+	byID     map[string]*Operation
 }
 
 // Operation returns the operation with that operationId.
@@ -117,6 +121,68 @@ type Decision struct {
 	Where    string
 	Problem  string
 	Decision string
+	// Readings are the defensible readings of the gap when there is more than one; empty when the
+	// decision has only the one, Decision. The first is the document as written (and the mock's);
+	// each other one changes the document at the pointers of its Set. A target file may declare
+	// which reading it follows, and `serve --reading` makes the mock follow another.
+	Readings []Reading
+}
+
+// Reading is one defensible reading of a decision.
+type Reading struct {
+	Choice string         // its name, e.g. "bare"
+	Means  string         // what a server following it does, in one sentence
+	Set    map[string]any // RFC 6901 pointer into the document -> the value under this reading
+}
+
+// Reading returns the reading of d named choice.
+func (d *Decision) Reading(choice string) (*Reading, bool) {
+	for i := range d.Readings {
+		if d.Readings[i].Choice == choice {
+			return &d.Readings[i], true
+		}
+	}
+	return nil, false
+}
+
+// Choices lists the names of d's readings, the default first.
+func (d *Decision) Choices() []string {
+	out := make([]string, len(d.Readings))
+	for i, r := range d.Readings {
+		out[i] = r.Choice
+	}
+	return out
+}
+
+// Touches reports whether one of d's readings changes the document at pointer.
+func (d *Decision) Touches(pointer string) bool {
+	for _, r := range d.Readings {
+		if _, ok := r.Set[pointer]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Decision returns the decision with that id.
+func (s *Spec) Decision(id string) (*Decision, bool) {
+	for i := range s.Decisions {
+		if s.Decisions[i].ID == id {
+			return &s.Decisions[i], true
+		}
+	}
+	return nil, false
+}
+
+// DecisionAt returns the decision whose readings change the document at pointer (a value a
+// conforming server may choose differently), if any.
+func (s *Spec) DecisionAt(pointer string) (*Decision, bool) {
+	for i := range s.Decisions {
+		if s.Decisions[i].Touches(pointer) {
+			return &s.Decisions[i], true
+		}
+	}
+	return nil, false
 }
 
 // FlowKind is what an operation does (DESIGN.md, "Flow kinds").
@@ -167,7 +233,10 @@ type Operation struct {
 	Security   []SecurityAlt // alternatives; empty means no credential
 	Flow       Flow          // what the operation does
 	Statuses   []int         // documented response statuses, sorted
-	Op         *openapi3.Operation
+	// AddedResponses are the statuses among Statuses that we added (x-authconform-added), with
+	// the reason: the vendor states nothing about them.
+	AddedResponses map[int]string
+	Op             *openapi3.Operation
 }
 
 // Protected reports whether the operation requires a credential.
@@ -197,8 +266,17 @@ type Flow struct {
 	Status       int          // the success status
 	Body         *Template    // the success body (objects: token fields are added to it); nil when not given
 	Item         *Template    // apikey-list: one list entry; nil when not given
+	EndsRefresh  bool         // logout: ending a bearer session also ends its refresh token (default true)
 	Failures     map[Failure]int
+	// FailureDecisions names, for each failure whose status is our reading rather than the
+	// vendor's statement, the decision that chose it. A failure absent here is documented.
+	FailureDecisions map[Failure]string
+	// Pointer is where the flow sits in the document, an RFC 6901 pointer (for readings).
+	Pointer string
 }
+
+// FailurePointer is the document pointer of failure name's status, as readings name it.
+func (f *Flow) FailurePointer(name Failure) string { return f.Pointer + "/failures/" + string(name) }
 
 // Failure returns the status for f. accountDisabled and passwordExpired fall back to
 // badCredentials, then unknownAccount, when the flow does not name them; tenantMismatch falls
@@ -290,12 +368,23 @@ type Scheme struct {
 	Header     string // the header carrying it: "Authorization" for http, the apiKey's name otherwise
 	Added      string
 
-	Accepts              []CredentialKind // what the value may be
-	Binds                string           // the value must equal this field of the authenticated account
-	Impersonates         string           // the value names (by this field) the account to act as
-	Optional             bool             // may be absent even inside an alternative
-	BearerPrefixOptional bool             // http bearer: the raw token is accepted without "Bearer "
+	Accepts      []CredentialKind // what the value may be
+	Binds        string           // the value must equal this field of the authenticated account
+	Impersonates string           // the value names (by this field) the account to act as
+	Optional     bool             // may be absent even inside an alternative
+	BearerPrefix BearerPrefix     // http bearer: whether "Bearer " precedes the token
+	Pointer      string           // RFC 6901 pointer of the scheme's x-authconform-credential
 }
+
+// BearerPrefix says how an http bearer scheme's value is written.
+type BearerPrefix string
+
+// Bearer prefixes.
+const (
+	PrefixRequired BearerPrefix = "required" // "Bearer <token>" (RFC 6750 2.1), the default
+	PrefixOptional BearerPrefix = "optional" // "Bearer <token>" or the raw token
+	PrefixNone     BearerPrefix = "none"     // the raw token only
+)
 
 // AcceptsKind reports whether the scheme carries credentials of kind k.
 func (s *Scheme) AcceptsKind(k CredentialKind) bool { return slices.Contains(s.Accepts, k) }

@@ -10,10 +10,10 @@ import (
 // is reported where it sits ("paths./login.post...schema.$ref") rather than as kin-openapi's
 // "map key not found". It reads the document as JSON (Parse converts YAML once); a document that
 // does not parse is left for the loader to report.
-func checkRefs(file string, data []byte) error {
+func checkRefs(file string, data []byte) (any, error) {
 	var doc any
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil
+		return nil, nil
 	}
 	p := &problems{file: file}
 	walkRefs(doc, "", func(at, ref string) {
@@ -26,7 +26,7 @@ func checkRefs(file string, data []byte) error {
 			p.addf(at, "%q points at nothing in this document", ref)
 		}
 	})
-	return p.err()
+	return doc, p.err()
 }
 
 func walkRefs(v any, at string, visit func(at, ref string)) {
