@@ -64,6 +64,9 @@ Admin API (for tests and for provoking expiry on demand):
   POST /__authconform/reset                       -> real time again, all tokens, sessions and keys forgotten
   ... and accounts, sessions (revoke), the request journal and a fault queue: all listed in
   /__authconform/openapi.yaml. The dashboard at /__authconform/ shows and drives all of it.
+  Every admin POST and DELETE needs Content-Type: application/json (so no web page can send one);
+  the admin API answers only a loopback Host (localhost, 127.0.0.1, [::1]) or one of the config's
+  admin.hosts, and an Origin it allows (docs/security.md).
 
 Browsers: CORS is answered for any localhost origin (or the config's cors.origins), with every
 header the specs name allowed and exposed. Any call may carry Prefer: status=555, delay=800ms or
@@ -234,6 +237,7 @@ func printBanner(w io.Writer, root string, mock *mockserver.Server, fromConfig b
 	fmt.Fprintf(w, "\ndashboard: %s%s\n", root, mockserver.AdminPrefix)
 	fmt.Fprintf(w, "admin API: %s%sclock (GET, POST {\"advance\":\"24h1s\"} or {\"set\":\"<RFC 3339>\"}), %s%sreset (POST)\n",
 		root, mockserver.AdminPrefix, root, mockserver.AdminPrefix)
+	fmt.Fprintln(w, "  every admin POST and DELETE needs -H 'Content-Type: application/json'; the admin API answers loopback Host names and admin.hosts only")
 	fmt.Fprintln(w, "Ctrl-C to stop.")
 }
 

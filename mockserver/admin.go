@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,7 +22,9 @@ import (
 // refused (keys pinned by the config stay, and so do their tokens).
 //
 // Errors answer 400 (bad body), 404 (unknown admin path), 405 (wrong method, with Allow) or 409
-// (the clock given with WithClock cannot be moved), each with {"message": ...}.
+// (the clock given with WithClock cannot be moved), each with {"message": ...}. Before any of it,
+// the admin guard (adminguard.go) answers 421 to a Host that is not the mock's, 403 to a foreign
+// Origin and 415 to a POST or DELETE without Content-Type: application/json.
 //
 // The developer tools add (admin_dev.go, faults.go, dashboard.go; all described by the OpenAPI
 // document served at /__authconform/openapi.yaml):
@@ -56,6 +57,9 @@ type clockRequest struct {
 }
 
 func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
+	if s.guardAdmin(w, r) { // Host, Origin, Content-Type (adminguard.go)
+		return
+	}
 	if s.adminDev(w, r) { // admin token, dashboard and the additions (admin_dev.go)
 		return
 	}
@@ -89,7 +93,6 @@ func (s *Server) writeNow(w http.ResponseWriter, reset bool) {
 	if reset {
 		body["reset"] = true
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, body)
 }
 
@@ -105,9 +108,7 @@ func (s *Server) moveClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req clockRequest
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := decodeAdminJSON(data, &req); err != nil {
 		writePlain(w, http.StatusBadRequest, fmt.Sprintf(`body: expected {"advance": "24h1s"} or {"set": "2030-01-01T00:00:00Z"}: %v`, err))
 		return
 	}

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -30,7 +31,6 @@ func (s *Server) adminDev(w http.ResponseWriter, r *http.Request) bool {
 		writePlain(w, http.StatusUnauthorized, "the admin API needs Authorization: Bearer <the admin token of the config>")
 		return true
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	parts := strings.Split(path, "/")
 	switch {
 	case path == "clock/reset":
@@ -103,13 +103,26 @@ func readAdminJSON(w http.ResponseWriter, r *http.Request, v any, example string
 		writePlain(w, http.StatusRequestEntityTooLarge, "the body is too large")
 		return false
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := decodeAdminJSON(data, v); err != nil {
 		writePlain(w, http.StatusBadRequest, fmt.Sprintf("body: expected %s: %v", example, err))
 		return false
 	}
 	return true
+}
+
+// decodeAdminJSON decodes one JSON value strictly: no unknown member, and nothing but white space
+// after it. Trailing data is what a form posted as text/plain adds ("{...}=" ), so it is refused
+// rather than ignored.
+func decodeAdminJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("data after the JSON value at byte %d; send one JSON object and nothing else", dec.InputOffset())
+	}
+	return nil
 }
 
 // specView is a served spec as the admin API shows it.

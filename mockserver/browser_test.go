@@ -123,19 +123,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	browse := func(t *testing.T, extra ...string) []byte {
 		t.Helper()
-		args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-			"--user-data-dir=" + filepath.Join(dir, "profile"), "--virtual-time-budget=15000"}, extra...)
-		cmd := exec.CommandContext(ctx, chromium, args...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) } // the whole group
-		cmd.WaitDelay = 5 * time.Second
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("chromium %s: %v\nstderr: %s", strings.Join(extra, " "), err, tail(stderr.String(), 2000))
-		}
-		return stdout.Bytes()
+		return runChromium(ctx, t, chromium, dir, append([]string{"--virtual-time-budget=15000"}, extra...)...)
 	}
 
 	var got browserResult
@@ -164,8 +152,8 @@ func TestBrowserEndToEnd(t *testing.T) {
 		return
 	}
 	t.Run("the dashboard shows the token", func(t *testing.T) {
-		fault := httptest.NewRequest("POST", AdminPrefix+"faults", strings.NewReader(`{"operation":"postToken","status":555,"count":3}`))
-		if rec := serve(mock, fault); rec.Code != 201 {
+		h := &harness{t: t, s: mock}
+		if rec := serve(mock, h.req("POST", AdminPrefix+"faults", `{"operation":"postToken","status":555,"count":3}`)); rec.Code != 201 {
 			t.Fatalf("queueing a fault: %d %s", rec.Code, rec.Body.String())
 		}
 		dom := string(browse(t, "--dump-dom", mockSrv.URL+AdminPrefix))
@@ -221,6 +209,25 @@ func TestBrowserEndToEnd(t *testing.T) {
 			}
 		}
 	})
+}
+
+// runChromium runs headless Chromium with a profile under dir and returns what it wrote to
+// stdout (--dump-dom).
+func runChromium(ctx context.Context, t *testing.T, chromium, dir string, extra ...string) []byte {
+	t.Helper()
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+		"--user-data-dir=" + filepath.Join(dir, "profile")}, extra...)
+	cmd := exec.CommandContext(ctx, chromium, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) } // the whole group
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %s: %v\nstderr: %s", strings.Join(extra, " "), err, tail(stderr.String(), 2000))
+	}
+	return stdout.Bytes()
 }
 
 func tail(s string, n int) string {

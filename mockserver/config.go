@@ -27,6 +27,7 @@ import (
 //	  origins: [http://localhost:3000]   # "*" for any; default: any localhost origin
 //	admin:
 //	  token: a-long-admin-token          # admin API calls then need Authorization: Bearer <token>
+//	  hosts: [mock.team.internal]        # Host names the admin API answers besides loopback ones
 type Config struct {
 	Specs map[string]*SpecConfig
 	CORS  CORSConfig
@@ -35,9 +36,12 @@ type Config struct {
 }
 
 // AdminConfig protects the admin API: with a Token, every admin call but the dashboard's own
-// files and the admin API's OpenAPI document needs Authorization: Bearer <Token>.
+// files and the admin API's OpenAPI document needs Authorization: Bearer <Token>. The admin API
+// answers only requests whose Host is a loopback name or address or one of Hosts (host names or
+// IP addresses, without a port; adminguard.go).
 type AdminConfig struct {
 	Token string
+	Hosts []string
 }
 
 // SpecConfig changes one spec.
@@ -209,10 +213,19 @@ func (d *cfgDecoder) config(raw any) *Config {
 	if cors := d.object(root["cors"], "cors", "origins"); cors != nil {
 		c.CORS.Origins = d.strings(cors["origins"], "cors.origins")
 	}
-	if adm := d.object(root["admin"], "admin", "token"); adm != nil {
-		c.Admin.Token = d.str(adm["token"], "admin.token")
-		if len(c.Admin.Token) < 16 {
-			d.addf("admin.token", "at least 16 characters, found %d", len(c.Admin.Token))
+	if adm := d.object(root["admin"], "admin", "token", "hosts"); adm != nil {
+		if v, ok := adm["token"]; ok || len(adm) == 0 {
+			c.Admin.Token = d.str(v, "admin.token")
+			if len(c.Admin.Token) < 16 {
+				d.addf("admin.token", "at least 16 characters, found %d", len(c.Admin.Token))
+			}
+		}
+		for i, h := range d.strings(adm["hosts"], "admin.hosts") {
+			if _, ok := canonicalHost(h); !ok {
+				d.addf(fmt.Sprintf("admin.hosts[%d]", i), "%q is not a host name or an IP address; write it without scheme, port or path, e.g. mock.team.internal or 10.0.0.5", h)
+				continue
+			}
+			c.Admin.Hosts = append(c.Admin.Hosts, h)
 		}
 	}
 	return c

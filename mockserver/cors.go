@@ -17,7 +17,8 @@ import (
 // allowed origin is reflected with Access-Control-Allow-Credentials: true (so cookies and
 // Authorization work with fetch's credentials: "include"). A disallowed origin gets no CORS
 // headers and its request is served as usual: the browser is what enforces CORS; a preflight
-// from it answers 403 with a message saying how to allow it.
+// from it answers 403 with a message saying how to allow it. The admin API is not served here:
+// its guard (adminguard.go) answers its CORS, with adminAllowed, which "*" does not open.
 //
 // The lists of headers are derived from the specs once, in New: a preflight allows every request
 // header a spec names (security schemes, header parameters, header credentials), and every
@@ -155,6 +156,19 @@ func (p *corsPolicy) allowed(origin string) bool {
 	return isLocalOrigin(origin)
 }
 
+// adminAllowed reports whether a page of that origin may call the admin API: as allowed, except
+// that "*" does not extend to it (any web site could then reset the mock): with "*" alone, the
+// admin API allows the default, localhost origins.
+func (p *corsPolicy) adminAllowed(origin string) bool {
+	if origin == "" || origin == "null" {
+		return false
+	}
+	if p.origins != nil {
+		return slices.Contains(p.origins, strings.ToLower(origin))
+	}
+	return isLocalOrigin(origin)
+}
+
 // isLocalOrigin: http or https, host localhost, 127.0.0.1 or [::1], any port, nothing else.
 func isLocalOrigin(origin string) bool {
 	u, err := url.Parse(origin)
@@ -197,27 +211,28 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 		h.Set("Access-Control-Expose-Headers", p.expose)
 		return false
 	}
+	methods, m := s.routeMethods(r)
+	if len(methods) == 0 {
+		writePlain(w, http.StatusNotFound, "no operation at "+r.URL.Path+" in the served specs")
+		return true
+	}
+	p.answerPreflight(w, r, strings.Join(methods, ", "), p.allowHeaders[m])
+	return true
+}
+
+// answerPreflight answers the preflight of an allowed origin (its Access-Control-Allow-Origin is
+// set) with the methods and request headers it may use.
+func (p *corsPolicy) answerPreflight(w http.ResponseWriter, r *http.Request, methods, headers string) {
+	h := w.Header()
 	h.Add("Vary", "Access-Control-Request-Method")
 	h.Add("Vary", "Access-Control-Request-Headers")
 	h.Set("Access-Control-Max-Age", corsMaxAge)
 	if r.Header.Get("Access-Control-Request-Private-Network") == "true" {
 		h.Set("Access-Control-Allow-Private-Network", "true")
 	}
-	if strings.HasPrefix(r.URL.Path, AdminPrefix) || r.URL.Path+"/" == AdminPrefix {
-		h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE")
-		h.Set("Access-Control-Allow-Headers", p.adminHeaders)
-		w.WriteHeader(http.StatusNoContent)
-		return true
-	}
-	methods, m := s.routeMethods(r)
-	if len(methods) == 0 {
-		writePlain(w, http.StatusNotFound, "no operation at "+r.URL.Path+" in the served specs")
-		return true
-	}
-	h.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
-	h.Set("Access-Control-Allow-Headers", p.allowHeaders[m])
+	h.Set("Access-Control-Allow-Methods", methods)
+	h.Set("Access-Control-Allow-Headers", headers)
 	w.WriteHeader(http.StatusNoContent)
-	return true
 }
 
 // routeMethods lists the methods the specs serve at r's path, and the mount serving it.

@@ -19,6 +19,9 @@ func serve(s http.Handler, r *http.Request) *httptest.ResponseRecorder {
 
 func preflight(path, origin, method, headers string) *http.Request {
 	r := httptest.NewRequest(http.MethodOptions, path, nil)
+	if strings.HasPrefix(path, AdminPrefix) {
+		r.Host = adminHost
+	}
 	r.Header.Set("Origin", origin)
 	r.Header.Set("Access-Control-Request-Method", method)
 	if headers != "" {

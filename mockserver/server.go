@@ -403,12 +403,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.logRequest(r, rec, time.Since(start))
 		s.journalRecord(r, rec, start)
 	}()
-	s.journalStart(rec, r)
-	if s.cors(rec, r) { // CORS headers; a preflight is answered here (cors.go)
+	if strings.HasPrefix(r.URL.Path, AdminPrefix) {
+		s.admin(rec, r) // behind its guard (adminguard.go), which also answers its CORS
 		return
 	}
-	if strings.HasPrefix(r.URL.Path, AdminPrefix) {
-		s.admin(rec, r)
+	s.journalStart(rec, r)
+	if s.cors(rec, r) { // CORS headers; a preflight is answered here (cors.go)
 		return
 	}
 	op, route, params, allow := s.find(r)

@@ -150,7 +150,8 @@ func TestAdminFixedClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest("POST", "/__authconform/clock", strings.NewReader(`{"advance":"1h"}`)))
+	h := &harness{t: t, s: s}
+	s.ServeHTTP(rec, h.req("POST", "/__authconform/clock", `{"advance":"1h"}`))
 	if rec.Code != http.StatusConflict {
 		t.Fatalf("status %d, want 409", rec.Code)
 	}

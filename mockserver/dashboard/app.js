@@ -30,7 +30,9 @@ function setStatus(msg, isError) {
 async function call(method, path, body) {
   const headers = {};
   if (adminToken) headers["Authorization"] = "Bearer " + adminToken;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // Every call that changes state says application/json, with a body or not: the admin API
+  // refuses any other (a form of another site cannot send it).
+  if (method !== "GET" && method !== "HEAD") headers["Content-Type"] = "application/json";
   const res = await fetch(api(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store" });
   if (res.status === 401) {
     document.getElementById("auth").hidden = false;
