@@ -1,9 +1,12 @@
 package mockserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -20,7 +23,8 @@ import (
 //	                       the spec's error body); an undocumented status is refused as an
 //	                       invalid request, with a message naming the documented ones. The flow's own success status serves the
 //	                       request as usual; another documented success answers its example.
-//	Prefer: delay=800ms    wait that long (wall time) first; at most MaxDelay; "800" is ms
+//	Prefer: delay=800ms    wait that long (wall time) first; at most MaxDelay; "800" is ms; a
+//	                       client that leaves ends the wait (readBodyFirst)
 //	Prefer: auth=expired   treat the credential as expired: a protected call or a refresh answers
 //	                       the flow's invalidCredential status, a login its passwordExpired one
 //
@@ -126,9 +130,14 @@ func (s *Server) provoke(w *recorder, r *http.Request, op *operation) bool {
 	if len(p.applied) > 0 {
 		w.Header().Set("Preference-Applied", strings.Join(p.applied, ", "))
 	}
-	if p.delay > 0 && !sleep(r.Context(), min(p.delay, MaxDelay)) {
-		w.failure = "client gone during a provoked delay"
-		return true
+	if p.delay > 0 {
+		if !s.readBodyFirst(w, r) {
+			return true
+		}
+		if !sleep(r.Context(), min(p.delay, MaxDelay)) {
+			w.failure = "client gone during a provoked delay"
+			return true
+		}
 	}
 	if p.drop {
 		w.failure = "connection dropped (fault)"
@@ -210,6 +219,30 @@ func exampleOf(op *specs.Operation, status int, now time.Time) any {
 		}
 	}
 	return fromSchema(mt.Schema, now.UTC(), 0)
+}
+
+// readBodyFirst reads the request body (up to the body limit) before a delay and puts it back
+// for the flow; false when it answered instead (too large, or the client went away). net/http
+// watches the connection for a client that leaves, which cancels r.Context(), only once the body
+// has been read to its end; without this, a delayed request with a body held its goroutine and
+// connection for the whole delay after the client had gone.
+func (s *Server) readBodyFirst(w *recorder, r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody {
+		return true
+	}
+	// The underlying writer, so net/http learns of a body over the limit and closes the connection.
+	body, err := io.ReadAll(http.MaxBytesReader(w.ResponseWriter, r.Body, s.maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writePlain(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", s.maxBody))
+			return false
+		}
+		w.failure = "client gone before a provoked delay"
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return true
 }
 
 // sleep waits d, or less when ctx ends; false when ctx ended.
