@@ -20,18 +20,19 @@ import (
 // handle a failing server:
 //
 //	Prefer: status=555     answer the operation's documented response for 555 (error statuses in
-//	                       the spec's error body); an undocumented status is refused as an
-//	                       invalid request, with a message naming the documented ones. The flow's own success status serves the
-//	                       request as usual; another documented success answers its example.
+//	                       the spec's error body); an undocumented status is refused, with a
+//	                       message naming the documented ones. The flow's own success status serves
+//	                       the request as usual; another documented success answers its example.
 //	Prefer: delay=800ms    wait that long (wall time) first; at most MaxDelay; "800" is ms; a
 //	                       client that leaves ends the wait (readBodyFirst)
 //	Prefer: auth=expired   treat the credential as expired: a protected call or a refresh answers
 //	                       the flow's invalidCredential status, a login its passwordExpired one
 //
 // Several go in one header, comma separated, or in several Prefer headers. Unknown preferences
-// are ignored, as RFC 7240 says; a bad value of a known one is refused as an invalid request
-// (the flow's invalidRequest status, 400 where the spec documents no other). The response
-// says what it applied in Preference-Applied. The admin API queues the same outcomes for clients
+// are ignored, as RFC 7240 says; a bad value of a known one, or an undocumented status, is
+// refused by the mock itself: 400 application/problem+json with the reason in the body's detail
+// and in X-Authconform-Message (refusePrefer), whatever the spec's invalidRequest status. The
+// response says what it applied in Preference-Applied. The admin API queues the same outcomes for clients
 // that cannot set headers (faults.go).
 
 // MaxDelay bounds a provoked delay: below the serve command's 30 s write timeout, so the delayed
@@ -103,15 +104,13 @@ func (s *Server) provoke(w *recorder, r *http.Request, op *operation) bool {
 	if len(r.Header.Values("Prefer")) == 0 && s.dev.faults.empty() {
 		return false
 	}
-	// A bad Prefer is an invalid request, answered as the vendor answers one (its status for
-	// invalidRequest, 400 for most), so even a refused preference gets a documented status.
 	p, err := parsePrefer(r.Header)
 	if err != nil {
-		s.writeError(&call{w: w, r: r, op: op}, fail(specs.FailInvalidRequest, "%s", err.Error()))
+		refusePrefer(w, err.Error())
 		return true
 	}
 	if p.status != 0 && !op.op.Documents(p.status) {
-		s.writeError(&call{w: w, r: r, op: op}, fail(specs.FailInvalidRequest, "%s", undocumented(op, p.status, "header Prefer: status")))
+		refusePrefer(w, undocumented(op, p.status, "header Prefer: status"))
 		return true
 	}
 	source := "Prefer header"
@@ -166,6 +165,21 @@ func (s *Server) provoke(w *recorder, r *http.Request, op *operation) bool {
 		}
 	}
 	return false
+}
+
+// refusePrefer answers a Prefer header the mock will not apply (bad syntax, an undocumented
+// status) with its own 400 application/problem+json (RFC 9457), never in the spec's error shape
+// or status: the refusal is the tool's, and a client must not mistake it for the vendor's answer
+// (a spec may document its own server error, 555, as its invalidRequest status).
+func refusePrefer(w *recorder, msg string) {
+	msg = "the mock refused the Prefer header: " + msg
+	w.failure = "Prefer refused"
+	h := w.Header()
+	h.Set(MessageHeader, headerSafe(msg))
+	h.Set("Content-Type", "application/problem+json")
+	body, _ := marshalJSON(map[string]any{"type": "about:blank", "title": "Bad Request", "status": http.StatusBadRequest, "detail": msg})
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write(body)
 }
 
 // undocumented is the message refusing to force a status the operation does not document.
