@@ -257,6 +257,7 @@ func (s *Server) adminAccounts(w http.ResponseWriter, r *http.Request) {
 			writePlain(w, http.StatusBadRequest, "body: "+err.Error())
 			return
 		}
+		s.dev.journal.addSecrets(append([]string{acc.Password}, acc.APIKeys...)...)
 		s.log.Info("admin account added", "spec", m.spec.Name, "account", acc.ID)
 		writeJSON(w, http.StatusCreated, viewAccount(m.spec.Name, acc))
 	default:

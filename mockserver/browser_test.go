@@ -157,10 +157,14 @@ func TestBrowserEndToEnd(t *testing.T) {
 			t.Fatalf("queueing a fault: %d %s", rec.Code, rec.Body.String())
 		}
 		dom := string(browse(t, "--dump-dom", mockSrv.URL+AdminPrefix))
-		for _, want := range []string{"Live tokens", got.JTI, "pixfile", "GET /api/v2/customers", "POST /auth/token</td><td>555</td>"} {
+		for _, want := range []string{"Live tokens", got.JTI, "pixfile", "GET /api/v2/customers", "POST /auth/token</td><td>555</td>", "[redacted "} {
 			if !strings.Contains(dom, want) {
 				t.Errorf("the dashboard lacks %q:\n%s", want, tail(dom, 3000))
 			}
+		}
+		// A token shows as its length only: not even the "eyJhbG" every JWT starts with.
+		if i := strings.Index(dom, "eyJ"); i >= 0 {
+			t.Errorf("the dashboard shows part of a token: %q", dom[max(0, i-40):min(len(dom), i+40)])
 		}
 	})
 	t.Run("the dashboard asks for the admin token", func(t *testing.T) {

@@ -80,6 +80,17 @@ func (s *Server) setupDev(o devOptions) {
 		specSecretNames(m.spec, s.dev.secretNames)
 	}
 	sh.journal.addNames(s.dev.secretNames)
+	secrets := []string{s.cfg.Admin.Token}
+	for _, m := range s.mounts {
+		for _, a := range m.accounts.snapshot() {
+			secrets = append(secrets, a.Password)
+			secrets = append(secrets, a.APIKeys...)
+		}
+		if sc := s.cfg.Specs[m.spec.Name]; sc != nil {
+			secrets = append(secrets, sc.SigningKey)
+		}
+	}
+	sh.journal.addSecrets(secrets...)
 	for _, m := range s.mounts {
 		name := m.spec.Name
 		m.iss.onIssue = func(t issued, use, sub, sid string, gen uint64) {

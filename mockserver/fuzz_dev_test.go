@@ -2,11 +2,13 @@ package mockserver
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // FuzzPrefer sends arbitrary Prefer and Origin headers to operations of every bundled spec: never
@@ -51,8 +53,9 @@ func FuzzPrefer(f *testing.F) {
 	})
 }
 
-// FuzzJournalRedact: any body and header value is redacted without a panic, and a JWT never
-// shows whole.
+// FuzzJournalRedact: any body and header value is redacted without a panic, a JWT never shows
+// whole, and a value equal to a configured secret shows as its length only, under any name, as
+// a header or as a JSON member.
 func FuzzJournalRedact(f *testing.F) {
 	jwt := "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 	for _, s := range []string{`{"password":"p","nested":{"token":"` + jwt + `"}}`, `[1,"` + jwt + `"]`, `"x"`, `{`, `null`, "a=b&password=c"} {
@@ -66,5 +69,20 @@ func FuzzJournalRedact(f *testing.F) {
 		}
 		_ = red.value("header", "X-Other", value)
 		_, _, _ = decodeJWT(value)
+		if value == "" {
+			return
+		}
+		red.secrets = red.secrets.with([]string{value})
+		if got := red.value("header", "X-Other", value); got != redact(value) {
+			t.Fatalf("a configured secret %q shown as %q", value, got)
+		}
+		doc, err := json.Marshal(map[string]any{"innocent": value, "list": []string{value}})
+		if err != nil || !utf8.ValidString(value) {
+			return // json.Marshal replaces invalid UTF-8: the body no longer holds the value
+		}
+		out, _ := red.body("body", doc).(map[string]any)
+		if list, _ := out["list"].([]any); out["innocent"] != redact(value) || len(list) != 1 || list[0] != redact(value) {
+			t.Fatalf("a configured secret %q in a body shown as %v", value, out)
+		}
 	})
 }

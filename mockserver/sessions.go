@@ -20,7 +20,7 @@ const sessionKeepExpired = time.Hour
 // tokenInfo is one token of a session, redacted.
 type tokenInfo struct {
 	JTI      string    `json:"jti"`
-	Token    string    `json:"token"` // redacted: the first characters and the length
+	Token    string    `json:"token"` // redacted: its length only
 	Expires  time.Time `json:"expires"`
 	Issued   time.Time `json:"issued"`
 	Reissued int       `json:"reissued"` // how many times a refresh issued a new one
