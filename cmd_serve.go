@@ -139,7 +139,7 @@ func serve(e *env, o serveOptions) error {
 		BaseContext:       func(net.Listener) context.Context { return e.ctx },
 	}
 	startReloader(e.ctx, logger, o, live) // files polled and SIGHUP (cmd_serve_reload.go)
-	printBanner(e.stdout, "http://"+ln.Addr().String(), mock, o.config != "")
+	printBanner(e.stdout, "http://"+ln.Addr().String(), mock, o.config)
 	printMutations(e.stdout, mock)
 
 	served := make(chan error, 1)
@@ -212,9 +212,10 @@ func loadServeSpecs(names []string) ([]*specs.Spec, error) {
 }
 
 // printBanner tells a developer where each spec lives, which accounts to use and how to log in.
-// Demo passwords are the spec's published demo values; accounts from a config file are shown
-// without their secrets.
-func printBanner(w io.Writer, root string, mock *mockserver.Server, fromConfig bool) {
+// Demo passwords are the spec's published demo values; with a config file (configFile) no
+// account's secret is printed anywhere: the curl line reads it from $PASSWORD or $API_KEY.
+func printBanner(w io.Writer, root string, mock *mockserver.Server, configFile string) {
+	fromConfig := configFile != ""
 	fmt.Fprintf(w, "authconform mock listening on %s\n", root)
 	list := mock.Specs()
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
@@ -227,8 +228,11 @@ func printBanner(w io.Writer, root string, mock *mockserver.Server, fromConfig b
 		for _, a := range accounts {
 			fmt.Fprintf(w, "    %s\n", describeAccount(a, !fromConfig))
 		}
-		if line := loginCurl(root, s, accounts); line != "" {
+		if line, acc, vars := loginCurl(root, s, accounts, fromConfig); line != "" {
 			fmt.Fprintf(w, "  log in:\n    %s\n", line)
+			for _, v := range vars {
+				fmt.Fprintf(w, "    ($%s: the %s of %s in %s; set it first: read -rs %s && export %s)\n", v.name, v.what, acc, configFile, v.name, v.name)
+			}
 		}
 		if line := probeCurl(root, s, accounts); line != "" {
 			fmt.Fprintf(w, "  then call a protected operation:\n    %s\n", line)
@@ -269,9 +273,14 @@ func describeAccount(a specs.Account, showSecrets bool) string {
 	return out
 }
 
+// secretVar is a secret a curl line reads from the shell rather than printing it.
+type secretVar struct{ name, what string }
+
 // loginCurl builds a ready-to-paste curl line for the spec's first current login operation with
-// its first enabled account.
-func loginCurl(root string, s *specs.Spec, accounts []specs.Account) string {
+// its first enabled account, and names that account. With hideSecrets the account's password and
+// API key are not written: the line reads them from $PASSWORD and $API_KEY (vars lists those it
+// uses), quoted so the shell expands them.
+func loginCurl(root string, s *specs.Spec, accounts []specs.Account, hideSecrets bool) (line, account string, vars []secretVar) {
 	var op *specs.Operation
 	for _, o := range s.OperationsOf(specs.KindLogin) {
 		if op == nil || (op.Deprecated && !o.Deprecated) {
@@ -286,7 +295,25 @@ func loginCurl(root string, s *specs.Spec, accounts []specs.Account) string {
 		}
 	}
 	if op == nil || acc == nil {
-		return ""
+		return "", "", nil
+	}
+	// A marker stands for each hidden secret until the line is quoted; it survives JSON and URL
+	// encoding unchanged.
+	markers := map[string]secretVar{}
+	hide := func(field, v string) string {
+		if !hideSecrets || v == "" {
+			return v
+		}
+		sv := secretVar{"PASSWORD", "password"}
+		if field == specs.FieldAPIKey {
+			sv = secretVar{"API_KEY", "API key"}
+		}
+		marker := "AUTHCONFORM_SECRET_" + sv.name
+		if _, seen := markers[marker]; !seen {
+			markers[marker] = sv
+			vars = append(vars, sv)
+		}
+		return marker
 	}
 	body := map[string]any{}
 	query := url.Values{}
@@ -299,6 +326,9 @@ func loginCurl(root string, s *specs.Spec, accounts []specs.Account) string {
 			}
 		} else if fv, ok := acc.Field(c.Field); ok {
 			v = fmt.Sprint(fv)
+		}
+		if c.Secret() {
+			v = hide(c.Field, v)
 		}
 		switch c.In {
 		case specs.InBody:
@@ -313,7 +343,7 @@ func loginCurl(root string, s *specs.Spec, accounts []specs.Account) string {
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	line := "curl -i -X " + op.Method + " " + shellQuote(u)
+	line = "curl -i -X " + op.Method + " " + shellQuote(u)
 	for _, h := range headers {
 		line += " -H " + shellQuote(h)
 	}
@@ -321,7 +351,15 @@ func loginCurl(root string, s *specs.Spec, accounts []specs.Account) string {
 		b, _ := json.Marshal(body)
 		line += " -H 'Content-Type: application/json' -d " + shellQuote(string(b))
 	}
-	return line
+	for marker, sv := range markers {
+		// Inside single quotes: close them, expand the variable in double quotes, reopen.
+		line = strings.ReplaceAll(line, marker, `'"$`+sv.name+`"'`)
+	}
+	name := acc.ID
+	if acc.Username != "" {
+		name = acc.Username
+	}
+	return line, "account " + name, vars
 }
 
 // probeCurl shows how the spec's probe operation takes the token of the login line.
