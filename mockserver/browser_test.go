@@ -47,6 +47,11 @@ const browserPage = `<!doctype html>
     out.jti = claims.jti; out.sub = claims.sub;
     const r2 = await fetch(mock + "/api/v2/customers", {headers: {"X-Auth-Token": tok}});
     out.protectedStatus = r2.status;
+    // A header no spec names, as a tracing library adds to every call.
+    try {
+      out.tracedStatus = (await fetch(mock + "/api/v2/customers", {headers: {"X-Auth-Token": tok,
+        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "X-Request-Id": "42"}})).status;
+    } catch (e) { out.tracedStatus = String(e); }
     const r3 = await fetch(mock + "/api/v2/customers", {headers: {"X-Auth-Token": tok, "Prefer": "status=401"}});
     out.forcedStatus = r3.status;
     out.forcedMessage = r3.headers.get("X-Authconform-Message");
@@ -86,6 +91,7 @@ type browserResult struct {
 	JTI             string
 	Sub             string
 	ProtectedStatus int
+	TracedStatus    any
 	ForcedStatus    int
 	ForcedMessage   string
 	Flows           map[string]int
@@ -137,7 +143,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 			t.Fatalf("result %q: %v", m[1], err)
 		}
 		if got.Error != "" || got.LoginStatus != 200 || !got.TokenRead || got.Sub != "user" || got.JTI == "" ||
-			got.ProtectedStatus != 200 || got.ForcedStatus != 401 || !strings.Contains(got.ForcedMessage, "forced") {
+			got.ProtectedStatus != 200 || got.TracedStatus != 200.0 || got.ForcedStatus != 401 || !strings.Contains(got.ForcedMessage, "forced") {
 			t.Fatalf("the page saw %+v", got)
 		}
 		flows := []string{"efaliaLogin", "efaliaBearer", "efaliaKey", "efaliaRefresh", "efaliaLogout", "elyssaLogin", "elyssaCompany",

@@ -25,6 +25,8 @@ import (
 //	      - {username: dave, password: dave-password, state: disabled}
 //	cors:
 //	  origins: [http://localhost:3000]   # "*" for any; default: any localhost origin
+//	  headers: [traceparent, X-Request-Id] # request headers every preflight allows, besides the specs'
+//	                                     # (an allowed origin's preflight gets what it asks for anyway)
 //	admin:
 //	  token: a-long-admin-token          # admin API calls then need Authorization: Bearer <token>
 //	  hosts: [mock.team.internal]        # Host names the admin API answers besides loopback ones
@@ -63,9 +65,11 @@ type AccountConfig struct {
 	Profile   map[string]any
 }
 
-// CORSConfig lists the origins browsers may call the mock from (used by the CORS layer).
+// CORSConfig lists the origins browsers may call the mock from, and request headers every
+// preflight allows besides those the specs name (used by the CORS layer, cors.go).
 type CORSConfig struct {
 	Origins []string
+	Headers []string
 }
 
 // ConfigError locates a problem in a config file.
@@ -210,8 +214,18 @@ func (d *cfgDecoder) config(raw any) *Config {
 			c.Specs[name] = d.spec(sp[name], "specs."+name)
 		}
 	}
-	if cors := d.object(root["cors"], "cors", "origins"); cors != nil {
+	if cors := d.object(root["cors"], "cors", "origins", "headers"); cors != nil {
 		c.CORS.Origins = d.strings(cors["origins"], "cors.origins")
+		for i, h := range d.strings(cors["headers"], "cors.headers") {
+			switch {
+			case !validHeaderName(h):
+				d.addf(fmt.Sprintf("cors.headers[%d]", i), "%q is not a header name", h)
+			case forbiddenRequestHeader(h):
+				d.addf(fmt.Sprintf("cors.headers[%d]", i), "%s is a header no page may set (a forbidden request header of the Fetch standard)", h)
+			default:
+				c.CORS.Headers = append(c.CORS.Headers, h)
+			}
+		}
 	}
 	if adm := d.object(root["admin"], "admin", "token", "hosts"); adm != nil {
 		if v, ok := adm["token"]; ok || len(adm) == 0 {

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,9 +22,14 @@ import (
 // its guard (adminguard.go) answers its CORS, with adminAllowed, which "*" does not open.
 //
 // The lists of headers are derived from the specs once, in New: a preflight allows every request
-// header a spec names (security schemes, header parameters, header credentials), and every
-// response exposes every response header a spec declares (the X-Auth-Token a login returns in a
-// header is unreadable by a page unless exposed), plus the mock's own MessageHeader.
+// header a spec names (security schemes, header parameters, header credentials) and those of the
+// config's cors.headers, and every response exposes every response header a spec declares (the
+// X-Auth-Token a login returns in a header is unreadable by a page unless exposed), plus the
+// mock's own MessageHeader. A preflight of an allowed origin also gets the headers it asks for
+// (Access-Control-Request-Headers), but those no page may set: a tracing library's traceparent,
+// or any header an app adds, must not make the browser refuse a call to a mock. A preflight the
+// mock refuses, or that asks for a method the path does not serve, is logged with the reason:
+// the browser only tells the page "CORS error".
 
 // corsMaxAge is how long a browser may cache a preflight, in seconds.
 const corsMaxAge = "600"
@@ -60,16 +66,24 @@ func newCORSPolicy(cfg *Config, mounts []*mount) *corsPolicy {
 	for _, h := range ownExposed {
 		expose[http.CanonicalHeaderKey(h)] = true
 	}
+	configured := map[string]bool{}
+	for _, h := range cfg.CORS.Headers {
+		configured[http.CanonicalHeaderKey(h)] = true
+	}
 	for _, m := range mounts {
 		req := map[string]bool{}
 		for _, h := range alwaysAllowed {
+			req[h] = true
+		}
+		for h := range configured {
 			req[h] = true
 		}
 		requestHeaders(m.spec, req)
 		responseHeaders(m.spec, expose)
 		p.allowHeaders[m] = joinSorted(req)
 	}
-	p.adminHeaders = "Authorization, Content-Type"
+	configured["Authorization"], configured["Content-Type"] = true, true
+	p.adminHeaders = joinSorted(configured)
 	p.expose = joinSorted(expose)
 	return p
 }
@@ -200,7 +214,9 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if !p.allowed(origin) {
 		if preflight {
-			writePlain(w, http.StatusForbidden, "origin "+headerSafe(origin)+" may not call this mock; list it under cors.origins in the config (default: any localhost origin)")
+			reason := "origin " + headerSafe(origin) + " may not call this mock; list it under cors.origins in the config (default: any localhost origin)"
+			s.log.Warn("CORS preflight refused", "origin", headerSafe(origin), "path", r.URL.Path, "reason", reason)
+			writePlain(w, http.StatusForbidden, reason)
 			return true
 		}
 		return false
@@ -213,8 +229,15 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	}
 	methods, m := s.routeMethods(r)
 	if len(methods) == 0 {
-		writePlain(w, http.StatusNotFound, "no operation at "+r.URL.Path+" in the served specs")
+		reason := "no operation at " + r.URL.Path + " in the served specs"
+		s.log.Warn("CORS preflight refused", "origin", headerSafe(origin), "path", r.URL.Path, "reason", reason)
+		writePlain(w, http.StatusNotFound, reason)
 		return true
+	}
+	if want := r.Header.Get("Access-Control-Request-Method"); !slices.Contains(methods, want) {
+		// Answered all the same, as CORS says; the browser refuses the call.
+		s.log.Warn("CORS preflight refused", "origin", headerSafe(origin), "path", r.URL.Path,
+			"reason", fmt.Sprintf("the page asks for method %s; %s serves %s", headerSafe(want), r.URL.Path, strings.Join(methods, ", ")))
 	}
 	p.answerPreflight(w, r, strings.Join(methods, ", "), p.allowHeaders[m])
 	return true
@@ -231,8 +254,74 @@ func (p *corsPolicy) answerPreflight(w http.ResponseWriter, r *http.Request, met
 		h.Set("Access-Control-Allow-Private-Network", "true")
 	}
 	h.Set("Access-Control-Allow-Methods", methods)
-	h.Set("Access-Control-Allow-Headers", headers)
+	h.Set("Access-Control-Allow-Headers", withRequested(headers, r.Header.Values("Access-Control-Request-Headers")))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// maxRequestedHeaders bounds how many requested headers a preflight answer reflects.
+const maxRequestedHeaders = 64
+
+// withRequested adds to the allowed headers (", "-separated) those a preflight asks for that are
+// valid names, not forbidden request headers and not allowed already.
+func withRequested(allowed string, requested []string) string {
+	out := allowed
+	n := 0
+	for _, line := range requested {
+		for _, name := range strings.Split(line, ",") {
+			name = strings.TrimSpace(name)
+			if n >= maxRequestedHeaders || !validHeaderName(name) || forbiddenRequestHeader(name) || hasHeaderName(out, name) {
+				continue
+			}
+			n++
+			if out != "" {
+				out += ", "
+			}
+			out += name
+		}
+	}
+	return out
+}
+
+// hasHeaderName reports whether a ", "-separated list holds name, case-insensitively.
+func hasHeaderName(list, name string) bool {
+	for _, v := range strings.Split(list, ",") {
+		if strings.EqualFold(strings.TrimSpace(v), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// validHeaderName reports whether name is an HTTP field name (an RFC 9110 token) of at most 128
+// bytes.
+func validHeaderName(name string) bool {
+	if name == "" || len(name) > 128 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// forbiddenRequestHeader reports whether no page may set the header (the Fetch standard's
+// forbidden request-headers): the browser sets them itself, so no preflight answer names them.
+func forbiddenRequestHeader(name string) bool {
+	n := strings.ToLower(name)
+	if strings.HasPrefix(n, "proxy-") || strings.HasPrefix(n, "sec-") {
+		return true
+	}
+	switch n {
+	case "accept-charset", "accept-encoding", "access-control-request-headers", "access-control-request-method",
+		"access-control-request-private-network", "connection", "content-length", "cookie", "cookie2", "date", "dnt",
+		"expect", "host", "keep-alive", "origin", "referer", "set-cookie", "te", "trailer", "transfer-encoding",
+		"upgrade", "via":
+		return true
+	}
+	return false
 }
 
 // routeMethods lists the methods the specs serve at r's path, and the mount serving it.
