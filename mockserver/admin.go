@@ -38,6 +38,7 @@ import (
 //	GET    /__authconform/accounts[?spec=NAME]      -> {"accounts": [...]} (secrets redacted)
 //	POST   /__authconform/accounts?spec=NAME {"username": ..., "password": ...} -> 201 the account
 //	POST   /__authconform/accounts/{spec}/{id}/disable | enable | expire-password -> the account
+//	                                                (expire-password only where a login takes a password)
 //	GET    /__authconform/sessions[?spec=NAME]      -> {"now": ..., "sessions": [{id, spec, account, access, refresh, state, accessRemaining, refreshRemaining}]}
 //	POST   /__authconform/sessions/{id}/revoke[?spec=NAME] -> the session, revoked
 //	GET    /__authconform/journal[?limit=N]         -> {"size": 200, "entries": [...]} newest first, redacted, JWTs decoded

@@ -136,6 +136,9 @@ type specView struct {
 	Access     lifetimeView  `json:"access"`
 	Refresh    *lifetimeView `json:"refresh,omitempty"`
 	Operations []opView      `json:"operations"`
+	// AccountStates are the states its accounts can be in (accountStates): the dashboard offers
+	// only these.
+	AccountStates []specs.AccountState `json:"accountStates"`
 }
 
 type lifetimeView struct {
@@ -163,7 +166,7 @@ func (s *Server) specViews() []specView {
 	for _, m := range s.mounts {
 		sp := m.spec
 		v := specView{Name: sp.Name, Title: sp.Title, Version: sp.Version, File: sp.File, BasePath: sp.BasePath,
-			Algorithm: sp.Tokens.Algorithm, Access: lifetimeOf(m.iss.access), Operations: []opView{}}
+			Algorithm: sp.Tokens.Algorithm, Access: lifetimeOf(m.iss.access), Operations: []opView{}, AccountStates: accountStates(sp)}
 		if m.iss.refresh > 0 {
 			r := lifetimeOf(m.iss.refresh)
 			v.Refresh = &r
@@ -251,6 +254,12 @@ func (s *Server) adminAccounts(w http.ResponseWriter, r *http.Request) {
 		if !readAdminJSON(w, r, &req, `{"username": "erin", "password": "erin-password"}`) {
 			return
 		}
+		if req.State != "" {
+			if err := stateAllowed(m.spec, specs.AccountState(req.State)); err != nil {
+				writePlain(w, http.StatusBadRequest, "body /state: "+err.Error())
+				return
+			}
+		}
 		acc, err := m.accounts.add(specs.Account{ID: req.ID, Username: req.Username, Password: req.Password, CompanyID: req.CompanyID,
 			APIKeys: req.APIKeys, State: specs.AccountState(req.State), Profile: req.Profile})
 		if err != nil {
@@ -285,6 +294,10 @@ func (s *Server) adminAccountAction(w http.ResponseWriter, r *http.Request, spec
 	m := s.mountNamed(spec)
 	if m == nil {
 		writePlain(w, http.StatusNotFound, fmt.Sprintf("no served spec %q", spec))
+		return
+	}
+	if err := stateAllowed(m.spec, state); err != nil {
+		writePlain(w, http.StatusNotFound, "no account action "+action+" in spec "+spec+": "+err.Error())
 		return
 	}
 	acc, err := m.accounts.setState(id, state)

@@ -168,6 +168,20 @@ func TestBrowserEndToEnd(t *testing.T) {
 				t.Errorf("the dashboard lacks %q:\n%s", want, tail(dom, 3000))
 			}
 		}
+		// Account actions: "expire password" only where the spec's login takes a password.
+		rows := regexp.MustCompile(`<tr><td>(\w+)</td><td>[^<]*</td><td>[^<]*</td><td class="mono">[^<]*</td><td class="state-(\w+)">\w+</td><td class="buttons">(.*?)</td></tr>`).FindAllStringSubmatch(dom, -1)
+		seen := map[string]bool{}
+		for _, row := range rows {
+			spec, state, buttons := row[1], row[2], row[3]
+			seen[spec] = true
+			want := spec != "elyssa" && state != "passwordExpired"
+			if offered := strings.Contains(buttons, "expire password"); offered != want {
+				t.Errorf("a %s account (%s) offers expire password: %v, want %v (buttons %s)", spec, state, offered, want, buttons)
+			}
+		}
+		if !seen["elyssa"] || !seen["pixfile"] {
+			t.Errorf("the accounts table lacks elyssa or pixfile rows: %v", seen)
+		}
 		// A token shows as its length only: not even the "eyJhbG" every JWT starts with.
 		if i := strings.Index(dom, "eyJ"); i >= 0 {
 			t.Errorf("the dashboard shows part of a token: %q", dom[max(0, i-40):min(len(dom), i+40)])

@@ -26,7 +26,8 @@ import (
 //	Prefer: delay=800ms    wait that long (wall time) first; at most MaxDelay; "800" is ms; a
 //	                       client that leaves ends the wait (readBodyFirst)
 //	Prefer: auth=expired   treat the credential as expired: a protected call or a refresh answers
-//	                       the flow's invalidCredential status, a login its passwordExpired one
+//	                       the flow's invalidCredential status, a login with a password its
+//	                       passwordExpired one; elsewhere it is not applied
 //
 // Several go in one header, comma separated, or in several Prefer headers. Unknown preferences
 // are ignored, as RFC 7240 says; a bad value of a known one, or an undocumented status, is
@@ -122,8 +123,8 @@ func (s *Server) provoke(w *recorder, r *http.Request, op *operation) bool {
 		p.drop = f.Drop
 		w.failure = fmt.Sprintf("fault %d", f.ID)
 	}
-	if p.expired && !op.op.Protected() && op.flow.Kind != specs.KindRefresh && op.flow.Kind != specs.KindLogin {
-		p.expired = false // no credential to expire
+	if p.expired && !op.op.Protected() && op.flow.Kind != specs.KindRefresh && (op.flow.Kind != specs.KindLogin || !flowTakesPassword(op.flow)) {
+		p.expired = false // no credential to expire (a login without a password has no password to expire)
 		p.applied = slices.DeleteFunc(p.applied, func(a string) bool { return a == "auth=expired" })
 	}
 	if len(p.applied) > 0 {

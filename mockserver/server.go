@@ -221,6 +221,9 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		accts = make([]specs.Account, 0, len(sc.Accounts))
 		for i, a := range sc.Accounts {
 			acc, err := a.toAccount()
+			if err == nil {
+				err = stateAllowed(sp, acc.State)
+			}
 			if err != nil {
 				return nil, &ConfigError{File: s.cfg.File, Field: fmt.Sprintf("specs.%s.accounts[%d]", sp.Name, i), Problem: err.Error()}
 			}
