@@ -127,6 +127,9 @@ func serve(e *env, o serveOptions) error {
 		fmt.Fprintf(e.stdout, "WARNING: %s\n\n", warning)
 		logger.Warn(warning)
 	}
+	if note := adminHostsNote(ln.Addr(), cfg); note != "" {
+		fmt.Fprintf(e.stdout, "note: %s\n\n", note)
+	}
 	ln = mock.WrapListener(ln) // only a defect matching header names case-sensitively changes it
 	srv := &http.Server{
 		Handler:           live,
@@ -194,6 +197,18 @@ func exposedAdmin(addr net.Addr, cfg *mockserver.Config) string {
 	}
 	return fmt.Sprintf("listening on %s, beyond loopback, and the admin API (%s: clock, reset, accounts, faults) needs no token: anyone who reaches this address can drive the mock; set admin.token in a --config file, or listen on 127.0.0.1",
 		addr, mockserver.AdminPrefix)
+}
+
+// adminHostsNote says, when the mock listens beyond loopback and the config lists no admin.hosts,
+// that other machines reach the specs but not the admin API: it answers loopback Host names only
+// (the admin guard, against DNS rebinding). Empty when all is well.
+func adminHostsNote(addr net.Addr, cfg *mockserver.Config) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsLoopback() || cfg != nil && len(cfg.Admin.Hosts) > 0 {
+		return ""
+	}
+	return fmt.Sprintf("the admin API and the dashboard (%s) answer only requests addressed to localhost, 127.0.0.1 or [::1] (421 otherwise); to drive them from another machine, list the host names it uses under admin.hosts in a --config file, with admin.token (docs/security.md)",
+		mockserver.AdminPrefix)
 }
 
 func loadServeSpecs(names []string) ([]*specs.Spec, error) {

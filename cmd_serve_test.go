@@ -115,6 +115,32 @@ func startServe(t *testing.T, ctx context.Context, args ...string) (root string,
 	return root, out, errb, done
 }
 
+// TestAdminHostsNote: listening beyond loopback without admin.hosts, serve says the admin API
+// answers loopback Host names only, and how to add others.
+func TestAdminHostsNote(t *testing.T) {
+	withHosts := &mockserver.Config{Admin: mockserver.AdminConfig{Token: "a-long-admin-token", Hosts: []string{"mock.team.internal"}}}
+	for _, tc := range []struct {
+		addr string
+		cfg  *mockserver.Config
+		note bool
+	}{
+		{"127.0.0.1:8080", nil, false},
+		{"[::1]:8080", nil, false},
+		{"0.0.0.0:8080", nil, true},
+		{"192.0.2.10:8080", &mockserver.Config{Admin: mockserver.AdminConfig{Token: "a-long-admin-token"}}, true},
+		{"0.0.0.0:8080", withHosts, false},
+	} {
+		addr, err := net.ResolveTCPAddr("tcp", tc.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := adminHostsNote(addr, tc.cfg)
+		if (got != "") != tc.note || got != "" && !strings.Contains(got, "admin.hosts") {
+			t.Errorf("%s: note %q, want one: %v", tc.addr, got, tc.note)
+		}
+	}
+}
+
 func TestExposedAdmin(t *testing.T) {
 	withToken := &mockserver.Config{Admin: mockserver.AdminConfig{Token: "a-long-admin-token"}}
 	for _, tc := range []struct {
