@@ -104,14 +104,16 @@ func isJSONType(v string) bool {
 	return err == nil && mt == "application/json"
 }
 
-// sameOrigin reports whether origin is the origin the request was sent to: the dashboard's own
-// calls. The Host has passed the guard, so it names the mock.
+// sameOrigin reports whether origin is a page of the host and port the request was sent to: the
+// dashboard's own calls. The Host has passed the guard, so it names the mock. The scheme is not
+// compared: behind a proxy that ends TLS, the dashboard's origin is https while the mock sees
+// plain HTTP, and a page on the mock's own host and port is the mock's, whatever the scheme.
 func sameOrigin(r *http.Request, origin string) bool {
-	scheme := "http://"
-	if r.TLS != nil {
-		scheme = "https://"
+	rest, ok := strings.CutPrefix(origin, "http://")
+	if !ok {
+		rest, ok = strings.CutPrefix(origin, "https://")
 	}
-	return len(origin) == len(scheme)+len(r.Host) && strings.EqualFold(origin, scheme+r.Host)
+	return ok && strings.EqualFold(rest, r.Host)
 }
 
 // hostAllowed reports whether a Host header names the mock: a loopback name or address, or a

@@ -244,7 +244,10 @@ func TestAdminOrigins(t *testing.T) {
 		{name: "own origin in another case", origin: "HTTP://127.0.0.1:8080", want: 200},
 		{name: "own host on another port", origin: "http://127.0.0.1:8081", want: 200}, // a localhost origin: the default CORS list
 		{name: "own origin over TLS", origin: "https://" + adminHost, tls: true, want: 200},
-		{name: "own host but the other scheme", origins: []string{"http://app.test"}, origin: "https://" + adminHost, want: 403},
+		{name: "own host behind a TLS proxy", origins: []string{"http://app.test"}, origin: "https://" + adminHost, want: 200},
+		{name: "own host on another port, not listed", origins: []string{"http://app.test"}, origin: "http://127.0.0.1:8081", want: 403},
+		{name: "own host as a prefix", origins: []string{"http://app.test"}, origin: "http://" + adminHost + ".evil.example", want: 403},
+		{name: "own host in another scheme", origins: []string{"http://app.test"}, origin: "ftp://" + adminHost, want: 403},
 		{name: "a localhost dev server by default", origin: "http://localhost:3000", want: 200},
 		{name: "a foreign origin by default", origin: "https://evil.example", want: 403},
 		{name: "null", origin: "null", want: 403},
