@@ -64,6 +64,9 @@ Admin API (for tests and for provoking expiry on demand):
   POST /__authconform/reset                       -> real time again, all tokens, sessions and keys forgotten
   ... and accounts, sessions (revoke), the request journal and a fault queue: all listed in
   /__authconform/openapi.yaml. The dashboard at /__authconform/ shows and drives all of it.
+  Every admin POST and DELETE needs Content-Type: application/json (so no web page can send one);
+  the admin API answers only a loopback Host (localhost, 127.0.0.1, [::1]) or one of the config's
+  admin.hosts, and an Origin it allows (docs/security.md).
 
 Browsers: CORS is answered for any localhost origin (or the config's cors.origins), with every
 header the specs name allowed and exposed. Any call may carry Prefer: status=555, delay=800ms or
@@ -124,6 +127,9 @@ func serve(e *env, o serveOptions) error {
 		fmt.Fprintf(e.stdout, "WARNING: %s\n\n", warning)
 		logger.Warn(warning)
 	}
+	if note := adminHostsNote(ln.Addr(), cfg); note != "" {
+		fmt.Fprintf(e.stdout, "note: %s\n\n", note)
+	}
 	ln = mock.WrapListener(ln) // only a defect matching header names case-sensitively changes it
 	srv := &http.Server{
 		Handler:           live,
@@ -136,7 +142,7 @@ func serve(e *env, o serveOptions) error {
 		BaseContext:       func(net.Listener) context.Context { return e.ctx },
 	}
 	startReloader(e.ctx, logger, o, live) // files polled and SIGHUP (cmd_serve_reload.go)
-	printBanner(e.stdout, "http://"+ln.Addr().String(), mock, o.config != "")
+	printBanner(e.stdout, "http://"+ln.Addr().String(), mock, o.config)
 	printMutations(e.stdout, mock)
 
 	served := make(chan error, 1)
@@ -193,6 +199,18 @@ func exposedAdmin(addr net.Addr, cfg *mockserver.Config) string {
 		addr, mockserver.AdminPrefix)
 }
 
+// adminHostsNote says, when the mock listens beyond loopback and the config lists no admin.hosts,
+// that other machines reach the specs but not the admin API: it answers loopback Host names only
+// (the admin guard, against DNS rebinding). Empty when all is well.
+func adminHostsNote(addr net.Addr, cfg *mockserver.Config) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsLoopback() || cfg != nil && len(cfg.Admin.Hosts) > 0 {
+		return ""
+	}
+	return fmt.Sprintf("the admin API and the dashboard (%s) answer only requests addressed to localhost, 127.0.0.1 or [::1] (421 otherwise); to drive them from another machine, list the host names it uses under admin.hosts in a --config file, with admin.token (docs/security.md)",
+		mockserver.AdminPrefix)
+}
+
 func loadServeSpecs(names []string) ([]*specs.Spec, error) {
 	if len(names) == 0 {
 		return specs.LoadAll()
@@ -209,9 +227,10 @@ func loadServeSpecs(names []string) ([]*specs.Spec, error) {
 }
 
 // printBanner tells a developer where each spec lives, which accounts to use and how to log in.
-// Demo passwords are the spec's published demo values; accounts from a config file are shown
-// without their secrets.
-func printBanner(w io.Writer, root string, mock *mockserver.Server, fromConfig bool) {
+// Demo passwords are the spec's published demo values; with a config file (configFile) no
+// account's secret is printed anywhere: the curl line reads it from $PASSWORD or $API_KEY.
+func printBanner(w io.Writer, root string, mock *mockserver.Server, configFile string) {
+	fromConfig := configFile != ""
 	fmt.Fprintf(w, "authconform mock listening on %s\n", root)
 	list := mock.Specs()
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
@@ -224,8 +243,11 @@ func printBanner(w io.Writer, root string, mock *mockserver.Server, fromConfig b
 		for _, a := range accounts {
 			fmt.Fprintf(w, "    %s\n", describeAccount(a, !fromConfig))
 		}
-		if line := loginCurl(root, s, accounts); line != "" {
+		if line, acc, vars := loginCurl(root, s, accounts, fromConfig); line != "" {
 			fmt.Fprintf(w, "  log in:\n    %s\n", line)
+			for _, v := range vars {
+				fmt.Fprintf(w, "    ($%s: the %s of %s in %s; set it first: read -rs %s && export %s)\n", v.name, v.what, acc, configFile, v.name, v.name)
+			}
 		}
 		if line := probeCurl(root, s, accounts); line != "" {
 			fmt.Fprintf(w, "  then call a protected operation:\n    %s\n", line)
@@ -234,6 +256,7 @@ func printBanner(w io.Writer, root string, mock *mockserver.Server, fromConfig b
 	fmt.Fprintf(w, "\ndashboard: %s%s\n", root, mockserver.AdminPrefix)
 	fmt.Fprintf(w, "admin API: %s%sclock (GET, POST {\"advance\":\"24h1s\"} or {\"set\":\"<RFC 3339>\"}), %s%sreset (POST)\n",
 		root, mockserver.AdminPrefix, root, mockserver.AdminPrefix)
+	fmt.Fprintln(w, "  every admin POST and DELETE needs -H 'Content-Type: application/json'; the admin API answers loopback Host names and admin.hosts only")
 	fmt.Fprintln(w, "Ctrl-C to stop.")
 }
 
@@ -265,9 +288,14 @@ func describeAccount(a specs.Account, showSecrets bool) string {
 	return out
 }
 
+// secretVar is a secret a curl line reads from the shell rather than printing it.
+type secretVar struct{ name, what string }
+
 // loginCurl builds a ready-to-paste curl line for the spec's first current login operation with
-// its first enabled account.
-func loginCurl(root string, s *specs.Spec, accounts []specs.Account) string {
+// its first enabled account, and names that account. With hideSecrets the account's password and
+// API key are not written: the line reads them from $PASSWORD and $API_KEY (vars lists those it
+// uses), quoted so the shell expands them.
+func loginCurl(root string, s *specs.Spec, accounts []specs.Account, hideSecrets bool) (line, account string, vars []secretVar) {
 	var op *specs.Operation
 	for _, o := range s.OperationsOf(specs.KindLogin) {
 		if op == nil || (op.Deprecated && !o.Deprecated) {
@@ -282,7 +310,25 @@ func loginCurl(root string, s *specs.Spec, accounts []specs.Account) string {
 		}
 	}
 	if op == nil || acc == nil {
-		return ""
+		return "", "", nil
+	}
+	// A marker stands for each hidden secret until the line is quoted; it survives JSON and URL
+	// encoding unchanged.
+	markers := map[string]secretVar{}
+	hide := func(field, v string) string {
+		if !hideSecrets || v == "" {
+			return v
+		}
+		sv := secretVar{"PASSWORD", "password"}
+		if field == specs.FieldAPIKey {
+			sv = secretVar{"API_KEY", "API key"}
+		}
+		marker := "AUTHCONFORM_SECRET_" + sv.name
+		if _, seen := markers[marker]; !seen {
+			markers[marker] = sv
+			vars = append(vars, sv)
+		}
+		return marker
 	}
 	body := map[string]any{}
 	query := url.Values{}
@@ -295,6 +341,9 @@ func loginCurl(root string, s *specs.Spec, accounts []specs.Account) string {
 			}
 		} else if fv, ok := acc.Field(c.Field); ok {
 			v = fmt.Sprint(fv)
+		}
+		if c.Secret() {
+			v = hide(c.Field, v)
 		}
 		switch c.In {
 		case specs.InBody:
@@ -309,7 +358,7 @@ func loginCurl(root string, s *specs.Spec, accounts []specs.Account) string {
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	line := "curl -i -X " + op.Method + " " + shellQuote(u)
+	line = "curl -i -X " + op.Method + " " + shellQuote(u)
 	for _, h := range headers {
 		line += " -H " + shellQuote(h)
 	}
@@ -317,7 +366,15 @@ func loginCurl(root string, s *specs.Spec, accounts []specs.Account) string {
 		b, _ := json.Marshal(body)
 		line += " -H 'Content-Type: application/json' -d " + shellQuote(string(b))
 	}
-	return line
+	for marker, sv := range markers {
+		// Inside single quotes: close them, expand the variable in double quotes, reopen.
+		line = strings.ReplaceAll(line, marker, `'"$`+sv.name+`"'`)
+	}
+	name := acc.ID
+	if acc.Username != "" {
+		name = acc.Username
+	}
+	return line, "account " + name, vars
 }
 
 // probeCurl shows how the spec's probe operation takes the token of the login line.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -114,6 +115,32 @@ func startServe(t *testing.T, ctx context.Context, args ...string) (root string,
 	return root, out, errb, done
 }
 
+// TestAdminHostsNote: listening beyond loopback without admin.hosts, serve says the admin API
+// answers loopback Host names only, and how to add others.
+func TestAdminHostsNote(t *testing.T) {
+	withHosts := &mockserver.Config{Admin: mockserver.AdminConfig{Token: "a-long-admin-token", Hosts: []string{"mock.team.internal"}}}
+	for _, tc := range []struct {
+		addr string
+		cfg  *mockserver.Config
+		note bool
+	}{
+		{"127.0.0.1:8080", nil, false},
+		{"[::1]:8080", nil, false},
+		{"0.0.0.0:8080", nil, true},
+		{"192.0.2.10:8080", &mockserver.Config{Admin: mockserver.AdminConfig{Token: "a-long-admin-token"}}, true},
+		{"0.0.0.0:8080", withHosts, false},
+	} {
+		addr, err := net.ResolveTCPAddr("tcp", tc.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := adminHostsNote(addr, tc.cfg)
+		if (got != "") != tc.note || got != "" && !strings.Contains(got, "admin.hosts") {
+			t.Errorf("%s: note %q, want one: %v", tc.addr, got, tc.note)
+		}
+	}
+}
+
 func TestExposedAdmin(t *testing.T) {
 	withToken := &mockserver.Config{Admin: mockserver.AdminConfig{Token: "a-long-admin-token"}}
 	for _, tc := range []struct {
@@ -139,5 +166,60 @@ func TestExposedAdmin(t *testing.T) {
 		if got != "" && (!strings.Contains(got, "admin.token") || !strings.Contains(got, tc.addr)) {
 			t.Errorf("%s: the warning %q should name the address and admin.token", tc.addr, got)
 		}
+	}
+}
+
+// TestBannerShowsNoConfiguredSecret: with --config, the banner prints no account's password or
+// API key, in the account list or in the "log in:" curl line, which reads $PASSWORD (or
+// $API_KEY) and says where it comes from; pasted into a shell with PASSWORD set, the line sends
+// the right credentials. Before, the curl line held the first account's password in clear.
+func TestBannerShowsNoConfiguredSecret(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash to paste the curl line into")
+	}
+	const password, key = "Qz7-Plm-Wq3Tx9Kd", "Zq9-Yek-Wv8x7Kp0Lm"
+	cfg := filepath.Join(t.TempDir(), "mock.yaml")
+	body := "specs:\n" +
+		"  pixfile:\n    accounts: [{username: qa, password: " + password + "}]\n" +
+		"  efalia:\n    accounts: [{username: alice, password: " + password + ", apiKeys: [" + key + "]}]\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, out, _, done := startServe(t, ctx, "--spec", "pixfile", "--spec", "efalia", "--config", cfg)
+	banner := out.String()
+	cancel()
+	<-done
+	for _, secret := range []string{password, key} {
+		for i := 0; i+6 <= len(secret); i++ {
+			if strings.Contains(banner, secret[i:i+6]) {
+				t.Fatalf("the banner shows %q of a configured secret:\n%s", secret[i:i+6], banner)
+			}
+		}
+	}
+	for _, want := range []string{"$PASSWORD: the password of account qa in " + cfg, "$PASSWORD: the password of account alice in " + cfg} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("the banner lacks %q:\n%s", want, banner)
+		}
+	}
+	// Paste the pixfile line into bash, with curl replaced by a function that prints its arguments.
+	var line string
+	for _, l := range strings.Split(banner, "\n") {
+		if strings.Contains(l, "/api/v2/login") && strings.Contains(l, "curl ") {
+			line = strings.TrimSpace(l)
+		}
+	}
+	if line == "" {
+		t.Fatalf("no pixfile login line:\n%s", banner)
+	}
+	cmd := exec.Command("bash", "-c", `curl() { printf '%s\n' "$@"; }; `+line)
+	cmd.Env = append(os.Environ(), "PASSWORD="+password)
+	got, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("bash: %v", err)
+	}
+	if !strings.Contains(string(got), `{"password":"`+password+`","username":"qa"}`) {
+		t.Errorf("the pasted line sends:\n%s", got)
 	}
 }

@@ -12,6 +12,46 @@ import (
 // the *specs.Account they found, so an account is never changed in place: every change builds a
 // new index from a changed copy of the list and swaps it in under the lock (copy on write).
 
+// accountStates lists the states an account of the spec can be in: enabled and disabled always
+// (a login refuses a disabled account with the flow's accountDisabled status, or its fallback),
+// passwordExpired only when one of its logins takes a password. A spec whose login takes a
+// company id or an API key has no password to expire, and an account in that state would answer
+// "the password has expired" where the vendor never can.
+func accountStates(sp *specs.Spec) []specs.AccountState {
+	out := []specs.AccountState{specs.StateEnabled, specs.StateDisabled}
+	if takesPassword(sp) {
+		out = append(out, specs.StatePasswordExpired)
+	}
+	return out
+}
+
+// takesPassword reports whether one of the spec's logins reads a password.
+func takesPassword(sp *specs.Spec) bool {
+	for _, op := range sp.OperationsOf(specs.KindLogin) {
+		if flowTakesPassword(&op.Flow) {
+			return true
+		}
+	}
+	return false
+}
+
+func flowTakesPassword(f *specs.Flow) bool {
+	for _, c := range f.Credentials {
+		if c.Field == specs.FieldPassword {
+			return true
+		}
+	}
+	return false
+}
+
+// stateAllowed refuses a state the spec does not document, with the reason.
+func stateAllowed(sp *specs.Spec, state specs.AccountState) error {
+	if slices.Contains(accountStates(sp), state) {
+		return nil
+	}
+	return fmt.Errorf("state %s does not exist in spec %s: no login of it takes a password", state, sp.Name)
+}
+
 // maxAccounts bounds the accounts of one spec, so the admin API cannot grow memory without end.
 const maxAccounts = 1000
 

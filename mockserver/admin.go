@@ -1,9 +1,10 @@
 package mockserver
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -15,7 +16,7 @@ import (
 //
 //	GET  /__authconform/clock                      -> {"now": "<RFC 3339, with fractional seconds>"}
 //	POST /__authconform/clock {"advance": "24h1s"} -> {"now": ...}   (durations as specs.ParseDuration reads them, "360d" too)
-//	POST /__authconform/clock {"set": "<RFC 3339>"} -> {"now": ...}
+//	POST /__authconform/clock {"set": "<RFC 3339>"} -> {"now": ...}   (between 1970 and 9999, else 400)
 //	POST /__authconform/reset                      -> {"now": ..., "reset": true}: real time, all run-time state forgotten
 //
 // A reset is a restart without one: sessions, revocations, used refresh tokens and created API
@@ -23,7 +24,9 @@ import (
 // refused (keys pinned by the config stay, and so do their tokens).
 //
 // Errors answer 400 (bad body), 404 (unknown admin path), 405 (wrong method, with Allow) or 409
-// (the clock given with WithClock cannot be moved), each with {"message": ...}.
+// (the clock given with WithClock cannot be moved), each with {"message": ...}. Before any of it,
+// the admin guard (adminguard.go) answers 421 to a Host that is not the mock's, 403 to a foreign
+// Origin and 415 to a POST or DELETE without Content-Type: application/json.
 //
 // The developer tools add (admin_dev.go, faults.go, dashboard.go; all described by the OpenAPI
 // document served at /__authconform/openapi.yaml):
@@ -35,6 +38,7 @@ import (
 //	GET    /__authconform/accounts[?spec=NAME]      -> {"accounts": [...]} (secrets redacted)
 //	POST   /__authconform/accounts?spec=NAME {"username": ..., "password": ...} -> 201 the account
 //	POST   /__authconform/accounts/{spec}/{id}/disable | enable | expire-password -> the account
+//	                                                (expire-password only where a login takes a password)
 //	GET    /__authconform/sessions[?spec=NAME]      -> {"now": ..., "sessions": [{id, spec, account, access, refresh, state, accessRemaining, refreshRemaining}]}
 //	POST   /__authconform/sessions/{id}/revoke[?spec=NAME] -> the session, revoked
 //	GET    /__authconform/journal[?limit=N]         -> {"size": 200, "entries": [...]} newest first, redacted, JWTs decoded
@@ -56,6 +60,9 @@ type clockRequest struct {
 }
 
 func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
+	if s.guardAdmin(w, r) { // Host, Origin, Content-Type (adminguard.go)
+		return
+	}
 	if s.adminDev(w, r) { // admin token, dashboard and the additions (admin_dev.go)
 		return
 	}
@@ -89,7 +96,6 @@ func (s *Server) writeNow(w http.ResponseWriter, reset bool) {
 	if reset {
 		body["reset"] = true
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, body)
 }
 
@@ -105,46 +111,79 @@ func (s *Server) moveClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req clockRequest
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := decodeAdminJSON(data, &req); err != nil {
 		writePlain(w, http.StatusBadRequest, fmt.Sprintf(`body: expected {"advance": "24h1s"} or {"set": "2030-01-01T00:00:00Z"}: %v`, err))
 		return
 	}
-	switch {
-	case req.Advance != nil && req.Set != nil:
-		writePlain(w, http.StatusBadRequest, "body: give either advance or set, not both")
+	now := c.Now()
+	to, err := clockTarget(now, req)
+	if err != nil {
+		writePlain(w, http.StatusBadRequest, err.Error())
 		return
-	case req.Advance != nil:
-		d, err := parseSignedDuration(*req.Advance)
-		if err != nil {
-			writePlain(w, http.StatusBadRequest, fmt.Sprintf("body /advance: %v; write it like 24h1s, 90m or 360d", err))
-			return
-		}
-		c.Advance(d)
-		s.log.Info("admin clock advanced", "by", d.String())
-	case req.Set != nil:
-		t, err := time.Parse(time.RFC3339Nano, *req.Set)
-		if err != nil {
-			writePlain(w, http.StatusBadRequest, "body /set: expected an RFC 3339 time such as 2030-01-01T00:00:00Z")
-			return
-		}
-		c.Set(t)
-		s.log.Info("admin clock set", "to", t.UTC().Format(time.RFC3339))
-	default:
-		writePlain(w, http.StatusBadRequest, `body: expected {"advance": "24h1s"} or {"set": "2030-01-01T00:00:00Z"}`)
-		return
+	}
+	c.Set(to)
+	if req.Advance != nil {
+		s.log.Info("admin clock advanced", "by", to.Sub(now).String())
+	} else {
+		s.log.Info("admin clock set", "to", to.UTC().Format(time.RFC3339))
 	}
 	s.writeNow(w, false)
 }
 
-// parseSignedDuration reads specs.ParseDuration's forms with an optional leading minus.
+// The range of the admin clock: from the Unix epoch (before it, a JWT's iat and exp would be
+// negative) to the last instant of year 9999 (the last RFC 3339 can write).
+var (
+	clockMin = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	clockMax = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+)
+
+// clockTarget is the time a clock request moves a clock that reads now to, or the reason it may
+// not: a value that does not parse, an advance larger than a time.Duration holds, or a result
+// outside clockMin..clockMax. Nothing about the clock changes here.
+func clockTarget(now time.Time, req clockRequest) (time.Time, error) {
+	var to time.Time
+	switch {
+	case req.Advance != nil && req.Set != nil:
+		return time.Time{}, errors.New("body: give either advance or set, not both")
+	case req.Advance != nil:
+		d, err := parseSignedDuration(*req.Advance)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("body /advance: %v; write it like 24h1s, 90m or 360d, at most %s (about 292 years) at once", err, specs.Duration(math.MaxInt64))
+		}
+		to = now.Add(d)
+	case req.Set != nil:
+		t, err := time.Parse(time.RFC3339Nano, *req.Set)
+		if err != nil {
+			return time.Time{}, errors.New("body /set: expected an RFC 3339 time such as 2030-01-01T00:00:00Z")
+		}
+		to = t
+	default:
+		return time.Time{}, errors.New(`body: expected {"advance": "24h1s"} or {"set": "2030-01-01T00:00:00Z"}`)
+	}
+	what := "body /set"
+	if req.Advance != nil {
+		what = fmt.Sprintf("body /advance: from %s it", now.UTC().Format(time.RFC3339))
+	}
+	switch {
+	case to.Before(clockMin):
+		return time.Time{}, fmt.Errorf("%s would put the clock at %s, before %s, the earliest it may show", what, to.UTC().Format(time.RFC3339), clockMin.Format(time.RFC3339))
+	case to.After(clockMax):
+		return time.Time{}, fmt.Errorf("%s would put the clock at %s, after %s, the latest it may show", what, to.UTC().Format(time.RFC3339), clockMax.Truncate(time.Second).Format(time.RFC3339))
+	}
+	return to, nil
+}
+
+// parseSignedDuration reads specs.ParseDuration's forms with an optional leading minus; the
+// rest must not be negative itself ("--1h").
 func parseSignedDuration(v string) (time.Duration, error) {
 	v = strings.TrimSpace(v)
 	neg := strings.HasPrefix(v, "-")
 	d, err := specs.ParseDuration(strings.TrimPrefix(v, "-"))
 	if err != nil {
 		return 0, err
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%q is not a duration", v)
 	}
 	if neg {
 		return -d.D(), nil

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -30,7 +31,6 @@ func (s *Server) adminDev(w http.ResponseWriter, r *http.Request) bool {
 		writePlain(w, http.StatusUnauthorized, "the admin API needs Authorization: Bearer <the admin token of the config>")
 		return true
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	parts := strings.Split(path, "/")
 	switch {
 	case path == "clock/reset":
@@ -103,13 +103,26 @@ func readAdminJSON(w http.ResponseWriter, r *http.Request, v any, example string
 		writePlain(w, http.StatusRequestEntityTooLarge, "the body is too large")
 		return false
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := decodeAdminJSON(data, v); err != nil {
 		writePlain(w, http.StatusBadRequest, fmt.Sprintf("body: expected %s: %v", example, err))
 		return false
 	}
 	return true
+}
+
+// decodeAdminJSON decodes one JSON value strictly: no unknown member, and nothing but white space
+// after it. Trailing data is what a form posted as text/plain adds ("{...}=" ), so it is refused
+// rather than ignored.
+func decodeAdminJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("data after the JSON value at byte %d; send one JSON object and nothing else", dec.InputOffset())
+	}
+	return nil
 }
 
 // specView is a served spec as the admin API shows it.
@@ -123,6 +136,9 @@ type specView struct {
 	Access     lifetimeView  `json:"access"`
 	Refresh    *lifetimeView `json:"refresh,omitempty"`
 	Operations []opView      `json:"operations"`
+	// AccountStates are the states its accounts can be in (accountStates): the dashboard offers
+	// only these.
+	AccountStates []specs.AccountState `json:"accountStates"`
 }
 
 type lifetimeView struct {
@@ -150,7 +166,7 @@ func (s *Server) specViews() []specView {
 	for _, m := range s.mounts {
 		sp := m.spec
 		v := specView{Name: sp.Name, Title: sp.Title, Version: sp.Version, File: sp.File, BasePath: sp.BasePath,
-			Algorithm: sp.Tokens.Algorithm, Access: lifetimeOf(m.iss.access), Operations: []opView{}}
+			Algorithm: sp.Tokens.Algorithm, Access: lifetimeOf(m.iss.access), Operations: []opView{}, AccountStates: accountStates(sp)}
 		if m.iss.refresh > 0 {
 			r := lifetimeOf(m.iss.refresh)
 			v.Refresh = &r
@@ -238,12 +254,19 @@ func (s *Server) adminAccounts(w http.ResponseWriter, r *http.Request) {
 		if !readAdminJSON(w, r, &req, `{"username": "erin", "password": "erin-password"}`) {
 			return
 		}
+		if req.State != "" {
+			if err := stateAllowed(m.spec, specs.AccountState(req.State)); err != nil {
+				writePlain(w, http.StatusBadRequest, "body /state: "+err.Error())
+				return
+			}
+		}
 		acc, err := m.accounts.add(specs.Account{ID: req.ID, Username: req.Username, Password: req.Password, CompanyID: req.CompanyID,
 			APIKeys: req.APIKeys, State: specs.AccountState(req.State), Profile: req.Profile})
 		if err != nil {
 			writePlain(w, http.StatusBadRequest, "body: "+err.Error())
 			return
 		}
+		s.dev.journal.addSecrets(append([]string{acc.Password}, acc.APIKeys...)...)
 		s.log.Info("admin account added", "spec", m.spec.Name, "account", acc.ID)
 		writeJSON(w, http.StatusCreated, viewAccount(m.spec.Name, acc))
 	default:
@@ -271,6 +294,10 @@ func (s *Server) adminAccountAction(w http.ResponseWriter, r *http.Request, spec
 	m := s.mountNamed(spec)
 	if m == nil {
 		writePlain(w, http.StatusNotFound, fmt.Sprintf("no served spec %q", spec))
+		return
+	}
+	if err := stateAllowed(m.spec, state); err != nil {
+		writePlain(w, http.StatusNotFound, "no account action "+action+" in spec "+spec+": "+err.Error())
 		return
 	}
 	acc, err := m.accounts.setState(id, state)

@@ -667,6 +667,14 @@ func checkBadAnswer(t *testing.T, h *harness, r *http.Request, rec *httptest.Res
 		t.Fatalf("%d: the mock failed internally: %q", rec.Code, msg)
 	}
 	op, _, _, _ := h.s.find(r)
+	if rec.Header().Get("Content-Type") == "application/problem+json" {
+		// The mock's own refusal of a Prefer header (refusePrefer), not the spec's answer.
+		var p struct{ Detail string }
+		if r.Header.Get("Prefer") == "" || rec.Code != http.StatusBadRequest || json.Unmarshal(rec.Body.Bytes(), &p) != nil || p.Detail != msg {
+			t.Errorf("a problem answer %d to a request with Prefer %q: %s", rec.Code, r.Header.Get("Prefer"), rec.Body.String())
+		}
+		return
+	}
 	switch {
 	case tc.status != 0:
 		if rec.Code != tc.status {

@@ -47,6 +47,11 @@ const browserPage = `<!doctype html>
     out.jti = claims.jti; out.sub = claims.sub;
     const r2 = await fetch(mock + "/api/v2/customers", {headers: {"X-Auth-Token": tok}});
     out.protectedStatus = r2.status;
+    // A header no spec names, as a tracing library adds to every call.
+    try {
+      out.tracedStatus = (await fetch(mock + "/api/v2/customers", {headers: {"X-Auth-Token": tok,
+        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "X-Request-Id": "42"}})).status;
+    } catch (e) { out.tracedStatus = String(e); }
     const r3 = await fetch(mock + "/api/v2/customers", {headers: {"X-Auth-Token": tok, "Prefer": "status=401"}});
     out.forcedStatus = r3.status;
     out.forcedMessage = r3.headers.get("X-Authconform-Message");
@@ -86,6 +91,7 @@ type browserResult struct {
 	JTI             string
 	Sub             string
 	ProtectedStatus int
+	TracedStatus    any
 	ForcedStatus    int
 	ForcedMessage   string
 	Flows           map[string]int
@@ -123,19 +129,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	browse := func(t *testing.T, extra ...string) []byte {
 		t.Helper()
-		args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-			"--user-data-dir=" + filepath.Join(dir, "profile"), "--virtual-time-budget=15000"}, extra...)
-		cmd := exec.CommandContext(ctx, chromium, args...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) } // the whole group
-		cmd.WaitDelay = 5 * time.Second
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("chromium %s: %v\nstderr: %s", strings.Join(extra, " "), err, tail(stderr.String(), 2000))
-		}
-		return stdout.Bytes()
+		return runChromium(ctx, t, chromium, dir, append([]string{"--virtual-time-budget=15000"}, extra...)...)
 	}
 
 	var got browserResult
@@ -149,7 +143,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 			t.Fatalf("result %q: %v", m[1], err)
 		}
 		if got.Error != "" || got.LoginStatus != 200 || !got.TokenRead || got.Sub != "user" || got.JTI == "" ||
-			got.ProtectedStatus != 200 || got.ForcedStatus != 401 || !strings.Contains(got.ForcedMessage, "forced") {
+			got.ProtectedStatus != 200 || got.TracedStatus != 200.0 || got.ForcedStatus != 401 || !strings.Contains(got.ForcedMessage, "forced") {
 			t.Fatalf("the page saw %+v", got)
 		}
 		flows := []string{"efaliaLogin", "efaliaBearer", "efaliaKey", "efaliaRefresh", "efaliaLogout", "elyssaLogin", "elyssaCompany",
@@ -164,15 +158,33 @@ func TestBrowserEndToEnd(t *testing.T) {
 		return
 	}
 	t.Run("the dashboard shows the token", func(t *testing.T) {
-		fault := httptest.NewRequest("POST", AdminPrefix+"faults", strings.NewReader(`{"operation":"postToken","status":555,"count":3}`))
-		if rec := serve(mock, fault); rec.Code != 201 {
+		h := &harness{t: t, s: mock}
+		if rec := serve(mock, h.req("POST", AdminPrefix+"faults", `{"operation":"postToken","status":555,"count":3}`)); rec.Code != 201 {
 			t.Fatalf("queueing a fault: %d %s", rec.Code, rec.Body.String())
 		}
 		dom := string(browse(t, "--dump-dom", mockSrv.URL+AdminPrefix))
-		for _, want := range []string{"Live tokens", got.JTI, "pixfile", "GET /api/v2/customers", "POST /auth/token</td><td>555</td>"} {
+		for _, want := range []string{"Live tokens", got.JTI, "pixfile", "GET /api/v2/customers", "POST /auth/token</td><td>555</td>", "[redacted "} {
 			if !strings.Contains(dom, want) {
 				t.Errorf("the dashboard lacks %q:\n%s", want, tail(dom, 3000))
 			}
+		}
+		// Account actions: "expire password" only where the spec's login takes a password.
+		rows := regexp.MustCompile(`<tr><td>(\w+)</td><td>[^<]*</td><td>[^<]*</td><td class="mono">[^<]*</td><td class="state-(\w+)">\w+</td><td class="buttons">(.*?)</td></tr>`).FindAllStringSubmatch(dom, -1)
+		seen := map[string]bool{}
+		for _, row := range rows {
+			spec, state, buttons := row[1], row[2], row[3]
+			seen[spec] = true
+			want := spec != "elyssa" && state != "passwordExpired"
+			if offered := strings.Contains(buttons, "expire password"); offered != want {
+				t.Errorf("a %s account (%s) offers expire password: %v, want %v (buttons %s)", spec, state, offered, want, buttons)
+			}
+		}
+		if !seen["elyssa"] || !seen["pixfile"] {
+			t.Errorf("the accounts table lacks elyssa or pixfile rows: %v", seen)
+		}
+		// A token shows as its length only: not even the "eyJhbG" every JWT starts with.
+		if i := strings.Index(dom, "eyJ"); i >= 0 {
+			t.Errorf("the dashboard shows part of a token: %q", dom[max(0, i-40):min(len(dom), i+40)])
 		}
 	})
 	t.Run("the dashboard asks for the admin token", func(t *testing.T) {
@@ -221,6 +233,25 @@ func TestBrowserEndToEnd(t *testing.T) {
 			}
 		}
 	})
+}
+
+// runChromium runs headless Chromium with a profile under dir and returns what it wrote to
+// stdout (--dump-dom).
+func runChromium(ctx context.Context, t *testing.T, chromium, dir string, extra ...string) []byte {
+	t.Helper()
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+		"--user-data-dir=" + filepath.Join(dir, "profile")}, extra...)
+	cmd := exec.CommandContext(ctx, chromium, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) } // the whole group
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %s: %v\nstderr: %s", strings.Join(extra, " "), err, tail(stderr.String(), 2000))
+	}
+	return stdout.Bytes()
 }
 
 func tail(s string, n int) string {

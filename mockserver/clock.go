@@ -20,12 +20,16 @@ type AdjustableClock interface {
 	Reset()
 }
 
-// ControlledClock follows a base clock (real time by default) plus an offset that Advance and Set
-// change; it is safe for concurrent use.
+// ControlledClock follows a base clock (real time by default), moved by Advance and Set; it is
+// safe for concurrent use. A moved clock is kept as the time it was set to and the base time at
+// that moment, not as an offset from the base: a time.Duration spans only ±292 years, so an
+// offset would wrap silently on a clock set to year 9999 or advanced twice by 2562047h.
 type ControlledClock struct {
 	base   func() time.Time
 	mu     sync.RWMutex
-	offset time.Duration
+	moved  bool
+	at     time.Time // what Now returned when the clock was last moved
+	anchor time.Time // the base time at that moment
 }
 
 var _ AdjustableClock = (*ControlledClock)(nil)
@@ -39,31 +43,41 @@ func NewClockAt(t time.Time) *ControlledClock {
 	return &ControlledClock{base: func() time.Time { return t }}
 }
 
-// Now returns the base time plus the offset.
+// Now returns the base time, or, once moved, the time it was moved to plus the base time elapsed
+// since.
 func (c *ControlledClock) Now() time.Time {
 	c.mu.RLock()
-	off := c.offset
+	moved, at, anchor := c.moved, c.at, c.anchor
 	c.mu.RUnlock()
-	return c.base().Add(off)
+	now := c.base()
+	if !moved {
+		return now
+	}
+	return at.Add(now.Sub(anchor))
 }
 
 // Advance moves the clock by d (negative goes back).
 func (c *ControlledClock) Advance(d time.Duration) {
 	c.mu.Lock()
-	c.offset += d
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	now := c.base()
+	at := now
+	if c.moved {
+		at = c.at.Add(now.Sub(c.anchor))
+	}
+	c.moved, c.at, c.anchor = true, at.Add(d), now
 }
 
 // Set makes Now return t from here on, still running with the base clock.
 func (c *ControlledClock) Set(t time.Time) {
 	c.mu.Lock()
-	c.offset = t.Sub(c.base())
+	c.moved, c.at, c.anchor = true, t, c.base()
 	c.mu.Unlock()
 }
 
 // Reset goes back to the base clock.
 func (c *ControlledClock) Reset() {
 	c.mu.Lock()
-	c.offset = 0
+	c.moved = false
 	c.mu.Unlock()
 }

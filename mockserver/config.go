@@ -25,8 +25,11 @@ import (
 //	      - {username: dave, password: dave-password, state: disabled}
 //	cors:
 //	  origins: [http://localhost:3000]   # "*" for any; default: any localhost origin
+//	  headers: [traceparent, X-Request-Id] # request headers every preflight allows, besides the specs'
+//	                                     # (an allowed origin's preflight gets what it asks for anyway)
 //	admin:
 //	  token: a-long-admin-token          # admin API calls then need Authorization: Bearer <token>
+//	  hosts: [mock.team.internal]        # Host names the admin API answers besides loopback ones
 type Config struct {
 	Specs map[string]*SpecConfig
 	CORS  CORSConfig
@@ -35,9 +38,12 @@ type Config struct {
 }
 
 // AdminConfig protects the admin API: with a Token, every admin call but the dashboard's own
-// files and the admin API's OpenAPI document needs Authorization: Bearer <Token>.
+// files and the admin API's OpenAPI document needs Authorization: Bearer <Token>. The admin API
+// answers only requests whose Host is a loopback name or address or one of Hosts (host names or
+// IP addresses, without a port; adminguard.go).
 type AdminConfig struct {
 	Token string
+	Hosts []string
 }
 
 // SpecConfig changes one spec.
@@ -59,9 +65,11 @@ type AccountConfig struct {
 	Profile   map[string]any
 }
 
-// CORSConfig lists the origins browsers may call the mock from (used by the CORS layer).
+// CORSConfig lists the origins browsers may call the mock from, and request headers every
+// preflight allows besides those the specs name (used by the CORS layer, cors.go).
 type CORSConfig struct {
 	Origins []string
+	Headers []string
 }
 
 // ConfigError locates a problem in a config file.
@@ -206,13 +214,32 @@ func (d *cfgDecoder) config(raw any) *Config {
 			c.Specs[name] = d.spec(sp[name], "specs."+name)
 		}
 	}
-	if cors := d.object(root["cors"], "cors", "origins"); cors != nil {
+	if cors := d.object(root["cors"], "cors", "origins", "headers"); cors != nil {
 		c.CORS.Origins = d.strings(cors["origins"], "cors.origins")
+		for i, h := range d.strings(cors["headers"], "cors.headers") {
+			switch {
+			case !validHeaderName(h):
+				d.addf(fmt.Sprintf("cors.headers[%d]", i), "%q is not a header name", h)
+			case forbiddenRequestHeader(h):
+				d.addf(fmt.Sprintf("cors.headers[%d]", i), "%s is a header no page may set (a forbidden request header of the Fetch standard)", h)
+			default:
+				c.CORS.Headers = append(c.CORS.Headers, h)
+			}
+		}
 	}
-	if adm := d.object(root["admin"], "admin", "token"); adm != nil {
-		c.Admin.Token = d.str(adm["token"], "admin.token")
-		if len(c.Admin.Token) < 16 {
-			d.addf("admin.token", "at least 16 characters, found %d", len(c.Admin.Token))
+	if adm := d.object(root["admin"], "admin", "token", "hosts"); adm != nil {
+		if v, ok := adm["token"]; ok || len(adm) == 0 {
+			c.Admin.Token = d.str(v, "admin.token")
+			if len(c.Admin.Token) < 16 {
+				d.addf("admin.token", "at least 16 characters, found %d", len(c.Admin.Token))
+			}
+		}
+		for i, h := range d.strings(adm["hosts"], "admin.hosts") {
+			if _, ok := canonicalHost(h); !ok {
+				d.addf(fmt.Sprintf("admin.hosts[%d]", i), "%q is not a host name or an IP address; write it without scheme, port or path, e.g. mock.team.internal or 10.0.0.5", h)
+				continue
+			}
+			c.Admin.Hosts = append(c.Admin.Hosts, h)
 		}
 	}
 	return c

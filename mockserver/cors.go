@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -17,12 +18,18 @@ import (
 // allowed origin is reflected with Access-Control-Allow-Credentials: true (so cookies and
 // Authorization work with fetch's credentials: "include"). A disallowed origin gets no CORS
 // headers and its request is served as usual: the browser is what enforces CORS; a preflight
-// from it answers 403 with a message saying how to allow it.
+// from it answers 403 with a message saying how to allow it. The admin API is not served here:
+// its guard (adminguard.go) answers its CORS, with adminAllowed, which "*" does not open.
 //
 // The lists of headers are derived from the specs once, in New: a preflight allows every request
-// header a spec names (security schemes, header parameters, header credentials), and every
-// response exposes every response header a spec declares (the X-Auth-Token a login returns in a
-// header is unreadable by a page unless exposed), plus the mock's own MessageHeader.
+// header a spec names (security schemes, header parameters, header credentials) and those of the
+// config's cors.headers, and every response exposes every response header a spec declares (the
+// X-Auth-Token a login returns in a header is unreadable by a page unless exposed), plus the
+// mock's own MessageHeader. A preflight of an allowed origin also gets the headers it asks for
+// (Access-Control-Request-Headers), but those no page may set: a tracing library's traceparent,
+// or any header an app adds, must not make the browser refuse a call to a mock. A preflight the
+// mock refuses, or that asks for a method the path does not serve, is logged with the reason:
+// the browser only tells the page "CORS error".
 
 // corsMaxAge is how long a browser may cache a preflight, in seconds.
 const corsMaxAge = "600"
@@ -59,16 +66,24 @@ func newCORSPolicy(cfg *Config, mounts []*mount) *corsPolicy {
 	for _, h := range ownExposed {
 		expose[http.CanonicalHeaderKey(h)] = true
 	}
+	configured := map[string]bool{}
+	for _, h := range cfg.CORS.Headers {
+		configured[http.CanonicalHeaderKey(h)] = true
+	}
 	for _, m := range mounts {
 		req := map[string]bool{}
 		for _, h := range alwaysAllowed {
+			req[h] = true
+		}
+		for h := range configured {
 			req[h] = true
 		}
 		requestHeaders(m.spec, req)
 		responseHeaders(m.spec, expose)
 		p.allowHeaders[m] = joinSorted(req)
 	}
-	p.adminHeaders = "Authorization, Content-Type"
+	configured["Authorization"], configured["Content-Type"] = true, true
+	p.adminHeaders = joinSorted(configured)
 	p.expose = joinSorted(expose)
 	return p
 }
@@ -155,6 +170,19 @@ func (p *corsPolicy) allowed(origin string) bool {
 	return isLocalOrigin(origin)
 }
 
+// adminAllowed reports whether a page of that origin may call the admin API: as allowed, except
+// that "*" does not extend to it (any web site could then reset the mock): with "*" alone, the
+// admin API allows the default, localhost origins.
+func (p *corsPolicy) adminAllowed(origin string) bool {
+	if origin == "" || origin == "null" {
+		return false
+	}
+	if p.origins != nil {
+		return slices.Contains(p.origins, strings.ToLower(origin))
+	}
+	return isLocalOrigin(origin)
+}
+
 // isLocalOrigin: http or https, host localhost, 127.0.0.1 or [::1], any port, nothing else.
 func isLocalOrigin(origin string) bool {
 	u, err := url.Parse(origin)
@@ -186,7 +214,9 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if !p.allowed(origin) {
 		if preflight {
-			writePlain(w, http.StatusForbidden, "origin "+headerSafe(origin)+" may not call this mock; list it under cors.origins in the config (default: any localhost origin)")
+			reason := "origin " + headerSafe(origin) + " may not call this mock; list it under cors.origins in the config (default: any localhost origin)"
+			s.log.Warn("CORS preflight refused", "origin", headerSafe(origin), "path", r.URL.Path, "reason", reason)
+			writePlain(w, http.StatusForbidden, reason)
 			return true
 		}
 		return false
@@ -197,27 +227,101 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 		h.Set("Access-Control-Expose-Headers", p.expose)
 		return false
 	}
+	methods, m := s.routeMethods(r)
+	if len(methods) == 0 {
+		reason := "no operation at " + r.URL.Path + " in the served specs"
+		s.log.Warn("CORS preflight refused", "origin", headerSafe(origin), "path", r.URL.Path, "reason", reason)
+		writePlain(w, http.StatusNotFound, reason)
+		return true
+	}
+	if want := r.Header.Get("Access-Control-Request-Method"); !slices.Contains(methods, want) {
+		// Answered all the same, as CORS says; the browser refuses the call.
+		s.log.Warn("CORS preflight refused", "origin", headerSafe(origin), "path", r.URL.Path,
+			"reason", fmt.Sprintf("the page asks for method %s; %s serves %s", headerSafe(want), r.URL.Path, strings.Join(methods, ", ")))
+	}
+	p.answerPreflight(w, r, strings.Join(methods, ", "), p.allowHeaders[m])
+	return true
+}
+
+// answerPreflight answers the preflight of an allowed origin (its Access-Control-Allow-Origin is
+// set) with the methods and request headers it may use.
+func (p *corsPolicy) answerPreflight(w http.ResponseWriter, r *http.Request, methods, headers string) {
+	h := w.Header()
 	h.Add("Vary", "Access-Control-Request-Method")
 	h.Add("Vary", "Access-Control-Request-Headers")
 	h.Set("Access-Control-Max-Age", corsMaxAge)
 	if r.Header.Get("Access-Control-Request-Private-Network") == "true" {
 		h.Set("Access-Control-Allow-Private-Network", "true")
 	}
-	if strings.HasPrefix(r.URL.Path, AdminPrefix) || r.URL.Path+"/" == AdminPrefix {
-		h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE")
-		h.Set("Access-Control-Allow-Headers", p.adminHeaders)
-		w.WriteHeader(http.StatusNoContent)
-		return true
-	}
-	methods, m := s.routeMethods(r)
-	if len(methods) == 0 {
-		writePlain(w, http.StatusNotFound, "no operation at "+r.URL.Path+" in the served specs")
-		return true
-	}
-	h.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
-	h.Set("Access-Control-Allow-Headers", p.allowHeaders[m])
+	h.Set("Access-Control-Allow-Methods", methods)
+	h.Set("Access-Control-Allow-Headers", withRequested(headers, r.Header.Values("Access-Control-Request-Headers")))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// maxRequestedHeaders bounds how many requested headers a preflight answer reflects.
+const maxRequestedHeaders = 64
+
+// withRequested adds to the allowed headers (", "-separated) those a preflight asks for that are
+// valid names, not forbidden request headers and not allowed already.
+func withRequested(allowed string, requested []string) string {
+	out := allowed
+	n := 0
+	for _, line := range requested {
+		for _, name := range strings.Split(line, ",") {
+			name = strings.TrimSpace(name)
+			if n >= maxRequestedHeaders || !validHeaderName(name) || forbiddenRequestHeader(name) || hasHeaderName(out, name) {
+				continue
+			}
+			n++
+			if out != "" {
+				out += ", "
+			}
+			out += name
+		}
+	}
+	return out
+}
+
+// hasHeaderName reports whether a ", "-separated list holds name, case-insensitively.
+func hasHeaderName(list, name string) bool {
+	for _, v := range strings.Split(list, ",") {
+		if strings.EqualFold(strings.TrimSpace(v), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// validHeaderName reports whether name is an HTTP field name (an RFC 9110 token) of at most 128
+// bytes.
+func validHeaderName(name string) bool {
+	if name == "" || len(name) > 128 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
 	return true
+}
+
+// forbiddenRequestHeader reports whether no page may set the header (the Fetch standard's
+// forbidden request-headers): the browser sets them itself, so no preflight answer names them.
+func forbiddenRequestHeader(name string) bool {
+	n := strings.ToLower(name)
+	if strings.HasPrefix(n, "proxy-") || strings.HasPrefix(n, "sec-") {
+		return true
+	}
+	switch n {
+	case "accept-charset", "accept-encoding", "access-control-request-headers", "access-control-request-method",
+		"access-control-request-private-network", "connection", "content-length", "cookie", "cookie2", "date", "dnt",
+		"expect", "host", "keep-alive", "origin", "referer", "set-cookie", "te", "trailer", "transfer-encoding",
+		"upgrade", "via":
+		return true
+	}
+	return false
 }
 
 // routeMethods lists the methods the specs serve at r's path, and the mount serving it.

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,6 +20,9 @@ func serve(s http.Handler, r *http.Request) *httptest.ResponseRecorder {
 
 func preflight(path, origin, method, headers string) *http.Request {
 	r := httptest.NewRequest(http.MethodOptions, path, nil)
+	if strings.HasPrefix(path, AdminPrefix) {
+		r.Host = adminHost
+	}
 	r.Header.Set("Origin", origin)
 	r.Header.Set("Access-Control-Request-Method", method)
 	if headers != "" {
@@ -198,4 +202,114 @@ func TestCORSPreflightEveryRoute(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestCORSReflectsRequestedHeaders: a preflight of an allowed origin is allowed every header it
+// asks for, but those no page may set; on the specs' routes and the admin API alike. Before, a
+// call with one header no spec names (traceparent, which tracing libraries add) failed CORS.
+func TestCORSReflectsRequestedHeaders(t *testing.T) {
+	h := newHarness(t)
+	cases := []struct {
+		name, path, origin, requested string
+		want, notWant                 []string
+		status                        int
+	}{
+		{name: "tracing headers", path: "/api/v2/customers", origin: "http://localhost:3000", requested: "traceparent, tracestate, x-auth-token",
+			want: []string{"traceparent", "tracestate", "X-Auth-Token"}, status: 204},
+		{name: "an app's own header", path: "/workey/api/auth/token", origin: "http://localhost:3000", requested: "x-request-id,content-type",
+			want: []string{"x-request-id", "Content-Type"}, status: 204},
+		{name: "forbidden headers are not reflected", path: "/api/v2/login", origin: "http://localhost:3000",
+			requested: "cookie, host, sec-fetch-mode, proxy-authorization, content-length, origin, x-ok",
+			want:      []string{"x-ok"}, notWant: []string{"cookie", "host", "sec-fetch-mode", "proxy-authorization", "content-length", "origin"}, status: 204},
+		{name: "not header names", path: "/api/v2/login", origin: "http://localhost:3000", requested: "bad header, x\x7fy, " + strings.Repeat("x", 200),
+			notWant: []string{"bad header", "x\x7fy", strings.Repeat("x", 200)}, status: 204},
+		{name: "the admin API", path: AdminPrefix + "clock", origin: "http://localhost:3000", requested: "traceparent, content-type",
+			want: []string{"traceparent", "Content-Type"}, status: 204},
+		{name: "a refused origin gets nothing", path: "/api/v2/customers", origin: "http://evil.example", requested: "traceparent",
+			notWant: []string{"traceparent"}, status: 403},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := serve(h.s, preflight(tc.path, tc.origin, "GET", tc.requested))
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body.String())
+			}
+			got := rec.Header().Get("Access-Control-Allow-Headers")
+			for _, w := range tc.want {
+				if !hasToken(got, w) {
+					t.Errorf("Access-Control-Allow-Headers %q lacks %s", got, w)
+				}
+			}
+			for _, w := range tc.notWant {
+				if hasToken(got, w) {
+					t.Errorf("Access-Control-Allow-Headers %q allows %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+// TestCORSConfiguredHeaders: cors.headers adds request headers to every preflight answer, asked
+// for or not; names that are no header, or that no page may set, are refused in the config.
+func TestCORSConfiguredHeaders(t *testing.T) {
+	cfg, err := ParseConfig("mock.yaml", []byte("cors:\n  headers: [traceparent, X-Request-Id]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New([]*specs.Spec{loadSpec(t, "pixfile")}, WithConfig(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v2/customers", AdminPrefix + "faults"} {
+		got := serve(s, preflight(path, "http://localhost:3000", "GET", "")).Header().Get("Access-Control-Allow-Headers")
+		if !hasToken(got, "Traceparent") || !hasToken(got, "X-Request-Id") {
+			t.Errorf("%s: Access-Control-Allow-Headers %q lacks the configured headers", path, got)
+		}
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"cors:\n  headers: [Cookie]\n", "cors.headers[0]: Cookie is a header no page may set"},
+		{"cors:\n  headers: [ok, 'two words']\n", `cors.headers[1]: "two words" is not a header name`},
+		{"cors:\n  headers: traceparent\n", "cors.headers: expected a list"},
+	} {
+		if _, err := ParseConfig("mock.yaml", []byte(tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+// TestCORSRefusedPreflightLogged: a preflight the browser will refuse is logged with the reason,
+// since the page only learns "CORS error".
+func TestCORSRefusedPreflightLogged(t *testing.T) {
+	cases := []struct {
+		name, path, origin, method, want string
+	}{
+		{name: "foreign origin", path: "/api/v2/login", origin: "http://evil.example", method: "POST", want: "list it under cors.origins"},
+		{name: "no operation at the path", path: "/nowhere", origin: "http://localhost:3000", method: "GET", want: "no operation at /nowhere"},
+		{name: "a method the path does not serve", path: "/api/v2/login", origin: "http://localhost:3000", method: "PUT", want: "asks for method PUT"},
+		{name: "the admin API from a foreign origin", path: AdminPrefix + "reset", origin: "http://evil.example", method: "POST", want: "may not call the admin API"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs strings.Builder
+			s, err := New([]*specs.Spec{loadSpec(t, "pixfile")}, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			serve(s, preflight(tc.path, tc.origin, tc.method, "content-type"))
+			if !strings.Contains(logs.String(), "CORS preflight refused") || !strings.Contains(logs.String(), tc.want) {
+				t.Errorf("log %q lacks the reason %q", logs.String(), tc.want)
+			}
+		})
+	}
+	t.Run("an accepted preflight logs no refusal", func(t *testing.T) {
+		var logs strings.Builder
+		s, err := New([]*specs.Spec{loadSpec(t, "pixfile")}, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		serve(s, preflight("/api/v2/login", "http://localhost:3000", "POST", "content-type, traceparent"))
+		if strings.Contains(logs.String(), "refused") {
+			t.Errorf("log %q", logs.String())
+		}
+	})
 }

@@ -13,7 +13,8 @@ import (
 // (index) and AdminPrefix + "ui/" (its files). It talks only to the admin API of the mock that
 // served it; the Content-Security-Policy says so to the browser. The OpenAPI document of the
 // admin API is served at AdminPrefix + "openapi.yaml". These three need no admin token (they hold
-// no state); the dashboard asks for the token when the admin API answers 401.
+// no state); the dashboard asks for the token when the admin API answers 401. Like every admin
+// answer they pass the admin guard (adminguard.go) and are not cached (Cache-Control: no-store).
 
 //go:embed dashboard
 var dashboardFS embed.FS
@@ -60,8 +61,6 @@ func (s *Server) serveDashboard(w http.ResponseWriter, r *http.Request, p string
 	h := w.Header()
 	h.Set("Content-Type", ct)
 	h.Set("Content-Security-Policy", dashboardCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
 		_, _ = w.Write(data)

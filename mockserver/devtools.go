@@ -62,6 +62,7 @@ func withShared(sh *shared) Option { return func(o *options) { o.dev.shared = sh
 type devState struct {
 	*shared
 	cors        *corsPolicy
+	guard       *adminGuard // Host allow-list of the admin API (adminguard.go)
 	adminToken  string
 	secretNames map[string]bool // journal redaction (journal.go)
 	started     time.Time       // wall time, for the dashboard's uptime
@@ -73,12 +74,23 @@ func (s *Server) setupDev(o devOptions) {
 	if sh == nil {
 		sh = newShared(o)
 	}
-	s.dev = &devState{shared: sh, cors: newCORSPolicy(s.cfg, s.mounts), adminToken: s.cfg.Admin.Token, started: time.Now()}
+	s.dev = &devState{shared: sh, cors: newCORSPolicy(s.cfg, s.mounts), guard: newAdminGuard(s.cfg), adminToken: s.cfg.Admin.Token, started: time.Now()}
 	s.dev.secretNames = map[string]bool{}
 	for _, m := range s.mounts {
 		specSecretNames(m.spec, s.dev.secretNames)
 	}
 	sh.journal.addNames(s.dev.secretNames)
+	secrets := []string{s.cfg.Admin.Token}
+	for _, m := range s.mounts {
+		for _, a := range m.accounts.snapshot() {
+			secrets = append(secrets, a.Password)
+			secrets = append(secrets, a.APIKeys...)
+		}
+		if sc := s.cfg.Specs[m.spec.Name]; sc != nil {
+			secrets = append(secrets, sc.SigningKey)
+		}
+	}
+	sh.journal.addSecrets(secrets...)
 	for _, m := range s.mounts {
 		name := m.spec.Name
 		m.iss.onIssue = func(t issued, use, sub, sid string, gen uint64) {

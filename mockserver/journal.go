@@ -18,11 +18,14 @@ import (
 )
 
 // The request journal: the last N requests to the specs' routes and their responses (admin calls
-// are not journaled), with every credential redacted (redact in log.go: the first characters and
-// the length) and every JWT decoded, so a developer sees which token went where and what it says,
-// but never a usable secret. A secret is recognised three ways: the places the spec names
-// (security scheme headers, secret login credentials, token locations), names that say so
-// (password, secret, token, key, auth), and values that are JWTs.
+// are not journaled), with every credential redacted (redact in log.go: its length only) and
+// every JWT decoded, so a developer sees which token went where and what it says, but never a
+// character of a secret. A secret is recognised four ways: the places the spec names (security
+// scheme headers, secret login credentials, token locations), names that say so (password, pass,
+// pwd, secret, token, key, auth...), values that are JWTs or API keys the mock created, and
+// values equal to a secret the mock was configured with (an account's password or API key, the
+// admin token, a signing key), or containing one of 8 characters or more, whatever the header,
+// parameter, member or path segment they are in.
 
 // Bounds of what one journal entry holds.
 const (
@@ -76,6 +79,7 @@ type journal struct {
 	start   int
 	next    atomic.Uint64
 	names   map[string]bool // secret field names of the served specs, for redaction on read
+	secrets *secretSet      // configured secret values, for redaction on read
 }
 
 // rawEntry is a journal entry before redaction.
@@ -142,13 +146,89 @@ func (j *journal) last(limit int) []JournalEntry {
 		idx := (j.start + len(j.entries) - 1 - i) % len(j.entries)
 		raw = append(raw, j.entries[idx])
 	}
-	names := j.names
+	names, secrets := j.names, j.secrets
 	j.mu.Unlock()
 	out := make([]JournalEntry, len(raw))
 	for i, r := range raw {
-		out[i] = r.redact(names)
+		out[i] = r.redact(names, secrets)
 	}
 	return out
+}
+
+// addSecrets adds configured secret values (accounts' passwords and API keys, the admin token,
+// signing keys). None is ever removed: an entry recorded before a reload or a reset may hold one.
+func (j *journal) addSecrets(values ...string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.secrets = j.secrets.with(values)
+}
+
+// secretSet is a set of secret values, copied on write so readers need no lock.
+type secretSet struct {
+	exact map[string]bool
+	long  []string // the values of at least minContained bytes, looked for inside other values
+}
+
+// minContained is the length from which a secret is also redacted inside a longer value
+// ("carol:carol-password"); shorter ones ("pass") only where they are the whole value.
+const minContained = 8
+
+func (ss *secretSet) with(values []string) *secretSet {
+	out := &secretSet{exact: map[string]bool{}}
+	if ss != nil {
+		for v := range ss.exact {
+			out.exact[v] = true
+		}
+		out.long = slices.Clone(ss.long)
+	}
+	for _, v := range values {
+		if v == "" || out.exact[v] {
+			continue
+		}
+		out.exact[v] = true
+		if len(v) >= minContained {
+			out.long = append(out.long, v)
+		}
+	}
+	return out
+}
+
+// holds reports whether v is, or contains, a secret of the set, or an API key the mock created.
+func (ss *secretSet) holds(v string) bool {
+	if containsCreatedKey(v) {
+		return true
+	}
+	if ss == nil || v == "" {
+		return false
+	}
+	if ss.exact[v] {
+		return true
+	}
+	for _, s := range ss.long {
+		if strings.Contains(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsCreatedKey reports whether v holds an API key the mock created: keyPrefix and the 52
+// base32 characters of two rand.Text.
+func containsCreatedKey(v string) bool {
+	for {
+		i := strings.Index(v, keyPrefix)
+		if i < 0 {
+			return false
+		}
+		v = v[i+len(keyPrefix):]
+		n := 0
+		for n < len(v) && (v[n] >= 'A' && v[n] <= 'Z' || v[n] >= '2' && v[n] <= '7') {
+			n++
+		}
+		if n >= 52 {
+			return true
+		}
+	}
 }
 
 // addNames adds the secret field names of newly served specs (a reload keeps the old ones, so
@@ -173,9 +253,10 @@ func (j *journal) clear() {
 }
 
 // redact builds the entry as the journal shows it: every secret redacted, JWTs decoded.
-func (r rawEntry) redact(names map[string]bool) JournalEntry {
+func (r rawEntry) redact(names map[string]bool, secrets *secretSet) JournalEntry {
 	e := r.e
-	red := &redactor{names: names}
+	red := &redactor{names: names, secrets: secrets}
+	e.Path = red.path(e.Path)
 	if len(r.query) > 0 {
 		e.Query = map[string][]string{}
 		for k, vs := range r.query {
@@ -243,8 +324,27 @@ func (s *Server) journalRecord(r *http.Request, rec *recorder, start time.Time) 
 
 // redactor redacts one journal entry and collects the JWTs it meets.
 type redactor struct {
-	names map[string]bool // specSecretNames of every served spec
-	jwts  []DecodedJWT
+	names   map[string]bool // specSecretNames of every served spec
+	secrets *secretSet      // configured secret values
+	jwts    []DecodedJWT
+}
+
+// path redacts the segments of a request path that are or hold a secret.
+func (red *redactor) path(p string) string {
+	if !red.secrets.holds(p) {
+		return p
+	}
+	parts := strings.Split(p, "/")
+	for i, seg := range parts {
+		if red.secrets.holds(seg) {
+			parts[i] = redact(seg)
+		}
+	}
+	out := strings.Join(parts, "/")
+	if red.secrets.holds(out) { // a secret across segments
+		return redact(p)
+	}
+	return out
 }
 
 // secret reports whether a name (header, parameter, JSON member) carries a secret.
@@ -263,7 +363,7 @@ func secretName(name string) bool {
 	if strings.HasPrefix(n, "access-control-") || strings.HasPrefix(n, "x-authconform-") || n == "www-authenticate" {
 		return false
 	}
-	for _, w := range []string{"password", "passwd", "secret", "token", "key", "auth", "cookie", "credential"} {
+	for _, w := range []string{"pass", "pwd", "secret", "token", "key", "auth", "cookie", "credential"} {
 		if strings.Contains(n, w) {
 			return true
 		}
@@ -282,15 +382,15 @@ func (red *redactor) headers(where string, h http.Header) map[string]string {
 	return out
 }
 
-// value redacts one header or query value: secrets by name, and any JWT; an Authorization
-// value keeps its scheme ("Bearer eyJhbG…(163 chars)").
+// value redacts one header or query value: secrets by name, any JWT and any configured secret; an
+// Authorization value keeps its scheme ("Bearer [redacted 163 chars]").
 func (red *redactor) value(where, name, v string) string {
 	secret := red.secret(name)
-	if scheme, rest, ok := strings.Cut(v, " "); ok && secret && !strings.Contains(rest, " ") {
+	if scheme, rest, ok := strings.Cut(v, " "); ok && secret && !strings.Contains(rest, " ") && !red.secrets.holds(scheme) {
 		red.jwt(where, rest)
 		return scheme + " " + redact(rest)
 	}
-	if red.jwt(where, v) || secret {
+	if red.jwt(where, v) || secret || red.secrets.holds(v) {
 		return redact(v)
 	}
 	if len(v) > journalMaxValue {
@@ -315,7 +415,8 @@ func (red *redactor) body(where string, data []byte) any {
 	return red.walk(where, "", v)
 }
 
-// walk redacts a decoded JSON value: members whose names say secret, and JWTs anywhere.
+// walk redacts a decoded JSON value: members whose names say secret, configured secrets and JWTs
+// anywhere.
 func (red *redactor) walk(where, name string, v any) any {
 	switch t := v.(type) {
 	case map[string]any:
@@ -331,7 +432,7 @@ func (red *redactor) walk(where, name string, v any) any {
 		}
 		return out
 	case string:
-		if red.jwt(where, t) || (name != "" && red.secret(name)) {
+		if red.jwt(where, t) || (name != "" && red.secret(name)) || red.secrets.holds(t) {
 			return redact(t)
 		}
 	}
@@ -345,6 +446,10 @@ func (red *redactor) jwt(where, v string) bool {
 		return false
 	}
 	if len(red.jwts) < 32 {
+		// The claims of a token the mock did not issue may hold anything, a password too.
+		plain := &redactor{names: red.names, secrets: red.secrets}
+		header, _ = plain.walk(where, "", header).(map[string]any)
+		claims, _ = plain.walk(where, "", claims).(map[string]any)
 		red.jwts = append(red.jwts, DecodedJWT{Where: where, Token: redact(v), Header: header, Claims: claims})
 	}
 	return true

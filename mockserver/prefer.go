@@ -1,9 +1,12 @@
 package mockserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -17,17 +20,20 @@ import (
 // handle a failing server:
 //
 //	Prefer: status=555     answer the operation's documented response for 555 (error statuses in
-//	                       the spec's error body); an undocumented status is refused as an
-//	                       invalid request, with a message naming the documented ones. The flow's own success status serves the
-//	                       request as usual; another documented success answers its example.
-//	Prefer: delay=800ms    wait that long (wall time) first; at most MaxDelay; "800" is ms
+//	                       the spec's error body); an undocumented status is refused, with a
+//	                       message naming the documented ones. The flow's own success status serves
+//	                       the request as usual; another documented success answers its example.
+//	Prefer: delay=800ms    wait that long (wall time) first; at most MaxDelay; "800" is ms; a
+//	                       client that leaves ends the wait (readBodyFirst)
 //	Prefer: auth=expired   treat the credential as expired: a protected call or a refresh answers
-//	                       the flow's invalidCredential status, a login its passwordExpired one
+//	                       the flow's invalidCredential status, a login with a password its
+//	                       passwordExpired one; elsewhere it is not applied
 //
 // Several go in one header, comma separated, or in several Prefer headers. Unknown preferences
-// are ignored, as RFC 7240 says; a bad value of a known one is refused as an invalid request
-// (the flow's invalidRequest status, 400 where the spec documents no other). The response
-// says what it applied in Preference-Applied. The admin API queues the same outcomes for clients
+// are ignored, as RFC 7240 says; a bad value of a known one, or an undocumented status, is
+// refused by the mock itself: 400 application/problem+json with the reason in the body's detail
+// and in X-Authconform-Message (refusePrefer), whatever the spec's invalidRequest status. The
+// response says what it applied in Preference-Applied. The admin API queues the same outcomes for clients
 // that cannot set headers (faults.go).
 
 // MaxDelay bounds a provoked delay: below the serve command's 30 s write timeout, so the delayed
@@ -99,15 +105,13 @@ func (s *Server) provoke(w *recorder, r *http.Request, op *operation) bool {
 	if len(r.Header.Values("Prefer")) == 0 && s.dev.faults.empty() {
 		return false
 	}
-	// A bad Prefer is an invalid request, answered as the vendor answers one (its status for
-	// invalidRequest, 400 for most), so even a refused preference gets a documented status.
 	p, err := parsePrefer(r.Header)
 	if err != nil {
-		s.writeError(&call{w: w, r: r, op: op}, fail(specs.FailInvalidRequest, "%s", err.Error()))
+		refusePrefer(w, err.Error())
 		return true
 	}
 	if p.status != 0 && !op.op.Documents(p.status) {
-		s.writeError(&call{w: w, r: r, op: op}, fail(specs.FailInvalidRequest, "%s", undocumented(op, p.status, "header Prefer: status")))
+		refusePrefer(w, undocumented(op, p.status, "header Prefer: status"))
 		return true
 	}
 	source := "Prefer header"
@@ -119,16 +123,21 @@ func (s *Server) provoke(w *recorder, r *http.Request, op *operation) bool {
 		p.drop = f.Drop
 		w.failure = fmt.Sprintf("fault %d", f.ID)
 	}
-	if p.expired && !op.op.Protected() && op.flow.Kind != specs.KindRefresh && op.flow.Kind != specs.KindLogin {
-		p.expired = false // no credential to expire
+	if p.expired && !op.op.Protected() && op.flow.Kind != specs.KindRefresh && (op.flow.Kind != specs.KindLogin || !flowTakesPassword(op.flow)) {
+		p.expired = false // no credential to expire (a login without a password has no password to expire)
 		p.applied = slices.DeleteFunc(p.applied, func(a string) bool { return a == "auth=expired" })
 	}
 	if len(p.applied) > 0 {
 		w.Header().Set("Preference-Applied", strings.Join(p.applied, ", "))
 	}
-	if p.delay > 0 && !sleep(r.Context(), min(p.delay, MaxDelay)) {
-		w.failure = "client gone during a provoked delay"
-		return true
+	if p.delay > 0 {
+		if !s.readBodyFirst(w, r) {
+			return true
+		}
+		if !sleep(r.Context(), min(p.delay, MaxDelay)) {
+			w.failure = "client gone during a provoked delay"
+			return true
+		}
 	}
 	if p.drop {
 		w.failure = "connection dropped (fault)"
@@ -157,6 +166,21 @@ func (s *Server) provoke(w *recorder, r *http.Request, op *operation) bool {
 		}
 	}
 	return false
+}
+
+// refusePrefer answers a Prefer header the mock will not apply (bad syntax, an undocumented
+// status) with its own 400 application/problem+json (RFC 9457), never in the spec's error shape
+// or status: the refusal is the tool's, and a client must not mistake it for the vendor's answer
+// (a spec may document its own server error, 555, as its invalidRequest status).
+func refusePrefer(w *recorder, msg string) {
+	msg = "the mock refused the Prefer header: " + msg
+	w.failure = "Prefer refused"
+	h := w.Header()
+	h.Set(MessageHeader, headerSafe(msg))
+	h.Set("Content-Type", "application/problem+json")
+	body, _ := marshalJSON(map[string]any{"type": "about:blank", "title": "Bad Request", "status": http.StatusBadRequest, "detail": msg})
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write(body)
 }
 
 // undocumented is the message refusing to force a status the operation does not document.
@@ -210,6 +234,30 @@ func exampleOf(op *specs.Operation, status int, now time.Time) any {
 		}
 	}
 	return fromSchema(mt.Schema, now.UTC(), 0)
+}
+
+// readBodyFirst reads the request body (up to the body limit) before a delay and puts it back
+// for the flow; false when it answered instead (too large, or the client went away). net/http
+// watches the connection for a client that leaves, which cancels r.Context(), only once the body
+// has been read to its end; without this, a delayed request with a body held its goroutine and
+// connection for the whole delay after the client had gone.
+func (s *Server) readBodyFirst(w *recorder, r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody {
+		return true
+	}
+	// The underlying writer, so net/http learns of a body over the limit and closes the connection.
+	body, err := io.ReadAll(http.MaxBytesReader(w.ResponseWriter, r.Body, s.maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writePlain(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", s.maxBody))
+			return false
+		}
+		w.failure = "client gone before a provoked delay"
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return true
 }
 
 // sleep waits d, or less when ctx ends; false when ctx ended.

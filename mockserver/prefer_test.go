@@ -33,15 +33,15 @@ func TestPreferHeader(t *testing.T) {
 			req: func(h *harness) *http.Request {
 				return h.req("POST", "/api/v2/login", `{"username":"user","password":"pass"}`, "Prefer", "status=404")
 			}},
-		{name: "undocumented status refused naming the documented ones", checked: true, want: 400, message: "documented statuses are 200, 400, 401, 403, 404",
+		{name: "undocumented status refused naming the documented ones", want: 400, message: "documented statuses are 200, 400, 401, 403, 404",
 			req: func(h *harness) *http.Request {
 				return h.req("POST", "/api/v2/login", `{"username":"user","password":"pass"}`, "Prefer", "status=418")
 			}},
-		{name: "an undocumented status is refused in the vendor's way", checked: true, want: 555, message: "documented statuses are 200, 555",
+		{name: "an undocumented status is refused by the mock, not with the vendor's 555", want: 400, message: "documented statuses are 200, 555",
 			req: func(h *harness) *http.Request {
 				return h.req("POST", "/workey/api/auth/token", `{"username":"alice","password":"alice-password"}`, "Prefer", "status=400")
 			}},
-		{name: "not a status", checked: true, want: 400, message: "expected an HTTP status",
+		{name: "not a status", want: 400, message: "expected an HTTP status",
 			req: func(h *harness) *http.Request {
 				return h.req("POST", "/api/v2/login", `{"username":"user","password":"pass"}`, "Prefer", "status=teapot")
 			}},
@@ -53,7 +53,7 @@ func TestPreferHeader(t *testing.T) {
 			req: func(h *harness) *http.Request {
 				return h.req("POST", "/api/v2/login", `{"username":"user","password":"pass"}`, "Prefer", "return=minimal, respond-async")
 			}},
-		{name: "delay too long", checked: true, want: 400, message: "between 0 and 25s",
+		{name: "delay too long", want: 400, message: "between 0 and 25s",
 			req: func(h *harness) *http.Request {
 				return h.req("POST", "/api/v2/login", `{"username":"user","password":"pass"}`, "Prefer", "delay=1h")
 			}},
@@ -76,7 +76,7 @@ func TestPreferHeader(t *testing.T) {
 				r.Header.Add("Prefer", "delay=1ms")
 				return r
 			}},
-		{name: "bad auth value answers the flow's fallback 4xx", checked: true, want: 401, message: "the only value is expired",
+		{name: "bad auth value refused by the mock", want: 400, message: "the only value is expired",
 			req: func(h *harness) *http.Request {
 				return h.req("GET", "/api/v2/customers", "", "Prefer", "auth=revoked")
 			}},
@@ -293,5 +293,49 @@ func TestFaultQueueConcurrent(t *testing.T) {
 	}
 	if got := fmt.Sprint(h.admin("GET", "faults", "", 200)["faults"]); got != "[]" {
 		t.Errorf("faults left: %s", got)
+	}
+}
+
+// TestPreferRefusedByTheMock: a Prefer header the mock will not apply is refused by the mock
+// itself, 400 application/problem+json with the reason, in every spec, whatever the spec's
+// invalidRequest status and error shape. Before, efalia answered Prefer: status=299 with 555, its
+// own server error, so a tool's refusal looked like the vendor's failure.
+func TestPreferRefusedByTheMock(t *testing.T) {
+	cases := []struct {
+		name, method, path, body, prefer, reason string
+	}{
+		{name: "efalia, undocumented status", method: "POST", path: "/workey/api/auth/token", body: `{"username":"alice","password":"alice-password"}`,
+			prefer: "status=299", reason: "does not document 299"},
+		{name: "efalia, bad syntax", method: "GET", path: "/workey/api/processes", prefer: "status=5xx", reason: "expected an HTTP status"},
+		{name: "pixfile, undocumented status", method: "POST", path: "/api/v2/login", body: `{"username":"user","password":"pass"}`,
+			prefer: "status=418", reason: "does not document 418"},
+		{name: "elyssa, delay out of range", method: "POST", path: "/auth/login/", body: `{"companyId":"` + company1 + `"}`,
+			prefer: "delay=1h", reason: "between 0 and 25s"},
+		{name: "precrime, bad auth value", method: "POST", path: "/user/login", body: `{"username":"john.doe","password":"SecurePass123!"}`,
+			prefer: "auth=revoked", reason: "the only value is expired"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			rec := serve(h.s, h.req(tc.method, tc.path, tc.body, "Prefer", tc.prefer))
+			h.expect(rec, 400)
+			if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("Content-Type %q, want application/problem+json", ct)
+			}
+			var p struct {
+				Type, Title, Detail string
+				Status              int
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p.Status != 400 || p.Type != "about:blank" || p.Title != "Bad Request" ||
+				!strings.Contains(p.Detail, tc.reason) || !strings.Contains(p.Detail, "the mock refused the Prefer header") {
+				t.Errorf("body %s (%v)", rec.Body.String(), err)
+			}
+			if msg := rec.Header().Get(MessageHeader); msg != p.Detail {
+				t.Errorf("%s %q, want the detail %q", MessageHeader, msg, p.Detail)
+			}
+			if n := len(h.sessions().Sessions); n != 0 {
+				t.Errorf("the refused request was served: %d sessions", n)
+			}
+		})
 	}
 }

@@ -224,6 +224,9 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		accts = make([]specs.Account, 0, len(sc.Accounts))
 		for i, a := range sc.Accounts {
 			acc, err := a.toAccount()
+			if err == nil {
+				err = stateAllowed(sp, acc.State)
+			}
 			if err != nil {
 				return nil, &ConfigError{File: s.cfg.File, Field: fmt.Sprintf("specs.%s.accounts[%d]", sp.Name, i), Problem: err.Error()}
 			}
@@ -409,12 +412,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.logRequest(r, rec, time.Since(start))
 		s.journalRecord(r, rec, start)
 	}()
-	s.journalStart(rec, r)
-	if s.cors(rec, r) { // CORS headers; a preflight is answered here (cors.go)
+	if strings.HasPrefix(r.URL.Path, AdminPrefix) {
+		s.admin(rec, r) // behind its guard (adminguard.go), which also answers its CORS
 		return
 	}
-	if strings.HasPrefix(r.URL.Path, AdminPrefix) {
-		s.admin(rec, r)
+	s.journalStart(rec, r)
+	if s.cors(rec, r) { // CORS headers; a preflight is answered here (cors.go)
 		return
 	}
 	op, route, params, allow := s.find(r)

@@ -150,7 +150,8 @@ func TestAdminFixedClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest("POST", "/__authconform/clock", strings.NewReader(`{"advance":"1h"}`)))
+	h := &harness{t: t, s: s}
+	s.ServeHTTP(rec, h.req("POST", "/__authconform/clock", `{"advance":"1h"}`))
 	if rec.Code != http.StatusConflict {
 		t.Fatalf("status %d, want 409", rec.Code)
 	}
@@ -227,11 +228,14 @@ func TestLogsRedactSecrets(t *testing.T) {
 	}
 }
 
+// TestRedact: a redacted secret shows its length and not one of its characters, short or long.
+// Before, a secret of 16 characters or more showed its first six.
 func TestRedact(t *testing.T) {
 	cases := []struct{ name, in, want string }{
-		{name: "empty", in: "", want: "(empty)"},
-		{name: "short secret shows nothing", in: "pass", want: "…(4 chars)"},
-		{name: "long secret shows 6 chars and length", in: "eyJhbGciOiJIUzUxMiJ9.payload", want: "eyJhbG…(28 chars)"},
+		{name: "empty", in: "", want: "[redacted 0 chars]"},
+		{name: "short secret", in: "pass", want: "[redacted 4 chars]"},
+		{name: "long secret", in: "eyJhbGciOiJIUzUxMiJ9.payload", want: "[redacted 28 chars]"},
+		{name: "a password of 16", in: "Carol-Passw0rd-1", want: "[redacted 16 chars]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

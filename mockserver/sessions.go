@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"encoding/json"
 	"sync"
 	"time"
 )
@@ -19,10 +20,22 @@ const sessionKeepExpired = time.Hour
 // tokenInfo is one token of a session, redacted.
 type tokenInfo struct {
 	JTI      string    `json:"jti"`
-	Token    string    `json:"token"` // redacted: the first characters and the length
+	Token    string    `json:"token"` // redacted: its length only
 	Expires  time.Time `json:"expires"`
 	Issued   time.Time `json:"issued"`
 	Reissued int       `json:"reissued"` // how many times a refresh issued a new one
+}
+
+// MarshalJSON writes the times in RFC 3339 like encoding/json, but also past year 9999
+// ("10000-01-01T00:00:00Z"), where encoding/json fails: a token issued with the clock at the end
+// of 9999 expires after it, and the admin API must still list it.
+func (t tokenInfo) MarshalJSON() ([]byte, error) {
+	type plain tokenInfo // without this method
+	return json.Marshal(struct {
+		plain
+		Expires string `json:"expires"`
+		Issued  string `json:"issued"`
+	}{plain(t), t.Expires.Format(time.RFC3339Nano), t.Issued.Format(time.RFC3339Nano)})
 }
 
 // session is one login session as the registry keeps it.

@@ -2,8 +2,12 @@ package mockserver
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/authconform/authconform/specs"
@@ -12,7 +16,8 @@ import (
 // TestAccountStates logs in, through every login operation of every bundled spec, with accounts
 // from a config file in each state, and expects the status the flow maps for that state
 // (accountDisabled and passwordExpired fall back as specs.Flow.Failure says). It covers the
-// failures no demo account exercises (efalia has no disabled account, elyssa no expired one).
+// failures no demo account exercises (efalia has no disabled account). A state the spec does not
+// document (passwordExpired where no login takes a password: elyssa) is refused in the config.
 func TestAccountStates(t *testing.T) {
 	states := []struct {
 		state   specs.AccountState
@@ -29,6 +34,12 @@ func TestAccountStates(t *testing.T) {
 				APIKeys: []string{"some-api-key"}, State: string(st.state), Profile: map[string]any{"userId": 9}}
 			cfg := &Config{Specs: map[string]*SpecConfig{name: {Accounts: []AccountConfig{acc}}}}
 			s, err := New([]*specs.Spec{sp}, WithConfig(cfg), WithClock(NewClockAt(t0)))
+			if !slices.Contains(accountStates(sp), st.state) {
+				if err == nil || !strings.Contains(err.Error(), "specs."+name+".accounts[0]: state "+string(st.state)+" does not exist") {
+					t.Errorf("%s: a %s account: error %v", name, st.state, err)
+				}
+				continue
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,4 +85,67 @@ func loginRequest(h *harness, sp *specs.Spec, op *specs.Operation, acc AccountCo
 		b = string(data)
 	}
 	return h.req(op.Method, path, b, kv...)
+}
+
+// TestAccountStatesFollowTheSpec: the admin API offers only the states a spec documents. elyssa's
+// login takes a company id, no password: its accounts cannot have an expired password, by the
+// admin API's action, by an added account, or by Prefer: auth=expired on its login. Before, the
+// action answered 200 and the login then said "the account's password has expired".
+func TestAccountStatesFollowTheSpec(t *testing.T) {
+	elyssaLogin := func(h *harness, prefer string) *httptest.ResponseRecorder {
+		return h.do(h.req("POST", "/auth/login/", `{"companyId":"`+company1+`"}`, "Prefer", prefer))
+	}
+	cases := []struct {
+		name string
+		run  func(t *testing.T, h *harness)
+	}{
+		{name: "specs list their states", run: func(t *testing.T, h *harness) {
+			var b struct{ Specs []specView }
+			_ = json.Unmarshal(serve(h.s, h.req("GET", AdminPrefix+"specs", "")).Body.Bytes(), &b)
+			got := map[string]string{}
+			for _, s := range b.Specs {
+				got[s.Name] = fmt.Sprint(s.AccountStates)
+			}
+			want := map[string]string{"elyssa": "[enabled disabled]", "pixfile": "[enabled disabled passwordExpired]",
+				"efalia": "[enabled disabled passwordExpired]", "precrime": "[enabled disabled passwordExpired]"}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("account states %v, want %v", got, want)
+			}
+		}},
+		{name: "no expire-password without a password", run: func(t *testing.T, h *harness) {
+			rec := serve(h.s, h.req("POST", AdminPrefix+"accounts/elyssa/"+company1+"/expire-password", ""))
+			h.expect(rec, 404)
+			if !strings.Contains(rec.Header().Get(MessageHeader), "no login of it takes a password") {
+				t.Errorf("message %q", rec.Header().Get(MessageHeader))
+			}
+			h.expect(elyssaLogin(h, ""), 200)
+		}},
+		{name: "disable works without a password", run: func(t *testing.T, h *harness) {
+			h.admin("POST", "accounts/elyssa/"+company1+"/disable", "", 200)
+			h.expect(elyssaLogin(h, ""), 401)
+		}},
+		{name: "expire-password where the login takes one", run: func(t *testing.T, h *harness) {
+			h.admin("POST", "accounts/pixfile/carol/expire-password", "", 200)
+			h.expect(h.do(h.req("POST", "/api/v2/login", `{"username":"carol","password":"carol-password"}`)), 403)
+		}},
+		{name: "no account added with an expired password", run: func(t *testing.T, h *harness) {
+			rec := serve(h.s, h.req("POST", AdminPrefix+"accounts?spec=elyssa", `{"companyId":"33333333-3333-4333-8333-333333333333","state":"passwordExpired"}`))
+			h.expect(rec, 400)
+			if !strings.Contains(rec.Header().Get(MessageHeader), "body /state") {
+				t.Errorf("message %q", rec.Header().Get(MessageHeader))
+			}
+			h.admin("POST", "accounts?spec=elyssa", `{"companyId":"33333333-3333-4333-8333-333333333333","state":"disabled"}`, 201)
+		}},
+		{name: "Prefer auth=expired is not applied to a login without a password", run: func(t *testing.T, h *harness) {
+			rec := elyssaLogin(h, "auth=expired")
+			h.expect(rec, 200)
+			if got := rec.Header().Get("Preference-Applied"); got != "" {
+				t.Errorf("Preference-Applied %q", got)
+			}
+			h.expect(h.do(h.req("POST", "/user/login", `{"username":"john.doe","password":"SecurePass123!"}`, "Prefer", "auth=expired")), 403)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, newHarness(t)) })
+	}
 }

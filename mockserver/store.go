@@ -58,12 +58,14 @@ func keyHash(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// NewMemoryStore returns the default Store, in memory: a restart forgets everything. The clock
-// decides when remembered revocations have expired and may be dropped.
+// NewMemoryStore returns the default Store, in memory: a restart forgets everything. With a
+// clock that cannot be set (not an AdjustableClock), revocations are dropped a day after their
+// tokens expired; with one that can, they are kept until Reset (see memStore.maybeSweep).
 func NewMemoryStore(clock Clock) Store { return newMemStore(clock) }
 
 type memStore struct {
 	clock   Clock
+	sweeps  bool // the clock cannot be set: expired revocations may be dropped
 	mu      sync.Mutex
 	gens    map[scoped]uint64    // account of a scope -> generation
 	revoked map[string]time.Time // session id -> until
@@ -80,14 +82,15 @@ var _ Store = (*memStore)(nil)
 
 // minSweep is the size from which expired revocations are swept; sweeping when the maps have
 // doubled keeps the cost per insert constant. sweepMargin keeps entries a while past their expiry
-// for a clock that the admin API moves back.
+// anyway, for a clock that a test's fake or the host's time steps back a little.
 const (
 	minSweep    = 1024
 	sweepMargin = 24 * time.Hour
 )
 
 func newMemStore(clock Clock) *memStore {
-	m := &memStore{clock: clock}
+	_, settable := clock.(AdjustableClock)
+	m := &memStore{clock: clock, sweeps: !settable}
 	m.clear()
 	return m
 }
@@ -102,8 +105,19 @@ func (m *memStore) clear() {
 }
 
 // maybeSweep drops expired revocations once the maps have grown enough. Caller holds mu.
+//
+// The rule: an entry may be forgotten only when no time the clock can be set to makes its token
+// valid again, else a logged-out session or a used refresh token comes back to life. A token
+// verifies while the clock is in [iat, exp), and the admin API can set an AdjustableClock to any
+// time from 1970 on, also back into that window after a sweep (the dashboard's "past refresh
+// expiry" then "back to real time" did exactly that). So with a clock that can be set nothing is
+// ever swept: entries stay until Reset, which also replaces the random signing keys (a key pinned
+// by the config stays, and its revoked tokens work again, as after a restart). Only a clock
+// that cannot be set (WithClock with a plain Clock, which runs forward) lets expired entries go.
+// The cost is memory: about 100 bytes per logout and per rotating refresh until a reset, while
+// logins, which write nothing here, cost none.
 func (m *memStore) maybeSweep() {
-	if len(m.revoked)+len(m.used) < m.next {
+	if !m.sweeps || len(m.revoked)+len(m.used) < m.next {
 		return
 	}
 	cutoff := m.clock.Now().Add(-sweepMargin)

@@ -133,7 +133,7 @@ func TestWalkthrough(t *testing.T) {
 			c.step("the key still works", 200, "GET", "/authheader/list", "", "Authorization", "Bearer "+key)
 			c.step("delete the key", 200, "POST", "/authheader/delete", `{"text":"`+key+`"}`, "Authorization", "Bearer "+key)
 			c.step("the deleted key is refused", 401, "GET", "/authheader/list", "", "Authorization", "Bearer "+key)
-			c.step("reset", 200, "POST", "/__authconform/reset", "")
+			c.step("reset", 200, "POST", "/__authconform/reset", "", "Content-Type", "application/json")
 			c.step("log in after reset", 200, "POST", "/user/login", `{"username":"john.doe","password":"SecurePass123!"}`)
 		}},
 	}

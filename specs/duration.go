@@ -2,6 +2,7 @@ package specs
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ func (d Duration) String() string {
 // ParseDuration reads "360d", "24h", "1d12h", "90m" and anything time.ParseDuration accepts.
 func ParseDuration(s string) (Duration, error) {
 	s = strings.TrimSpace(s)
+	orig := s
 	if s == "" {
 		return 0, fmt.Errorf("empty duration")
 	}
@@ -54,7 +56,11 @@ func ParseDuration(s string) (Duration, error) {
 			return 0, fmt.Errorf("%q is not a duration", s)
 		}
 	}
-	return Duration(time.Duration(days)*24*time.Hour + rest), nil
+	whole := time.Duration(days) * 24 * time.Hour
+	if rest > math.MaxInt64-whole { // the sum would wrap to a negative duration
+		return 0, fmt.Errorf("%q is longer than a duration can be (%s)", orig, Duration(math.MaxInt64))
+	}
+	return Duration(whole + rest), nil
 }
 
 // MarshalText lets a Duration print in JSON and YAML as the author wrote it.

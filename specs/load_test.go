@@ -279,6 +279,8 @@ func TestParseDuration(t *testing.T) {
 		{in: "d", err: true},
 		{in: "", err: true},
 		{in: "-1d", err: true},
+		{in: "36600d2562047h", err: true}, // the sum wrapped to a negative duration
+		{in: "2562047h", want: 2562047 * time.Hour, str: "2562047h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -30,7 +30,9 @@ function setStatus(msg, isError) {
 async function call(method, path, body) {
   const headers = {};
   if (adminToken) headers["Authorization"] = "Bearer " + adminToken;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // Every call that changes state says application/json, with a body or not: the admin API
+  // refuses any other (a form of another site cannot send it).
+  if (method !== "GET" && method !== "HEAD") headers["Content-Type"] = "application/json";
   const res = await fetch(api(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store" });
   if (res.status === 401) {
     document.getElementById("auth").hidden = false;
@@ -120,16 +122,24 @@ function renderSessions() {
   });
 }
 
+// statesOf lists the account states a spec documents (GET specs): no password expiry where its
+// login takes no password.
+function statesOf(spec) {
+  const s = state.specs.find((x) => x.name === spec);
+  return s && s.accountStates ? s.accountStates : ["enabled", "disabled"];
+}
+
 function renderAccounts(list) {
   fill("accounts", list.map((a) => {
     const action = (name, label) => el("button", { class: "small secondary",
       onclick: () => act("POST", "accounts/" + encodeURIComponent(a.spec) + "/" + encodeURIComponent(a.id) + "/" + name) }, label);
+    const states = statesOf(a.spec);
     return el("tr", {}, el("td", {}, a.spec), el("td", {}, a.id), el("td", {}, a.username || ""), el("td", { class: "mono" }, a.companyId || ""),
       el("td", { class: "state-" + a.state }, a.state),
       el("td", { class: "buttons" }, a.state !== "enabled" ? action("enable", "enable") : "",
-        a.state !== "disabled" ? action("disable", "disable") : "",
-        a.state !== "passwordExpired" ? action("expire-password", "expire password") : ""));
-  }), JSON.stringify(list));
+        a.state !== "disabled" && states.includes("disabled") ? action("disable", "disable") : "",
+        a.state !== "passwordExpired" && states.includes("passwordExpired") ? action("expire-password", "expire password") : ""));
+  }), JSON.stringify([list, state.specs.map((s) => s.accountStates)]));
 }
 
 function renderFaults(list) {
