@@ -92,11 +92,11 @@ type indepBug struct {
 }
 
 func indepServers() []indepServer {
-	return slices.Concat(efaliaIndepServers())
+	return slices.Concat(efaliaIndepServers(), pixfileIndepServers())
 }
 
 func indepBugs() []indepBug {
-	return slices.Concat(efaliaIndepBugs())
+	return slices.Concat(efaliaIndepBugs(), pixfileIndepBugs())
 }
 
 // indepRun serves h, writes the server's target file and runs every check against it.
