@@ -92,11 +92,11 @@ type indepBug struct {
 }
 
 func indepServers() []indepServer {
-	return slices.Concat(efaliaIndepServers(), pixfileIndepServers())
+	return slices.Concat(efaliaIndepServers(), pixfileIndepServers(), elyssaIndepServers())
 }
 
 func indepBugs() []indepBug {
-	return slices.Concat(efaliaIndepBugs(), pixfileIndepBugs())
+	return slices.Concat(efaliaIndepBugs(), pixfileIndepBugs(), elyssaIndepBugs())
 }
 
 // indepRun serves h, writes the server's target file and runs every check against it.
