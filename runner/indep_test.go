@@ -92,11 +92,11 @@ type indepBug struct {
 }
 
 func indepServers() []indepServer {
-	return slices.Concat(efaliaIndepServers(), pixfileIndepServers(), elyssaIndepServers())
+	return slices.Concat(efaliaIndepServers(), pixfileIndepServers(), elyssaIndepServers(), precrimeIndepServers())
 }
 
 func indepBugs() []indepBug {
-	return slices.Concat(efaliaIndepBugs(), pixfileIndepBugs(), elyssaIndepBugs())
+	return slices.Concat(efaliaIndepBugs(), pixfileIndepBugs(), elyssaIndepBugs(), precrimeIndepBugs())
 }
 
 // indepRun serves h, writes the server's target file and runs every check against it.
@@ -224,7 +224,7 @@ func TestIndepBugsAreCaught(t *testing.T) {
 // TestIndepServersFollowTheirReadings talks to the servers directly, without the suites: each
 // configuration really behaves as its reading says, so a pass in the first half is not vacuous.
 func TestIndepServersFollowTheirReadings(t *testing.T) {
-	tests := slices.Concat(efaliaReadingTests())
+	tests := slices.Concat(efaliaReadingTests(), precrimeReadingTests())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := httptest.NewServer(tt.server.handler())
