@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +29,7 @@ type testOptions struct {
 	failFast    bool
 	verbose     bool
 	insecure    bool
+	deadline    time.Duration
 }
 
 func newTestCmd(e *env) *cobra.Command {
@@ -37,10 +39,19 @@ func newTestCmd(e *env) *cobra.Command {
 		Short: "Check an implementation against its spec: status codes, lifetimes, headers, schemas, security",
 		Long: `Run the conformance checks against the server a target file names.
 
-Every check is one documented rule with a requirement ID and a level: MUST (a failure fails the
-run) or SHOULD (a warning). A check whose inputs are missing (no disabled account in the target
-file, no refresh flow in the spec) is skipped with the reason, never passed. One line per check is
-printed as it finishes, then a summary per flow and level.
+Every check is one rule with a requirement ID, a level and a provenance. Only what the vendor's
+document states (or implies), what the target file states, and the readings of the document's
+gaps the target file declares (readings:) are MUST: a failure fails the run. Our own readings and
+RFC or OWASP practice are SHOULD: a warning. Readings the target file does not declare are found
+out where a request can tell, and printed ("observed: DECISION = CHOICE").
+
+Before any check, a preflight confirms the target serves the spec (its login answers something
+other than 404 or 405); otherwise the run stops with exit 2 and a diagnosis. A check whose inputs
+are missing (no disabled account in the target file) is "missing input", one that has nothing to
+judge "not applicable", never passed. One line per check is printed as it finishes, then a summary
+per flow and level. The run is bounded: a per-request timeout (the target file's timeout), a
+breaker that stops after 3 requests in a row get no answer, and --deadline for the whole run;
+Ctrl-C ends it within a second, and the reports written say interrupted.
 
 Labels for --label-filter: each requirement ID (LOG-01), its level (MUST, SHOULD) and its flow
 (login, refresh, logout, apikey, resource), e.g. --label-filter 'MUST && !apikey'.
@@ -56,7 +67,8 @@ check failed, was skipped for a missing input in the target file, or did not run
 a key pair.
 
 Exit codes: 0 every MUST check passed (and, with --certify, the report is signed), 1 a MUST check
-failed or certification was refused, 2 a usage or target-file error.`,
+failed, the run was interrupted or certification was refused, 2 a usage or target-file error or a
+target that is not the spec's server (preflight).`,
 		Example: `  authconform test --target examples/targets/pixfile.yaml
   authconform test --target staging.yaml --junit results.xml --json results.json --html results.html
   authconform test --target staging.yaml --label-filter 'login || resource' -v
@@ -75,6 +87,7 @@ failed or certification was refused, 2 a usage or target-file error.`,
 	f.BoolVar(&o.failFast, "fail-fast", false, "stop at the first failed check")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print each check's requests under its verdict")
 	f.BoolVar(&o.insecure, "insecure-skip-verify", false, "do not verify the target's TLS certificate")
+	f.DurationVar(&o.deadline, "deadline", runner.DefaultDeadline, "end the whole run after this long; checks not reached are reported as not run")
 	_ = cmd.MarkFlagRequired("target")
 	return cmd
 }
@@ -119,6 +132,7 @@ func conform(e *env, o testOptions) error {
 		Verbose:     o.verbose,
 		ToolVersion: version,
 		Progress:    e.stdout,
+		Deadline:    o.deadline,
 	})
 	if errors.Is(err, runner.ErrConfig) {
 		return exitWith(exitUsage, "%v", err)
@@ -131,7 +145,11 @@ func conform(e *env, o testOptions) error {
 	}
 	var refused []string
 	if o.certify {
-		refused = reports.CertificationProblems(rep, runner.RequiredIDs())
+		required, rerr := runner.RequiredIDs(tg)
+		if rerr != nil {
+			return exitWith(exitInternal, "%v", rerr)
+		}
+		refused = reports.CertificationProblems(rep, required)
 		if err != nil {
 			refused = append(refused, "the run was interrupted: "+err.Error())
 		}
@@ -164,13 +182,16 @@ func conform(e *env, o testOptions) error {
 		fmt.Fprintf(e.stdout, "Wrote %s%s\n", rf.path, note)
 	}
 	if err != nil {
-		return exitWith(exitFailed, "the run was interrupted: %v", err)
+		return exitWith(exitFailed, "the run was interrupted (%v): the checks it did not reach are reported as not run", err)
 	}
 	if rep.Ran() == 0 {
 		return exitWith(exitUsage, "no check matched --label-filter %q", o.labelFilter)
 	}
 	if !rep.Passed() {
 		return exitWith(exitFailed, "")
+	}
+	if rep.Interrupted != "" {
+		return exitWith(exitFailed, "the run was cut short (%s): the checks it did not reach are reported as not run", rep.Interrupted)
 	}
 	if len(refused) > 0 {
 		return exitWith(exitFailed, "certification refused: %d required checks failed, were skipped for a missing input, or did not run", len(refused))

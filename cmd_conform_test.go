@@ -92,7 +92,7 @@ func TestTestCommandAgainstTheMock(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 			}
-			for _, want := range []string{"PASS [LOG-01]", "Verdict: PASS", "Wrote " + jsonPath, "Wrote " + junitPath, "Wrote " + htmlPath} {
+			for _, want := range []string{"PASSED         [LOG-01]", "Verdict: PASS", "Wrote " + jsonPath, "Wrote " + junitPath, "Wrote " + htmlPath} {
 				if !strings.Contains(stdout, want) {
 					t.Errorf("stdout lacks %q", want)
 				}
@@ -148,8 +148,9 @@ func TestTestCommandTLS(t *testing.T) {
 	ts := httptest.NewTLSServer(m)
 	defer ts.Close()
 	target := writeTarget(t, "elyssa", ts.URL, "")
-	if code, stdout, _ := runCLI(t, "test", "--target", target, "--label-filter", "LOG-01"); code != exitFailed || !strings.Contains(stdout, "certificate") {
-		t.Errorf("an unverifiable certificate: exit %d, want %d and a message naming the certificate\n%s", code, exitFailed, stdout)
+	// The preflight meets the certificate first: exit 2, saying what to do about it.
+	if code, _, stderr := runCLI(t, "test", "--target", target, "--label-filter", "LOG-01"); code != exitUsage || !strings.Contains(stderr, "certificate") || !strings.Contains(stderr, "insecureSkipVerify") {
+		t.Errorf("an unverifiable certificate: exit %d, want %d and a message naming the certificate\n%s", code, exitUsage, stderr)
 	}
 	if code, stdout, _ := runCLI(t, "test", "--target", target, "--label-filter", "LOG-01", "--insecure-skip-verify"); code != exitOK {
 		t.Errorf("--insecure-skip-verify: exit %d\n%s", code, stdout)
@@ -169,9 +170,9 @@ func TestTestCommandExitCodes(t *testing.T) {
 	tests := []cliCase{
 		{"all MUST pass", []string{"test", "--target", good}, exitOK, "Verdict: PASS", ""},
 		{"a MUST fails", []string{"test", "--target", writeTarget(t, "elyssa", broken.URL, "")}, exitFailed, "Verdict: FAIL", ""},
-		{"unreachable target is a failed check", []string{"test", "--target", writeTarget(t, "elyssa", "http://127.0.0.1:1", ""), "--label-filter", "LOG-01"}, exitFailed, "no response", ""},
+		{"nothing listens: preflight", []string{"test", "--target", writeTarget(t, "elyssa", "http://127.0.0.1:1", ""), "--label-filter", "LOG-01"}, exitUsage, "", "nothing listens on 127.0.0.1:1"},
 		{"fail fast stops", []string{"test", "--target", writeTarget(t, "elyssa", broken.URL, ""), "--fail-fast"}, exitFailed, "--fail-fast", ""},
-		{"label filter selects", []string{"test", "--target", good, "--label-filter", "LOG-01 || HDR-02"}, exitOK, "PASS [HDR-02]", ""},
+		{"label filter selects", []string{"test", "--target", good, "--label-filter", "LOG-01 || HDR-02"}, exitOK, "PASSED         [HDR-02]", ""},
 		{"no target flag", []string{"test"}, exitUsage, "", `required flag(s) "target" not set`},
 		{"missing target file", []string{"test", "--target", filepath.Join(dir, "nope.yaml")}, exitUsage, "", "cannot read the target file"},
 		{"unknown field in target", []string{"test", "--target", badYAML}, exitUsage, "", `bad.yaml:4:1: typo: unknown field "typo"`},

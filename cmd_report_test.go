@@ -177,12 +177,20 @@ func TestCertificationRefused(t *testing.T) {
 		{"a public key to sign", []string{"test", "--target", target, "--certify", "--sign-key", strings.TrimSuffix(priv, ".key") + ".pub", "--json", filepath.Join(dir, "e.json")}, exitUsage, "", "PRIVATE KEY"},
 	}
 	runCLICases(t, tests)
-	t.Run("a MUST skipped for a missing input", func(t *testing.T) {
-		ts, _ := startMockFor(t, "precrime") // the example target names no disabled account
+	t.Run("a MUST missing input", func(t *testing.T) {
+		ts, _ := startMockFor(t, "precrime")
+		// precrime documents password expiry (403 "Password expired"): a target without an
+		// expired account cannot be certified. (It documents no disabled accounts: their absence
+		// is not in the way.)
+		target := filepath.Join(dir, "no-expired.yaml")
+		_ = os.WriteFile(target, []byte("spec: precrime\nbaseURL: "+ts.URL+"\naccounts:\n  valid: {username: john.doe, password: \"SecurePass123!\"}\n  other: {username: jane.roe, password: jane-password}\n"), 0o600)
 		out := filepath.Join(dir, "f.json")
-		code, stdout, _ := runCLI(t, "test", "--target", writeTarget(t, "precrime", ts.URL, ""), "--certify", "--sign-key", priv, "--json", out)
-		if code != exitFailed || !strings.Contains(stdout, `LOG-14 (MUST, login POST /user/login) was skipped for a missing input: the target file has no "disabled" account`) {
+		code, stdout, _ := runCLI(t, "test", "--target", target, "--certify", "--sign-key", priv, "--json", out)
+		if code != exitFailed || !strings.Contains(stdout, `LOG-15 (MUST, login POST /user/login) is missing input: the target file has no "expired" account`) {
 			t.Errorf("exit %d\n%s", code, stdout)
+		}
+		if strings.Contains(stdout, "LOG-14 (MUST") {
+			t.Errorf("an undocumented account state stands in the way of certification:\n%s", stdout)
 		}
 		if !strings.Contains(stdout, "Wrote "+out+" (not certified, unsigned)") {
 			t.Errorf("the unsigned report is not announced:\n%s", stdout)
@@ -215,17 +223,17 @@ func TestReportCommands(t *testing.T) {
 		{"verify needs a key", []string{"report", "verify", golden}, exitUsage, "", `required flag(s) "key" not set`},
 		{"verify with a private key", []string{"report", "verify", golden, "--key", priv}, exitUsage, "", "PUBLIC KEY"},
 		{"report alone", []string{"report"}, exitUsage, "", "render, verify, keygen or schema"},
-		{"schema", []string{"report", "schema"}, exitOK, `"$id": "https://github.com/authconform/authconform/reports/schema.json#v2"`, ""},
+		{"schema", []string{"report", "schema"}, exitOK, `"$id": "https://github.com/authconform/authconform/reports/schema.json#v3"`, ""},
 	}
 	runCLICases(t, tests)
-	// The signed golden (reports/sign_test.go signs it with the key of seed 1) verifies, with a
-	// note: its made-up checks are far from the catalog.
+	// The signed golden (reports/sign_test.go signs it with the key of seed 1) verifies; its spec
+	// "demo" is no bundled spec, so there is no catalog to hold it against and no note.
 	seed1 := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize)).Public()
 	der, _ := x509.MarshalPKIXPublicKey(seed1)
 	seedPub := filepath.Join(dir, "seed1.pub")
 	_ = os.WriteFile(seedPub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644)
 	code, stdout, stderr := runCLI(t, "report", "verify", signedGolden, "--key", seedPub)
-	if code != exitOK || !strings.Contains(stdout, "valid: signed with key") || !strings.Contains(stdout, "note: by the catalog") {
+	if code != exitOK || !strings.Contains(stdout, "valid: signed with key") || strings.Contains(stdout, "note: by the catalog") {
 		t.Errorf("verify of the signed golden: exit %d\n%s%s", code, stdout, stderr)
 	}
 

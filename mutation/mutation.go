@@ -153,9 +153,22 @@ func runOne(ctx context.Context, p Plan, sp *specs.Spec, m *mockserver.Mutation,
 	}
 	u, _ := url.Parse(ts.URL)
 	tg.BaseURL.Scheme, tg.BaseURL.Host = u.Scheme, u.Host
+	// The mock follows the first reading of every decision (the document as written): the kill
+	// matrix declares them, so a defect that breaks a reading (rotation, logout ending the
+	// refresh token) fails a MUST rather than passing for the other reading.
+	tg.Readings = map[string]string{}
+	for _, d := range tg.Spec.Decisions {
+		if len(d.Readings) > 0 {
+			tg.Readings[d.ID] = d.Readings[0].Choice
+		}
+	}
+	if tg.Spec, err = tg.Spec.WithReadings(tg.Readings); err != nil {
+		res.Error = err.Error()
+		return res, nil
+	}
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	rep, err := runner.Run(rctx, runner.Config{Target: tg, ToolVersion: "mutation", SuiteTimeout: 2 * time.Minute})
+	rep, err := runner.Run(rctx, runner.Config{Target: tg, ToolVersion: "mutation", Deadline: 2 * time.Minute})
 	if err != nil {
 		res.Error = err.Error()
 		return res, nil
@@ -188,21 +201,26 @@ func checkKey(c reports.Check) string {
 func statuses(rep *reports.Report) map[string]reports.Status {
 	out := map[string]reports.Status{}
 	for _, c := range rep.Checks {
-		out[checkKey(c)] = c.Status
+		out[checkKey(c)] = c.Outcome()
 	}
 	return out
 }
+
+// flagged reports whether an outcome says the target broke a rule: failed (MUST) or warning.
+func flagged(o reports.Status) bool { return o == reports.Failed || o == reports.Warning }
 
 // compare fills in what the mutation changed against the clean mock.
 func compare(res *Result, clean map[string]reports.Status, rep *reports.Report, m *mockserver.Mutation) {
 	ids := map[string]bool{}
 	for _, c := range rep.Checks {
 		k := checkKey(c)
-		if c.Status == reports.Failed && clean[k] != reports.Failed {
+		// Caught at any level: a check that fails or warns here and not on the clean mock.
+		o := c.Outcome()
+		if flagged(o) && !flagged(clean[k]) {
 			res.Failed = append(res.Failed, k)
 			ids[c.ID] = true
 		}
-		if m.Variant && clean[k] == reports.Passed && c.Status != reports.Passed && c.Status != reports.Failed {
+		if m.Variant && clean[k] == reports.Passed && o != reports.Passed && !flagged(o) {
 			res.Lost = append(res.Lost, k)
 		}
 	}

@@ -6,18 +6,22 @@ import (
 )
 
 // CertificationProblems lists why the report cannot be certified; none means it can. required
-// is every MUST requirement ID of the catalog (suites.Requirements): each must appear in the
-// report, so a report from a run that left a rule out entirely is refused too.
+// is the requirement ID of every MUST check the suites register for the spec and the target's
+// declared readings (runner.RequiredIDs): each must appear in the report as a MUST check, so a
+// report from a run that left a rule out entirely is refused too.
 //
 // A report is refused when any MUST check
 //   - failed;
-//   - was skipped for a missing input (skipKind missingInput, or no skipKind): the target file
-//     lacks an account, a probe or an expected value the check needs;
-//   - did not run (status not-run: not selected by the label filter, or left after --fail-fast);
+//   - is missing input: the target file lacks an account, a probe or an expected value the check
+//     needs (and the vendor documents what it would judge);
+//   - did not run (not selected by the label filter, left after --fail-fast, the deadline, an
+//     interrupt or a target that stopped answering);
 //   - is absent from the report.
 //
-// A MUST check skipped as notApplicable (the spec documents no such flow, the token is not a
-// JWT, the target offers no clock control) does not stand in the way. SHOULD checks never do.
+// A MUST check that is not applicable (the spec documents no such flow, the token is not a JWT,
+// the target offers no clock control or follows another reading) does not stand in the way, nor
+// does a warning. SHOULD checks never do: certification asks only for what the vendor documents
+// and the readings the target declares.
 func CertificationProblems(r *Report, required []string) []string {
 	c := *r
 	c.Checks = append([]Check(nil), r.Checks...)
@@ -25,24 +29,22 @@ func CertificationProblems(r *Report, required []string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, ch := range c.Checks {
-		seen[ch.ID] = true
 		if ch.Level != MUST {
 			continue
 		}
+		seen[ch.ID] = true
 		where := ch.Flow
 		if ch.Operation != "" {
 			where += " " + ch.Operation
 		}
-		switch ch.Status {
+		switch ch.Outcome() {
 		case Failed:
 			out = append(out, fmt.Sprintf("%s (MUST, %s) failed: %s", ch.ID, where, firstLine(ch.Message)))
-		case Skipped:
-			if ch.SkipKind != NotApplicable {
-				out = append(out, fmt.Sprintf("%s (MUST, %s) was skipped for a missing input: %s", ch.ID, where, firstLine(ch.Message)))
-			}
+		case MissingInput:
+			out = append(out, fmt.Sprintf("%s (MUST, %s) is missing input: %s", ch.ID, where, firstLine(ch.Message)))
 		case NotRun:
 			out = append(out, fmt.Sprintf("%s (MUST, %s) did not run: %s", ch.ID, where, firstLine(ch.Message)))
-		case Passed:
+		case Passed, Warning, NotApplicable:
 		default:
 			out = append(out, fmt.Sprintf("%s (MUST, %s) has the unknown status %q", ch.ID, where, ch.Status))
 		}

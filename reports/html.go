@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -28,71 +29,73 @@ func WriteHTML(w io.Writer, r *Report) error {
 		Should:   should,
 		Flows:    c.ByFlow(),
 		Duration: c.Finished.Sub(c.Started).Round(time.Millisecond).String(),
-		MustRan:  must.Passed + must.Failed,
+		MustRan:  must.Passed + must.Warning + must.Failed,
 	}
+	for _, st := range Statuses {
+		d.Outcomes = append(d.Outcomes, strings.ReplaceAll(string(st), "-", " "))
+		d.StatusIDs = append(d.StatusIDs, string(st))
+	}
+	for _, fc := range d.Flows {
+		if fc.MUST.Total() > 0 {
+			d.Rows = append(d.Rows, countsRow(fc.Flow, MUST, false, fc.MUST))
+		}
+		if fc.SHOULD.Total() > 0 {
+			d.Rows = append(d.Rows, countsRow(fc.Flow, SHOULD, false, fc.SHOULD))
+		}
+	}
+	d.Rows = append(d.Rows, countsRow("", MUST, true, must), countsRow("", SHOULD, true, should))
 	for _, ch := range c.Checks {
-		hc := htmlCheck{Check: ch, Verdict: verdictWord(ch), VerdictClass: string(ch.Status)}
-		if ch.Status == Failed && ch.Level == SHOULD {
-			hc.VerdictClass = "warning"
+		o := ch.Outcome()
+		hc := htmlCheck{Check: ch, Verdict: strings.ReplaceAll(string(o), "-", " "), VerdictClass: string(o), Source: ch.Provenance.String()}
+		if hc.Source == "" {
+			hc.Source = ch.Source
 		}
 		if ch.Lifetime != nil {
 			hc.SVG = lifetimeSVG(*ch.Lifetime)
 		}
 		d.Checks = append(d.Checks, hc)
-		d.ByStatus[statusIndex(ch.Status)]++
+		d.ByStatus[slices.Index(Statuses, o)]++
 	}
 	return htmlPage.Execute(w, d)
 }
 
 type htmlData struct {
-	R        *Report
-	Pass     bool
-	Must     Counts
-	Should   Counts
-	Flows    []FlowCounts
-	Duration string
-	MustRan  int
-	Checks   []htmlCheck
-	ByStatus [4]int // passed, failed, skipped, not run
+	R         *Report
+	Pass      bool
+	Must      Counts
+	Should    Counts
+	Flows     []FlowCounts
+	Duration  string
+	MustRan   int
+	Checks    []htmlCheck
+	ByStatus  [6]int   // by Statuses
+	Outcomes  []string // the outcome words, by Statuses
+	StatusIDs []string // the JSON statuses, by Statuses
+	Rows      []htmlRow
+}
+
+// htmlRow is a row of the counts table: a flow's or the total's counts at one level.
+type htmlRow struct {
+	Flow  string
+	Level Level
+	Total bool
+	N     []int // by Statuses
+}
+
+func countsRow(flow string, level Level, total bool, c Counts) htmlRow {
+	row := htmlRow{Flow: flow, Level: level, Total: total}
+	for _, st := range Statuses {
+		row.N = append(row.N, c.Of(st))
+	}
+	return row
 }
 
 type htmlCheck struct {
 	Check
 	Verdict      string
 	VerdictClass string
+	Source       string // the provenance, or the rule's source for an older report
 	SVG          template.HTML
-}
-
-func statusIndex(s Status) int {
-	switch s {
-	case Passed:
-		return 0
-	case Failed:
-		return 1
-	case Skipped:
-		return 2
-	}
-	return 3
-}
-
-func verdictWord(c Check) string {
-	switch c.Status {
-	case Passed:
-		return "passed"
-	case Failed:
-		if c.Level == SHOULD {
-			return "warning"
-		}
-		return "failed"
-	case Skipped:
-		if c.SkipKind == NotApplicable {
-			return "skipped: not applicable"
-		}
-		return "skipped: missing input"
-	case NotRun:
-		return "not run"
-	}
-	return string(c.Status)
 }
 
 // lifetimeSVG draws a token's lifetime: the expected span with its tolerance band, and the
@@ -172,12 +175,12 @@ th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
 .filters{display:flex;flex-wrap:wrap;gap:.4rem 1rem;margin:.5rem 0 1rem}
 .filters label{cursor:pointer}
 .check{background:#fff;border:1px solid #d9dde3;border-left:6px solid #90a4ae;border-radius:6px;padding:.55rem .8rem;margin:.5rem 0}
-.check.passed{border-left-color:#2e7d32}.check.failed{border-left-color:#c62828}.check.failed.should{border-left-color:#ef6c00}
-.check.skipped{border-left-color:#90a4ae}.check.not-run{border-left-color:#6a1b9a}
+.check.passed{border-left-color:#2e7d32}.check.failed{border-left-color:#c62828}.check.warning{border-left-color:#ef6c00}
+.check.not-applicable{border-left-color:#90a4ae}.check.missing-input{border-left-color:#f9a825}.check.not-run{border-left-color:#6a1b9a}
 .head{display:flex;flex-wrap:wrap;gap:.2rem .6rem;align-items:baseline}
 .id{font-weight:700;font-family:ui-monospace,Menlo,Consolas,monospace}
 .badge{font-size:.8rem;padding:0 .45rem;border-radius:1rem;background:#eceff1;white-space:nowrap}
-.badge.passed{background:#c8e6c9}.badge.failed{background:#ffcdd2}.badge.warning{background:#ffe0b2}.badge.not-run{background:#e1bee7}
+.badge.passed{background:#c8e6c9}.badge.failed{background:#ffcdd2}.badge.warning{background:#ffe0b2}.badge.missing-input{background:#fff59d}.badge.not-run{background:#e1bee7}
 .op{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem;overflow-wrap:anywhere}
 .rule{margin:.25rem 0}
 .src{color:#555;font-size:.85rem;margin:.15rem 0}
@@ -192,9 +195,9 @@ footer{color:#555;font-size:.85rem;margin-top:2rem}
 <h1>authconform conformance report: {{.R.Spec.Name}}</h1>
 <section id="verdict" class="verdict {{if .Pass}}pass{{else}}fail{{end}}">
 <div class="big">Verdict: {{if .Pass}}PASS{{else}}FAIL{{end}}</div>
-{{if .Pass}}<p>Every MUST check that ran passed: {{.Must.Passed}} passed, {{.Must.Skipped}} skipped, {{.Must.NotRun}} not run. {{.Should.Failed}} SHOULD warnings.</p>
-{{else}}<p>{{.Must.Failed}} of {{.MustRan}} MUST checks that ran failed. {{.Should.Failed}} SHOULD warnings.</p>
-{{end}}{{with .R.Signature}}<p>Certified: signed with Ed25519 key {{.KeyID}}. Check it with <code>authconform report verify</code>; this page does not verify it.</p>{{end}}
+{{if .Pass}}<p>No MUST check failed: {{.Must.Passed}} passed, {{.Must.Warning}} passed with a warning, {{.Must.NotApplicable}} not applicable, {{.Must.MissingInput}} missing input, {{.Must.NotRun}} not run. {{.Should.Warning}} SHOULD warnings.</p>
+{{else}}<p>{{.Must.Failed}} of {{.MustRan}} MUST checks that ran failed{{if .R.Interrupted}}, and the run was cut short{{end}}. {{.Should.Warning}} SHOULD warnings.</p>
+{{end}}{{with .R.Interrupted}}<p>The run was cut short: {{.}}.</p>{{end}}{{with .R.Signature}}<p>Certified: signed with Ed25519 key {{.KeyID}}. Check it with <code>authconform report verify</code>; this page does not verify it.</p>{{end}}
 </section>
 <dl class="meta">
 <dt>spec</dt><dd>{{.R.Spec.Name}}{{with .R.Spec.Title}} — {{.}}{{end}}{{with .R.Spec.Version}} {{.}}{{end}}</dd>
@@ -202,30 +205,25 @@ footer{color:#555;font-size:.85rem;margin-top:2rem}
 <dt>target</dt><dd>{{.R.Target.BaseURL}}{{with .R.Target.File}} (from {{.}}){{end}}</dd>
 <dt>run</dt><dd>{{utc .R.Started}} to {{utc .R.Finished}} ({{.Duration}})</dd>
 {{with .R.LabelFilter}}<dt>label filter</dt><dd><code>{{.}}</code> (checks it left out are listed as not run)</dd>{{end}}
-<dt>tool</dt><dd>{{.R.Tool.Name}} {{.R.Tool.Version}}, report schema {{.R.SchemaVersion}}</dd>
+{{range .R.Readings}}<dt>reading ({{.How}})</dt><dd><code>{{.Decision}} = {{.Choice}}</code>{{with .Means}}: {{.}}{{end}}</dd>
+{{end}}<dt>tool</dt><dd>{{.R.Tool.Name}} {{.R.Tool.Version}}, report schema {{.R.SchemaVersion}}</dd>
 </dl>
 
 <h2>Counts per flow and level</h2>
 <table id="counts">
-<thead><tr><th>flow</th><th>level</th><th>passed</th><th>failed</th><th>skipped</th><th>not run</th></tr></thead>
+<thead><tr><th>flow</th><th>level</th>{{range .Outcomes}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Flows}}{{if .MUST.Total}}<tr><td>{{.Flow}}</td><td>MUST</td><td>{{.MUST.Passed}}</td><td>{{.MUST.Failed}}</td><td>{{.MUST.Skipped}}</td><td>{{.MUST.NotRun}}</td></tr>
-{{end}}{{if .SHOULD.Total}}<tr><td>{{.Flow}}</td><td>SHOULD</td><td>{{.SHOULD.Passed}}</td><td>{{.SHOULD.Failed}}</td><td>{{.SHOULD.Skipped}}</td><td>{{.SHOULD.NotRun}}</td></tr>
-{{end}}{{end}}<tr><th>total</th><th>MUST</th><th>{{.Must.Passed}}</th><th>{{.Must.Failed}}</th><th>{{.Must.Skipped}}</th><th>{{.Must.NotRun}}</th></tr>
-<tr><th>total</th><th>SHOULD</th><th>{{.Should.Passed}}</th><th>{{.Should.Failed}}</th><th>{{.Should.Skipped}}</th><th>{{.Should.NotRun}}</th></tr>
-</tbody>
+{{range .Rows}}<tr>{{if .Total}}<th>total</th><th>{{.Level}}</th>{{range .N}}<th>{{.}}</th>{{end}}{{else}}<td>{{.Flow}}</td><td>{{.Level}}</td>{{range .N}}<td>{{.}}</td>{{end}}{{end}}</tr>
+{{end}}</tbody>
 </table>
 
 <h2>Checks</h2>
 <div class="filters" id="filters">
-<label><input type="checkbox" value="passed" checked> passed ({{index .ByStatus 0}})</label>
-<label><input type="checkbox" value="failed" checked> failed ({{index .ByStatus 1}})</label>
-<label><input type="checkbox" value="skipped" checked> skipped ({{index .ByStatus 2}})</label>
-<label><input type="checkbox" value="not-run" checked> not run ({{index .ByStatus 3}})</label>
-<span class="src">(open this file with #only=failed,not-run to start with only those)</span>
+{{range $i, $o := .Outcomes}}<label><input type="checkbox" value="{{index $.StatusIDs $i}}" checked> {{$o}} ({{index $.ByStatus $i}})</label>
+{{end}}<span class="src">(open this file with #only=failed,not-run to start with only those)</span>
 </div>
 <div id="checks">
-{{range .Checks}}<section class="check {{.Status}} {{lower .Level}}" data-status="{{.Status}}">
+{{range .Checks}}<section class="check {{.VerdictClass}} {{lower .Level}}" data-status="{{.VerdictClass}}">
 <div class="head"><span class="id">{{.ID}}</span><span class="badge {{.Level}}">{{.Level}}</span><span class="badge {{.VerdictClass}}">{{.Verdict}}</span><span>{{.Flow}}</span>{{with .Operation}}<span class="op">{{.}}</span>{{end}}</div>
 <p class="rule">{{.Rule}}</p>
 {{with .Source}}<p class="src">source: {{.}}</p>{{end}}

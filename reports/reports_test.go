@@ -23,20 +23,25 @@ func sample() *Report {
 		Started:       start,
 		Finished:      start.Add(1500 * time.Millisecond),
 		LabelFilter:   "login || logout || refresh",
+		Readings:      []Reading{{Decision: "demo-authorization", Choice: "bare", How: Observed, Means: "the raw token"}, {Decision: "demo-rotation", Choice: "refused", How: Declared}},
 		// deliberately unsorted: renderers must order them
 		Checks: []Check{
 			{ID: "OUT-01", Level: MUST, Flow: "logout", Operation: "POST /logout", Rule: "logout with a valid token answers the documented status", Status: Passed},
-			{ID: "LOG-05", Level: MUST, Flow: "login", Operation: "POST /login", Rule: "wrong password is refused with the documented status", Status: Failed, Message: "expected status 401 (documented for badCredentials)\ngot 200 <with & \"quotes\">"},
-			{ID: "LOG-03", Level: SHOULD, Flow: "login", Operation: "POST /login", Rule: "token responses carry Cache-Control: no-store", Status: Failed, Message: "Cache-Control was \"\""},
+			{ID: "LOG-05", Level: MUST, Flow: "login", Operation: "POST /login", Rule: "wrong password is refused with the documented status", Status: Failed, Message: "expected status 401 (documented for badCredentials)\ngot 200 <with & \"quotes\">",
+				Provenance: &Provenance{Basis: "documented", Cite: "paths./login.post.responses.401 (badCredentials)", Quote: "Incorrect credentials"}},
+			{ID: "LOG-03", Level: SHOULD, Flow: "login", Operation: "POST /login", Rule: "token responses carry Cache-Control: no-store", Status: Warning, Message: "Cache-Control was \"\"",
+				Provenance: &Provenance{Basis: "practice", Cite: "RFC 6749 5.1"}},
+			{ID: "LOG-13", Level: MUST, Flow: "login", Operation: "POST /login", Rule: "an unknown account is refused", Status: Warning, Message: "SHOULD (reading demo-401): expected 401 for unknownAccount; got 403 from POST http://127.0.0.1:9000/login",
+				Provenance: &Provenance{Basis: "documented", Cite: "paths./login.post refuses unknownAccount; its status 401 is decision demo-401", Decision: "demo-401"}},
 			{ID: "LOG-01", Level: MUST, Flow: "login", Operation: "POST /login", Rule: "valid credentials get the documented status and tokens", Status: Passed},
-			{ID: "LOG-14", Level: MUST, Flow: "login", Operation: "POST /login", Rule: "a disabled account is refused with the documented status and error body", Status: Skipped,
-				Message: `the target file has no "disabled" account (accounts.disabled)`, SkipKind: MissingInput},
+			{ID: "LOG-14", Level: MUST, Flow: "login", Operation: "POST /login", Rule: "a disabled account is refused with the documented status and error body", Status: MissingInput,
+				Message: `the target file has no "disabled" account (accounts.disabled)`},
 			{ID: "LIF-02", Level: MUST, Flow: "login", Operation: "POST /login", Rule: "the access token lives as documented", Status: Passed,
 				Lifetime: &Lifetime{Token: "access", Expected: 86400, Observed: 86400, Tolerance: 60, Source: "the spec", MeasuredFrom: "iat"}},
 			{ID: "LIF-16", Level: MUST, Flow: "refresh", Operation: "POST /refresh", Rule: "the refresh token lives as long as documented or expected, within 60 s", Status: Failed,
 				Message:  "expected a lifetime of 30d (the spec), within 1m\ngot 1h",
 				Lifetime: &Lifetime{Token: "refresh", Expected: 30 * 86400, Observed: 3600, Tolerance: 60, Source: "the spec", MeasuredFrom: "the Date header"}},
-			{ID: "REF-01", Level: MUST, Flow: "refresh", Rule: "a refresh token gets a working access token", Status: Skipped, Message: "the spec documents no refresh flow", SkipKind: NotApplicable},
+			{ID: "REF-01", Level: MUST, Flow: "refresh", Rule: "a refresh token gets a working access token", Status: NotApplicable, Message: "the spec documents no refresh flow"},
 			{ID: "KEY-01", Level: MUST, Flow: "apikey", Operation: "POST /keys", Rule: "creating an API key answers the documented status and returns the key", Status: NotRun, Message: `not selected by --label-filter "login || logout || refresh"`},
 		},
 	}
@@ -126,8 +131,9 @@ func TestJUnitParses(t *testing.T) {
 	if err := xml.Unmarshal(b.Bytes(), &s); err != nil {
 		t.Fatal(err)
 	}
-	if s.Tests != 9 || s.Failures != 3 || s.Skipped != 3 {
-		t.Errorf("tests/failures/skipped = %d/%d/%d, want 9/3/3", s.Tests, s.Failures, s.Skipped)
+	// Only the two failed MUST checks are failures: warnings stay green on a CI server.
+	if s.Tests != 10 || s.Failures != 2 || s.Skipped != 3 {
+		t.Errorf("tests/failures/skipped = %d/%d/%d, want 10/2/3", s.Tests, s.Failures, s.Skipped)
 	}
 	if got := s.Suites[0].Cases[0].Name; got[:8] != "[KEY-01]" {
 		t.Errorf("testcase name %q does not start with the requirement ID", got)

@@ -67,8 +67,9 @@ func TestJSONReportsValidate(t *testing.T) {
 		{"unknown member", strings.Replace(good, `"labelFilter"`, `"colour": "red", "labelFilter"`, 1), "colour"},
 		{"no checks", strings.Replace(good, `"checks"`, `"cheques"`, 1), "checks"},
 		{"level lower case", strings.Replace(good, `"level": "MUST"`, `"level": "must"`, 1), "level"},
-		{"newer version", strings.Replace(good, `"schemaVersion": 2`, `"schemaVersion": 9`, 1), "newer than this authconform reads"},
-		{"bad skip kind", strings.Replace(good, `"skipKind": "notApplicable"`, `"skipKind": "later"`, 1), "skipKind"},
+		{"newer version", strings.Replace(good, `"schemaVersion": 3`, `"schemaVersion": 9`, 1), "newer than this authconform reads"},
+		{"bad provenance basis", strings.Replace(good, `"basis": "practice"`, `"basis": "hearsay"`, 1), "basis"},
+		{"bad reading how", strings.Replace(good, `"how": "observed"`, `"how": "guessed"`, 1), "how"},
 		{"an array", "[]", "not a JSON object"},
 		{"two documents", good + good, "data follows"},
 	}
@@ -174,5 +175,46 @@ func TestSchemaMatchesTheReportType(t *testing.T) {
 		if !bytes.Contains(doc, []byte(`"`+name+`"`)) {
 			t.Errorf("doc.go does not document the member %s", p)
 		}
+	}
+}
+
+// A report written by the previous schema version (2) still reads, renders with the outcome
+// words, keeps its bytes when written again, and a signed one still verifies.
+func TestVersion2ReportsStillRead(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "v2.report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ReadJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.SchemaVersion != 2 {
+		t.Fatalf("schemaVersion %d, want the fixture's 2", r.SchemaVersion)
+	}
+	var again bytes.Buffer
+	if err := WriteJSON(&again, r); err != nil || !bytes.Equal(again.Bytes(), data) {
+		t.Errorf("writing a version 2 report again changes it (err %v)", err)
+	}
+	outcomes := map[string]Status{}
+	for _, c := range r.Checks {
+		outcomes[c.ID] = c.Outcome()
+	}
+	for id, want := range map[string]Status{"LOG-03": Warning, "LOG-05": Failed, "LOG-14": MissingInput, "REF-01": NotApplicable, "KEY-01": NotRun} {
+		if outcomes[id] != want {
+			t.Errorf("%s: outcome %q, want %q", id, outcomes[id], want)
+		}
+	}
+	var html bytes.Buffer
+	if err := WriteHTML(&html, r); err != nil || !strings.Contains(html.String(), ">missing input<") {
+		t.Errorf("the HTML of a version 2 report does not show its outcome words (err %v)", err)
+	}
+	signed, err := os.ReadFile(filepath.Join("testdata", "v2.signed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pub := testKey(t, 1)
+	if _, err := Verify(signed, pub); err != nil {
+		t.Errorf("a signed version 2 report no longer verifies: %v", err)
 	}
 }

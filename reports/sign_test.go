@@ -61,7 +61,7 @@ func TestVerifyRefuses(t *testing.T) {
 	}{
 		{"another key", signed, otherPub, "signed with another key"},
 		{"unsigned", unsigned.Bytes(), pub, "not signed"},
-		{"status changed", bytes.Replace(signed, []byte(`"status": "failed"`), []byte(`"status": "passed"`), 1), pub, `checks[3] (LOG-03 POST /login).status: signed "failed", now "passed"`},
+		{"status changed", bytes.Replace(signed, []byte(`"status": "failed"`), []byte(`"status": "passed"`), 1), pub, `checks[4] (LOG-05 POST /login).status: signed "failed", now "passed"`},
 		{"spec hash changed", bytes.Replace(signed, []byte(`"sha256": "0123`), []byte(`"sha256": "f123`), 1), pub, "spec.sha256: signed"},
 		{"indentation changed", bytes.Replace(signed, []byte("\n  \"tool\""), []byte("\n   \"tool\""), 1), pub, "not the canonical encoding"},
 		{"member added", bytes.Replace(signed, []byte(`"labelFilter"`), []byte(`"extra": 1, "labelFilter"`), 1), pub, "not a valid report"},
@@ -153,10 +153,11 @@ func TestCertificationProblems(t *testing.T) {
 		r.Checks = []Check{
 			{ID: "LOG-01", Level: MUST, Flow: "login", Operation: "POST /login", Rule: "r", Status: Passed},
 			{ID: "LOG-05", Level: MUST, Flow: "login", Operation: "POST /login", Rule: "r", Status: Passed},
-			{ID: "LOG-03", Level: SHOULD, Flow: "login", Operation: "POST /login", Rule: "r", Status: Failed, Message: "warn"},
+			{ID: "LOG-03", Level: SHOULD, Flow: "login", Operation: "POST /login", Rule: "r", Status: Warning, Message: "warn"},
+			{ID: "LOG-13", Level: MUST, Flow: "login", Operation: "POST /login", Rule: "r", Status: Warning, Message: "SHOULD (reading x): expected 401"},
 			{ID: "OUT-01", Level: MUST, Flow: "logout", Operation: "POST /logout", Rule: "r", Status: Passed},
-			{ID: "REF-01", Level: MUST, Flow: "refresh", Rule: "r", Status: Skipped, SkipKind: NotApplicable, Message: "the spec documents no refresh flow"},
-			{ID: "KEY-01", Level: MUST, Flow: "apikey", Rule: "r", Status: Skipped, SkipKind: NotApplicable, Message: "the spec documents no apikey-create flow"},
+			{ID: "REF-01", Level: MUST, Flow: "refresh", Rule: "r", Status: NotApplicable, Message: "the spec documents no refresh flow"},
+			{ID: "KEY-01", Level: MUST, Flow: "apikey", Rule: "r", Status: Skipped, SkipKind: SkipNotApplicable, Message: "a version 2 report: the spec documents no apikey-create flow"},
 		}
 		return r
 	}
@@ -167,11 +168,15 @@ func TestCertificationProblems(t *testing.T) {
 	}{
 		{"every MUST passed or does not apply", func(*Report) {}, ""},
 		{"a MUST failed", func(r *Report) { r.Checks[1].Status, r.Checks[1].Message = Failed, "got 200" }, "LOG-05 (MUST, login POST /login) failed: got 200"},
-		{"a MUST skipped for a missing input", func(r *Report) {
-			r.Checks[1].Status, r.Checks[1].SkipKind, r.Checks[1].Message = Skipped, MissingInput, "the target file has no \"other\" account"
-		}, "LOG-05 (MUST, login POST /login) was skipped for a missing input"},
-		{"a skip of unknown kind counts as missing input", func(r *Report) { r.Checks[1].Status, r.Checks[1].Message = Skipped, "why" }, "was skipped for a missing input"},
-		{"a MUST not run", func(r *Report) { r.Checks[3].Status, r.Checks[3].Message = NotRun, "not selected by --label-filter" }, "OUT-01 (MUST, logout POST /logout) did not run: not selected"},
+		{"a MUST missing input", func(r *Report) {
+			r.Checks[1].Status, r.Checks[1].Message = MissingInput, "the target file has no \"other\" account"
+		}, "LOG-05 (MUST, login POST /login) is missing input"},
+		{"a version 2 skip for a missing input", func(r *Report) {
+			r.Checks[1].Status, r.Checks[1].SkipKind, r.Checks[1].Message = Skipped, SkipMissingInput, "why"
+		}, "LOG-05 (MUST, login POST /login) is missing input"},
+		{"a skip of unknown kind counts as missing input", func(r *Report) { r.Checks[1].Status, r.Checks[1].Message = Skipped, "why" }, "is missing input"},
+		{"a MUST not run", func(r *Report) { r.Checks[4].Status, r.Checks[4].Message = NotRun, "not selected by --label-filter" }, "OUT-01 (MUST, logout POST /logout) did not run: not selected"},
+		{"a MUST check the report lists as SHOULD", func(r *Report) { r.Checks[0].Level = SHOULD }, "LOG-01 (MUST) did not run: it is not in the report"},
 		{"a MUST missing from the report", func(r *Report) { r.Checks = r.Checks[1:] }, "LOG-01 (MUST) did not run: it is not in the report"},
 	}
 	for _, tt := range tests {

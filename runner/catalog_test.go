@@ -24,7 +24,7 @@ func TestPlanMatchesTheCatalog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plan, err := Plan(sp)
+			plan, err := Plan(sp, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -35,8 +35,13 @@ func TestPlanMatchesTheCatalog(t *testing.T) {
 					t.Errorf("registered check %s is not in the catalog", p.ID)
 					continue
 				}
-				if r.Level != p.Level {
-					t.Errorf("%s: registered as %s, catalogued as %s", p.ID, p.Level, r.Level)
+				if p.Level != p.Provenance.Level() {
+					t.Errorf("%s: registered as %s, its provenance (%s) makes it %s", p.ID, p.Level, p.Provenance, p.Provenance.Level())
+				}
+				// An instance may be weaker than its rule (our reading where the rule is
+				// documented), never stronger.
+				if p.Level == suites.MUST && r.Level() != suites.MUST {
+					t.Errorf("%s: a %s rule registered as MUST", p.ID, r.Basis)
 				}
 				seen[p.ID] = true
 				if p.Operation != "" {
@@ -63,7 +68,7 @@ func TestLabelFilterListsTheRestAsNotRun(t *testing.T) {
 	sp, _ := specs.Load("elyssa")
 	ts := startMock(t, sp, nil)
 	rep := runAgainst(t, exampleTarget(t, "elyssa", ts.URL), "LOG-01")
-	plan, err := Plan(sp)
+	plan, err := Plan(sp, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,11 +89,9 @@ func TestLabelFilterListsTheRestAsNotRun(t *testing.T) {
 	if ran == 0 || rep.Ran() != ran {
 		t.Errorf("LOG-01 ran %d times, Ran() = %d", ran, rep.Ran())
 	}
-	var must []string
-	for _, r := range suites.Requirements {
-		if r.Level == suites.MUST {
-			must = append(must, r.ID)
-		}
+	must, err := RequiredIDs(exampleTarget(t, "elyssa", ts.URL))
+	if err != nil {
+		t.Fatal(err)
 	}
 	if len(reports.CertificationProblems(rep, must)) == 0 {
 		t.Error("a filtered run can be certified")

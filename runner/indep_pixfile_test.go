@@ -224,7 +224,7 @@ func pixfileIndepBugs() []indepBug {
 		bug(pixfileAlgNone, ""),
 		bug(pixfileNoSignatureCheck, ""),
 		bug(pixfileExpiredAccepted, "without clock control (only the mock offers it) no check holds an expired token"),
-		bug(pixfileQueryToken, "HDR-08 offers the token in the URL only as ?access_token= (RFC 6750 2.3), never under its header's name"),
+		bug(pixfileQueryToken, ""),
 		bug(pixfileGarbage500, ""),
 		bug(pixfileWrongPassword200, ""),
 		bug(pixfileMalformed500, ""),

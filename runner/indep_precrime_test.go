@@ -320,7 +320,7 @@ func precrimeIndepBugs() []indepBug {
 		precrimeBroken(precrimeSpecReadings, precrimeNoSignatureCheck, ""),
 		precrimeBroken(precrimeSpecReadings, precrimeListAnonymous, ""),
 		precrimeBroken(precrimeSpecReadings, precrimeWrongPassword200, ""),
-		precrimeBroken(precrimeSpecReadings, precrimeAddAnonymous, "HDR-02 and HDR-03 call only the probe (GET /authheader/list); add and delete are never sent without a credential"),
+		precrimeBroken(precrimeSpecReadings, precrimeAddAnonymous, ""),
 		precrimeBroken(precrimeSpecReadings, precrimeDeleteAnswers200, ""),
 		precrimeBroken(precrimeSpecReadings, precrimeKeyNotListed, ""),
 		precrimeBroken(precrimeSpecReadings, precrimeExpiredAccepted, "without clock control (only the mock offers it) no check holds an expired token"),

@@ -1,7 +1,7 @@
 package runner
 
 // Independent servers (issue 13, "Done when"). Each indep_<vendor>_test.go holds one server
-// written only from that vendor's document in shared/seeds, as the vendor's engineer would, with
+// written only from that vendor's published document, as the vendor's engineer would, with
 // an option per reading of a documentation gap and a switch per realistic bug. Nothing in them
 // comes from the mock. This file runs the suites against them with a target file that declares
 // nothing but spec, base URL and accounts, and proves both halves of the issue:
@@ -9,12 +9,8 @@ package runner
 //   - TestIndepCorrectServersPassEveryMUST: every correct configuration, whichever reading of a
 //     gap it follows, gets no failed MUST check (exit 0).
 //   - TestIndepBugsAreCaught: every bug fails at least one check (any level) that the same
-//     configuration without the bug passes; the few no check can see are listed with the reason.
-//
-// Until issue 13 lands, today's suites fail servers that follow the other reading of a gap, so
-// without the build tag indep_strict (indepStrict) the first half is enforced only for the
-// configurations that follow the bundled specs' readings, and a bug only where today's suites
-// pass the correct configuration; the rest is logged. With the tag, everything is enforced.
+//     configuration without the bug passes; the few no check can see are listed with the reason; a
+//     bug the preflight refuses (a route the document does not have) counts as caught.
 //   - TestIndepServersFollowTheirReadings: the configurations really differ as they claim, so the
 //     first half cannot pass by accident.
 
@@ -24,6 +20,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -102,6 +99,16 @@ func indepBugs() []indepBug {
 // indepRun serves h, writes the server's target file and runs every check against it.
 func indepRun(t *testing.T, s indepServer, h http.Handler) *reports.Report {
 	t.Helper()
+	rep, err := indepTry(t, s, h)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return rep
+}
+
+// indepTry is indepRun returning Run's error: a preflight that refuses the target is a verdict.
+func indepTry(t *testing.T, s indepServer, h http.Handler) (*reports.Report, error) {
+	t.Helper()
 	ts := httptest.NewServer(h)
 	defer ts.Close()
 	file := filepath.Join(t.TempDir(), "target.yaml")
@@ -115,9 +122,9 @@ func indepRun(t *testing.T, s indepServer, h http.Handler) *reports.Report {
 	var progress bytes.Buffer
 	rep, err := Run(context.Background(), Config{Target: tg, ToolVersion: "test", Progress: &progress})
 	if err != nil {
-		t.Fatalf("Run: %v\n%s", err, progress.String())
+		return nil, fmt.Errorf("%w\n%s", err, progress.String())
 	}
-	return rep
+	return rep, nil
 }
 
 // indepKey names one check instance: rule variants (one credential form) share ID and operation.
@@ -132,11 +139,13 @@ func variantOf(rule string) string {
 	return ""
 }
 
-// indepFailed returns the failed checks of a report by key, MUST only when mustOnly.
+// indepFailed returns the failed checks of a report by key: the failed MUST checks when mustOnly,
+// otherwise every check that failed or warned (a bug is caught at any level).
 func indepFailed(rep *reports.Report, mustOnly bool) map[string]reports.Check {
 	out := map[string]reports.Check{}
 	for _, c := range rep.Checks {
-		if c.Status == reports.Failed && (!mustOnly || c.Level == reports.MUST) {
+		o := c.Outcome()
+		if o == reports.Failed || !mustOnly && o == reports.Warning {
 			out[indepKey(c)] = c
 		}
 	}
@@ -174,19 +183,14 @@ func TestIndepCorrectServersPassEveryMUST(t *testing.T) {
 			}
 			msg := fmt.Sprintf("%s (other readings: %v) follows its vendor's document, yet %d MUST checks failed:\n%s",
 				s.name, s.otherReadings(), len(failed), indepVerdict(failed))
-			if indepStrict || len(s.otherReadings()) == 0 {
-				t.Error(msg)
-			} else {
-				t.Log("not enforced until issue 13 lands (build tag indep_strict): " + msg)
-			}
+			t.Error(msg)
 		})
 	}
 }
 
 func TestIndepBugsAreCaught(t *testing.T) {
 	type baseline struct {
-		failed    map[string]reports.Check
-		misjudged bool // today's suites fail a MUST of the correct configuration
+		failed map[string]reports.Check
 	}
 	baselines := map[string]baseline{}
 	for _, b := range indepBugs() {
@@ -194,13 +198,23 @@ func TestIndepBugsAreCaught(t *testing.T) {
 			base, ok := baselines[b.server.name]
 			if !ok {
 				rep := indepRun(t, b.server, b.server.handler())
-				base = baseline{failed: indepFailed(rep, false), misjudged: !rep.Passed()}
+				base = baseline{failed: indepFailed(rep, false)}
 				baselines[b.server.name] = base
 			}
 			caught := map[string]reports.Check{}
-			for k, c := range indepFailed(indepRun(t, b.server, b.broken()), false) {
-				if _, before := base.failed[k]; !before {
-					caught[k] = c
+			rep, err := indepTry(t, b.server, b.broken())
+			var pe *PreflightError
+			switch {
+			case errors.As(err, &pe):
+				// The preflight refuses the target before any check: caught, with a diagnosis.
+				caught["preflight"] = reports.Check{ID: "preflight", Message: pe.Error()}
+			case err != nil:
+				t.Fatalf("Run: %v", err)
+			default:
+				for k, c := range indepFailed(rep, false) {
+					if _, before := base.failed[k]; !before {
+						caught[k] = c
+					}
 				}
 			}
 			switch {
@@ -210,12 +224,8 @@ func TestIndepBugsAreCaught(t *testing.T) {
 				t.Logf("known gap, not caught: %s", b.gap)
 			case len(caught) > 0:
 				t.Logf("caught by:\n%s", indepVerdict(caught))
-			case indepStrict || !base.misjudged:
-				t.Errorf("no check that %s passes fails with this bug", b.server.name)
 			default:
-				// Today's suites already fail the correct configuration's reading, which hides the bug.
-				t.Logf("not caught today; enforced once issue 13 lands (build tag indep_strict): %s follows %v",
-					b.server.name, b.server.otherReadings())
+				t.Errorf("no check that %s passes fails with this bug", b.server.name)
 			}
 		})
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,13 +26,22 @@ import (
 type Config struct {
 	Target      *Target
 	LabelFilter string    // Ginkgo label filter over IDs, levels and flows, e.g. "MUST && !apikey"
-	FailFast    bool      // stop at the first failed check; the rest are reported as skipped
+	FailFast    bool      // stop at the first failed check; the rest are reported as not run
 	Verbose     bool      // print each check's requests under its progress line
 	ToolVersion string    // written into the report
 	Progress    io.Writer // one line per check as it finishes; nil: none
-	// SuiteTimeout bounds the whole run (default 30m); each check has its own SpecTimeout.
-	SuiteTimeout time.Duration
+	// Deadline bounds the whole run (default DefaultDeadline): the checks it cuts off are not run,
+	// and the report says the run was interrupted. Each check has its own SpecTimeout, each
+	// request the target's timeout, and a target that stops answering trips a breaker.
+	Deadline time.Duration
+	// NoPreflight skips the preflight (tests of the checks against targets that are broken on
+	// purpose at the login).
+	NoPreflight bool
 }
+
+// DefaultDeadline bounds a run when Config.Deadline is not set: a full run against a real server
+// takes a few minutes at most, most of it the clock checks.
+const DefaultDeadline = 15 * time.Minute
 
 // mu serialises runs: Ginkgo keeps its suite in globals.
 var mu sync.Mutex
@@ -42,10 +53,13 @@ func (f *failRecorder) Fail() { f.failed = true }
 
 // Run runs the suites against cfg.Target and returns the report. It is the only caller of
 // ginkgo.RunSpecs (STYLE.md rule 18). An error wrapping ErrConfig means the configuration is
-// unusable (exit 2); failed checks are not errors, they are in the report.
+// unusable or the target is not the spec's server (exit 2; a preflight names what it asked and
+// the likely fix); failed checks are not errors, they are in the report.
 //
-// Ginkgo runs a suite once per process; Run resets Ginkgo's globals first, so a process (a test)
-// may call it several times, one after the other.
+// Run honours ctx: when it ends (an interrupt), requests in flight are cancelled, the checks not
+// yet run are reported as not run, and the report says interrupted; Run then returns the report
+// and ctx's error. Ginkgo runs a suite once per process; Run resets Ginkgo's globals first, so a
+// process (a test) may call it several times, one after the other.
 func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	t := cfg.Target
 	if t == nil || t.Spec == nil {
@@ -58,11 +72,22 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if !cfg.NoPreflight {
+		if err := Preflight(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	deadline := cfg.Deadline
+	if deadline <= 0 {
+		deadline = DefaultDeadline
+	}
+	runCtx, cancel := context.WithTimeoutCause(ctx, deadline, fmt.Errorf("the run's deadline (%s) passed", deadline))
+	defer cancel()
+
 	mu.Lock()
 	defer mu.Unlock()
-
 	globals.Reset()
-	if err := suites.Register(t.suiteTarget()); err != nil {
+	if err := suites.Register(runCtx, t.suiteTarget()); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	rep := &reports.Report{
@@ -82,48 +107,8 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 		if !ok {
 			return
 		}
-		c := reports.Check{ID: info.ID, Level: reports.Level(info.Level), Flow: info.Flow, Operation: info.Operation, Rule: info.Rule, Source: info.Source}
-		if filter != nil && !filter(sr.Labels()) {
-			// Not selected: listed as not run, so a certification sees what the filter left out.
-			c.Status = reports.NotRun
-			c.Message = fmt.Sprintf("not selected by --label-filter %q", cfg.LabelFilter)
-			rep.Checks = append(rep.Checks, c)
-			return
-		}
-		switch sr.State {
-		case types.SpecStatePassed:
-			c.Status = reports.Passed
-		case types.SpecStateSkipped, types.SpecStatePending:
-			c.Status = reports.Skipped
-			c.Message = sr.Failure.Message
-			for _, e := range sr.ReportEntries {
-				if k, ok := e.GetRawValue().(string); ok && e.Name == suites.SkipKindEntryName {
-					c.SkipKind = reports.SkipKind(k)
-				}
-			}
-			if c.Message == "" {
-				// Ginkgo skipped it without our suites saying why: the run never reached it.
-				c.Status = reports.NotRun
-				c.SkipKind = ""
-				c.Message = "the run ended before this check (suite timeout or interrupt)"
-				if cfg.FailFast && sawFailure {
-					c.Message = "the run stopped at the first failure (--fail-fast)"
-				}
-			} else if c.SkipKind == "" {
-				c.SkipKind = reports.MissingInput
-			}
-		default:
-			c.Status = reports.Failed
-			c.Message = failureMessage(sr)
-			sawFailure = true
-		}
-		c.Message = suites.Redact(strings.TrimSpace(c.Message))
-		for _, e := range sr.ReportEntries {
-			if l, ok := e.GetRawValue().(suites.Lifetime); ok && e.Name == suites.LifetimeEntryName {
-				c.Lifetime = &reports.Lifetime{Token: l.Token, Expected: l.Expected.Seconds(), Observed: l.Observed.Seconds(),
-					Tolerance: l.Tolerance.Seconds(), Source: suites.Redact(l.Source), MeasuredFrom: l.MeasuredFrom}
-			}
-		}
+		c := checkOf(sr, info, filter, cfg, sawFailure)
+		sawFailure = sawFailure || c.Status == reports.Failed
 		rep.Checks = append(rep.Checks, c)
 		if cfg.Progress != nil {
 			fmt.Fprintln(cfg.Progress, reports.CheckLine(c))
@@ -142,10 +127,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	sc.RandomSeed = 1 // the same order every run, so reports and logs compare
 	sc.LabelFilter = cfg.LabelFilter
 	sc.FailFast = cfg.FailFast
-	sc.Timeout = cfg.SuiteTimeout
-	if sc.Timeout <= 0 {
-		sc.Timeout = 30 * time.Minute
-	}
+	sc.Timeout = deadline + time.Minute // the run's context ends first; this only backs it up
 	rc := types.ReporterConfig{NoColor: true, Succinct: true}
 
 	// Ginkgo's own console reporter writes to formatter.ColorableStdOut; our progress lines and
@@ -156,11 +138,109 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 
 	ginkgo.RunSpecs(&failRecorder{}, "authconform "+t.Spec.Name, sc, rc)
 	rep.Finished = time.Now().UTC()
+	rep.Readings = readingsOf(t)
+	rep.Interrupted = suites.Stopped()
 	rep.Sort()
-	if err := ctx.Err(); err != nil && !errors.Is(err, context.Canceled) {
+	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
 	return rep, nil
+}
+
+// checkOf turns what Ginkgo reports of one It into the report's check: its outcome from the spec
+// state, the skip kind or warnings the check attached, its level and provenance from the suites,
+// and a message redacted of every secret. A check the label filter left out, or that did not run
+// because the run was cut short, is not run; one interrupted mid-flight too.
+func checkOf(sr types.SpecReport, info suites.CheckInfo, filter types.LabelFilter, cfg Config, sawFailure bool) reports.Check {
+	p := info.Provenance
+	c := reports.Check{ID: info.ID, Level: reports.Level(info.Level), Flow: info.Flow, Operation: info.Operation, Rule: info.Rule, Source: info.Source,
+		Provenance: &reports.Provenance{Basis: string(p.Basis), Cite: suites.Redact(p.Cite), Quote: p.Quote, Decision: p.Decision, Declared: p.Declared}}
+	if filter != nil && !filter(sr.Labels()) {
+		// Not selected: listed as not run, so a certification sees what the filter left out.
+		c.Status = reports.NotRun
+		c.Message = fmt.Sprintf("not selected by --label-filter %q", cfg.LabelFilter)
+		return c
+	}
+	var warnings []string
+	kind := ""
+	for _, e := range sr.ReportEntries {
+		v, _ := e.GetRawValue().(string)
+		switch e.Name {
+		case suites.SkipKindEntryName:
+			kind = v
+		case suites.WarningEntryName:
+			warnings = append(warnings, v)
+		}
+	}
+	switch sr.State {
+	case types.SpecStatePassed:
+		c.Status = reports.Passed
+		if len(warnings) > 0 {
+			c.Status, c.Message = reports.Warning, strings.Join(warnings, "\n")
+		}
+	case types.SpecStateSkipped, types.SpecStatePending:
+		c.Message = sr.Failure.Message
+		switch kind {
+		case suites.SkipNotApplicable:
+			c.Status = reports.NotApplicable
+		case suites.SkipNotRun:
+			c.Status = reports.NotRun
+		default:
+			c.Status = reports.MissingInput
+		}
+		if c.Message == "" {
+			// Ginkgo skipped it without our suites saying why: the run never reached it.
+			c.Status = reports.NotRun
+			c.Message = "the run ended before this check (deadline or interrupt)"
+			if cfg.FailFast && sawFailure {
+				c.Message = "the run stopped at the first failure (--fail-fast)"
+			}
+		}
+	default:
+		c.Status = reports.Failed
+		if info.Level == suites.SHOULD {
+			c.Status = reports.Warning
+		}
+		c.Message = failureMessage(sr)
+		if why := suites.Ended(); why != "" {
+			// Cut off mid-flight by the deadline or an interrupt: not a verdict.
+			c.Status, c.Message = reports.NotRun, why+"; this check was cut off: "+headLine(c.Message)
+		}
+	}
+	c.Message = suites.Redact(strings.TrimSpace(c.Message))
+	for _, e := range sr.ReportEntries {
+		if l, ok := e.GetRawValue().(suites.Lifetime); ok && e.Name == suites.LifetimeEntryName {
+			c.Lifetime = &reports.Lifetime{Token: l.Token, Expected: l.Expected.Seconds(), Observed: l.Observed.Seconds(),
+				Tolerance: l.Tolerance.Seconds(), Source: suites.Redact(l.Source), MeasuredFrom: l.MeasuredFrom}
+		}
+	}
+	return c
+}
+
+func headLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// readingsOf lists the readings the run used: the target's declared ones, then those observed.
+func readingsOf(t *Target) []reports.Reading {
+	var out []reports.Reading
+	means := func(id, choice string) string {
+		if d, ok := t.Spec.Decision(id); ok {
+			if rd, ok := d.Reading(choice); ok {
+				return rd.Means
+			}
+		}
+		return ""
+	}
+	for _, id := range slices.Sorted(maps.Keys(t.Readings)) {
+		out = append(out, reports.Reading{Decision: id, Choice: t.Readings[id], How: reports.Declared, Means: means(id, t.Readings[id])})
+	}
+	obs := suites.Observed()
+	for _, id := range slices.Sorted(maps.Keys(obs)) {
+		out = append(out, reports.Reading{Decision: id, Choice: obs[id], How: reports.Observed, Means: means(id, obs[id])})
+	}
+	return out
 }
 
 // CheckLabelFilter reports whether expr is a valid label filter, as an ErrConfig error.
@@ -214,6 +294,7 @@ func (t *Target) suiteTarget() *suites.Target {
 		RefreshLifetime:     t.Expect.RefreshTokenLifetime,
 		AccessTokenPointer:  t.Fields.AccessToken,
 		RefreshTokenPointer: t.Fields.RefreshToken,
+		Readings:            t.Readings,
 		ClockControl:        t.ClockControl != ClockOff,
 		InsecureSkipVerify:  t.InsecureSkipVerify,
 		Timeout:             t.Timeout,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"slices"
@@ -50,6 +51,7 @@ const (
 //	probe: {method: GET, path: /api/v2/customers}  # optional: a documented protected operation
 //	expect: {accessTokenLifetime: 24h, refreshTokenLifetime: 360d}
 //	fields: {accessToken: /token, refreshToken: /refreshToken}  # JSON pointers into token responses
+//	readings: {acme-authorization: bare}      # optional: the readings of the spec's gaps it follows
 //	clockControl: auto             # auto (default): use the mock's clock API if offered; off: never
 //	insecureSkipVerify: false      # skip TLS verification (also --insecure-skip-verify)
 //	timeout: 10s                   # per-request timeout (default 10s)
@@ -58,19 +60,31 @@ const (
 // Any account value may be "${ENV_VAR}"; an unset variable is an error. Values read from the
 // environment, passwords, API keys and other secret-looking fields are redacted from all output.
 type Target struct {
-	File               string // the path it was read from
-	SpecRef            string // the spec field as written
-	Spec               *specs.Spec
-	BaseURL            *url.URL
-	Accounts           map[string]map[string]string // role -> account field -> value
-	Probe              *Probe
-	Expect             Expect
-	Fields             Fields
+	File     string // the path it was read from
+	SpecRef  string // the spec field as written
+	Spec     *specs.Spec
+	BaseURL  *url.URL
+	Accounts map[string]map[string]string // role -> account field -> value
+	Probe    *Probe
+	Expect   Expect
+	Fields   Fields
+	// Readings are the readings of the spec's decisions the target declares it follows (decision
+	// id -> choice); Spec already follows them. The checks that depend on them are then MUST.
+	Readings           map[string]string
 	ClockControl       string
 	InsecureSkipVerify bool
 	Timeout            time.Duration
 	MaxResponseBytes   int64
 	Secrets            []string // values to redact everywhere
+
+	// where the spec-dependent fields stood, so checking them against the spec can name the line
+	nodes targetNodes
+}
+
+// targetNodes are the YAML nodes of the fields whose meaning depends on the spec.
+type targetNodes struct {
+	accountFields map[string][]*yaml.Node // role -> the key node of each field
+	readings      map[string]*yaml.Node   // decision id -> its key node
 }
 
 // Probe names a documented protected operation to test credentials on.
@@ -191,6 +205,12 @@ func (t *Target) loadSpec() error {
 	if err != nil {
 		return &TargetError{File: t.File, Field: "spec", Problem: err.Error(), Err: err}
 	}
+	if err := t.checkAgainstSpec(s); err != nil {
+		return err
+	}
+	if s, err = s.WithReadings(t.Readings); err != nil {
+		return &TargetError{File: t.File, Field: "readings", Problem: err.Error(), Err: err}
+	}
 	t.Spec = s
 	if t.Probe != nil {
 		if _, ok := t.ProbeOperation(); !ok {
@@ -217,4 +237,30 @@ func (t *Target) ProbeOperation() (*specs.Operation, bool) {
 		}
 	}
 	return nil, false
+}
+
+// checkAgainstSpec refuses account fields the spec never reads (a typo such as pasword would
+// otherwise turn into a dozen refused logins) and readings the spec does not offer.
+func (t *Target) checkAgainstSpec(s *specs.Spec) error {
+	known := s.AccountFields()
+	for _, role := range Roles {
+		for _, k := range t.nodes.accountFields[role] {
+			if !slices.Contains(known, k.Value) {
+				return &TargetError{File: t.File, Line: k.Line, Column: k.Column, Field: "accounts." + role + "." + k.Value,
+					Problem: fmt.Sprintf("unknown field %q: spec %s reads %s from an account", k.Value, s.Name, strings.Join(known, ", "))}
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(t.Readings)) {
+		if err := s.CheckReading(id, t.Readings[id]); err != nil {
+			var re *specs.ReadingError
+			errors.As(err, &re)
+			e := &TargetError{File: t.File, Field: "readings." + id, Problem: re.Problem, Err: err}
+			if n := t.nodes.readings[id]; n != nil {
+				e.Line, e.Column = n.Line, n.Column
+			}
+			return e
+		}
+	}
+	return nil
 }

@@ -123,7 +123,7 @@ func (p *parser) expand(n *yaml.Node, field, s string) (out string, fromEnv bool
 	return out, fromEnv, nil
 }
 
-var topFields = []string{"spec", "baseURL", "accounts", "probe", "expect", "fields", "clockControl", "insecureSkipVerify", "timeout", "maxResponseBytes"}
+var topFields = []string{"spec", "baseURL", "accounts", "probe", "expect", "fields", "readings", "clockControl", "insecureSkipVerify", "timeout", "maxResponseBytes"}
 
 func (p *parser) target(root *yaml.Node, t *Target) error {
 	pairs, err := p.mapping(root, "", topFields)
@@ -171,6 +171,10 @@ func (p *parser) target(root *yaml.Node, t *Target) error {
 			}
 		case "fields":
 			if err := p.fields(v, t); err != nil {
+				return err
+			}
+		case "readings":
+			if err := p.readings(v, t); err != nil {
 				return err
 			}
 		case "clockControl":
@@ -239,7 +243,11 @@ func (p *parser) accounts(n *yaml.Node, t *Target) error {
 			return p.errf(kv[1], at, "an account needs at least one field (username, password, companyId, apiKey, ...)")
 		}
 		acc := map[string]string{}
+		if t.nodes.accountFields == nil {
+			t.nodes.accountFields = map[string][]*yaml.Node{}
+		}
 		for _, f := range fields {
+			t.nodes.accountFields[role] = append(t.nodes.accountFields[role], f[0])
 			fat := at + "." + f[0].Value
 			s, err := p.scalar(f[1], fat)
 			if err != nil {
@@ -344,6 +352,26 @@ func (p *parser) fields(n *yaml.Node, t *Target) error {
 		} else {
 			t.Fields.RefreshToken = s
 		}
+	}
+	return nil
+}
+
+// readings reads decision id -> reading; they are checked against the spec once it is loaded.
+func (p *parser) readings(n *yaml.Node, t *Target) error {
+	pairs, err := p.mapping(n, "readings", nil)
+	if err != nil {
+		return err
+	}
+	t.Readings = map[string]string{}
+	t.nodes.readings = map[string]*yaml.Node{}
+	for _, kv := range pairs {
+		at := "readings." + kv[0].Value
+		s, err := p.str(kv[1], at)
+		if err != nil {
+			return err
+		}
+		t.Readings[kv[0].Value] = s
+		t.nodes.readings[kv[0].Value] = kv[0]
 	}
 	return nil
 }

@@ -106,6 +106,37 @@ func (a *Account) Field(name string) (any, bool) {
 	return v, ok
 }
 
+// AccountFields lists the account fields the spec reads: the ones its logins take, the ones its
+// schemes bind or impersonate by, and the secrets its schemes accept (password for Basic, apiKey
+// for API keys). A target file's accounts may name these and nothing else.
+func (s *Spec) AccountFields() []string {
+	set := map[string]bool{}
+	for _, op := range s.Operations {
+		for _, c := range op.Flow.Credentials {
+			set[c.Field] = true
+		}
+	}
+	for _, sc := range s.Schemes {
+		for _, f := range []string{sc.Binds, sc.Impersonates} {
+			if f != "" {
+				set[f] = true
+			}
+		}
+		if sc.AcceptsKind(CredPassword) {
+			set[FieldUsername], set[FieldPassword] = true, true
+		}
+		if sc.AcceptsKind(CredAPIKey) {
+			set[FieldAPIKey] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Account field names that credentials and schemes refer to.
 const (
 	FieldID        = "id"
@@ -282,22 +313,32 @@ func (f *Flow) FailurePointer(name Failure) string { return f.Pointer + "/failur
 // badCredentials, then unknownAccount, when the flow does not name them; tenantMismatch falls
 // back to invalidCredential.
 func (f *Flow) Failure(name Failure) (int, bool) {
-	if s, ok := f.Failures[name]; ok {
-		return s, true
-	}
-	var next []Failure
+	fs, ok := f.FailureOf(name)
+	return fs.Status, ok
+}
+
+// FailureStatus is the status a flow answers a failure with, and where it comes from.
+type FailureStatus struct {
+	Status   int
+	Name     Failure // the failure whose status it is: name itself, or the one it fell back to
+	Decision string  // the decision that chose the status; "" when the vendor states it
+}
+
+// FailureOf is Failure with the failure it resolved to and the decision behind the status.
+func (f *Flow) FailureOf(name Failure) (FailureStatus, bool) {
+	next := []Failure{name}
 	switch name {
 	case FailAccountDisabled, FailPasswordExpired:
-		next = []Failure{FailBadCredentials, FailUnknownAccount}
+		next = append(next, FailBadCredentials, FailUnknownAccount)
 	case FailTenantMismatch:
-		next = []Failure{FailInvalidCredential}
+		next = append(next, FailInvalidCredential)
 	}
 	for _, n := range next {
 		if s, ok := f.Failures[n]; ok {
-			return s, true
+			return FailureStatus{Status: s, Name: n, Decision: f.FailureDecisions[n]}, true
 		}
 	}
-	return 0, false
+	return FailureStatus{}, false
 }
 
 // TokenKind is access or refresh.

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -32,6 +33,56 @@ type client struct {
 	max     int64
 	red     *redactor
 	spec    *specs.Spec
+
+	// runCtx is the run's context; when it ends, so does every request.
+	runCtx context.Context
+	// timeouts counts consecutive requests that got no (whole) answer within the timeout; at
+	// breakerTimeouts the target is taken to have stopped answering and no more is sent.
+	mu       sync.Mutex
+	timeouts int
+	broken   string
+}
+
+// breakerTimeouts is how many requests in a row may time out before the run stops sending: with
+// the default 10 s timeout a target that hangs or drips is given up on within half a minute.
+const breakerTimeouts = 3
+
+// stopped says why no more requests are sent: the run's context ended, or the breaker tripped.
+func (c *client) stopped() string {
+	if why := c.ended(); why != "" {
+		return why
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.broken
+}
+
+// ended says why the run's context ended (an interrupt, the deadline), "" while it goes on.
+func (c *client) ended() string {
+	if c.runCtx != nil && c.runCtx.Err() != nil {
+		if cause := context.Cause(c.runCtx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+			return cause.Error()
+		}
+		if errors.Is(c.runCtx.Err(), context.DeadlineExceeded) {
+			return "the run's deadline passed"
+		}
+		return "the run was interrupted"
+	}
+	return ""
+}
+
+// count records whether a request timed out, and trips the breaker after breakerTimeouts in a row.
+func (c *client) count(timedOut bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !timedOut {
+		c.timeouts = 0
+		return
+	}
+	c.timeouts++
+	if c.timeouts >= breakerTimeouts && c.broken == "" {
+		c.broken = fmt.Sprintf("the target stopped answering (%d requests in a row got no complete answer within the %s timeout)", c.timeouts, c.timeout)
+	}
 }
 
 func newClient(base *url.URL, timeout time.Duration, max int64, insecure bool, red *redactor, spec *specs.Spec) *client {
@@ -102,10 +153,17 @@ func (c *client) opURL(op *specs.Operation) string {
 	return strings.TrimRight(c.base.String(), "/") + op.Path
 }
 
-// do sends the request with the per-request timeout inside ctx.
+// do sends the request with the per-request timeout inside ctx, and inside the run's context.
 func (c *client) do(ctx context.Context, rq *request) (*response, error) {
+	if why := c.stopped(); why != "" {
+		return nil, errors.New(why)
+	}
 	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
 	defer cancel()
+	if c.runCtx != nil {
+		stop := context.AfterFunc(c.runCtx, cancel)
+		defer stop()
+	}
 	u := rq.url
 	if u == "" {
 		u = c.opURL(rq.op)
@@ -146,18 +204,24 @@ func (c *client) do(ctx context.Context, rq *request) (*response, error) {
 			err = ue.Err
 		}
 		if errors.Is(context.Cause(ctx), errRequestTimeout) {
-			return nil, fmt.Errorf("%s %s: no response within the %s timeout", method, c.pathOf(u), c.timeout)
+			c.count(true)
+			return nil, fmt.Errorf("%s %s: no response within the %s timeout", method, c.red.redact(u), c.timeout)
 		}
-		return nil, fmt.Errorf("%s %s: no response: %s", method, c.pathOf(u), c.red.redact(err.Error()))
+		if why := c.stopped(); why != "" {
+			return nil, errors.New(why)
+		}
+		return nil, fmt.Errorf("%s %s: no response: %s", method, c.red.redact(u), c.red.redact(err.Error()))
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(res.Body, c.max+1))
 	if err != nil {
 		if errors.Is(context.Cause(ctx), errRequestTimeout) {
-			return nil, fmt.Errorf("%s %s: answered %d but did not finish its body within the %s timeout", method, c.pathOf(u), res.StatusCode, c.timeout)
+			c.count(true)
+			return nil, fmt.Errorf("%s %s: answered %d but did not finish its body within the %s timeout", method, c.red.redact(u), res.StatusCode, c.timeout)
 		}
 		return nil, fmt.Errorf("%s %s: reading the response: %s", method, c.pathOf(u), c.red.redact(err.Error()))
 	}
+	c.count(false)
 	r := &response{op: rq.op, req: req, status: res.StatusCode, header: res.Header, body: data, elapsed: time.Since(start)}
 	if int64(len(data)) > c.max {
 		r.body, r.truncated = data[:c.max], true
@@ -194,11 +258,16 @@ func (c *client) describe(r *response) string {
 	if ct == "" {
 		ct = "no content type"
 	}
-	path := r.req.URL.Path
-	if r.op != nil {
-		path = r.op.Path
+	return c.red.redact(fmt.Sprintf("%s %s answered %d (%s): %s", r.req.Method, r.req.URL, r.status, ct, strings.TrimSpace(body)))
+}
+
+// summary names a response in a few words for the first line of a failure: "401 from GET
+// http://host/path".
+func (c *client) summary(r *response) string {
+	if r == nil {
+		return "no response"
 	}
-	return c.red.redact(fmt.Sprintf("%s %s answered %d (%s): %s", r.req.Method, path, r.status, ct, strings.TrimSpace(body)))
+	return c.red.redact(fmt.Sprintf("%d from %s %s", r.status, r.req.Method, r.req.URL))
 }
 
 // credentialField matches JSON keys whose values are credentials: tokens, keys, secrets.

@@ -3,7 +3,9 @@ package suites
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -13,11 +15,16 @@ import (
 
 // credentialForm is one way the probe's security lets a caller authenticate.
 type credentialForm struct {
-	alt  specs.SecurityAlt
-	kind specs.CredentialKind
-	name string
+	alt    specs.SecurityAlt
+	kind   specs.CredentialKind
+	scheme *specs.Scheme // the scheme carrying the credential
+	omit   *specs.Scheme // an optional scheme this form leaves out; nil: every scheme is sent
+	name   string
 }
 
+// credentialForms lists the forms of op's security: each scheme with each credential it accepts,
+// optional schemes sent (an impersonation header names the caller's own account); and, for each
+// optional scheme, the same form without it.
 func credentialForms(op *specs.Operation) []credentialForm {
 	var out []credentialForm
 	for _, alt := range op.Security {
@@ -27,20 +34,56 @@ func credentialForms(op *specs.Operation) []credentialForm {
 			}
 			for _, k := range s.Accepts {
 				var with []string
+				var optional []*specs.Scheme
 				for _, o := range alt {
-					if o != s && !o.Optional {
+					if o != s {
 						with = append(with, o.Header)
+						if o.Optional {
+							optional = append(optional, o)
+						}
 					}
 				}
 				name := fmt.Sprintf("%s with %s", s.Name, k)
 				if len(with) > 0 {
 					name += " and " + strings.Join(with, ", ")
 				}
-				out = append(out, credentialForm{alt: alt, kind: k, name: name})
+				out = append(out, credentialForm{alt: alt, kind: k, scheme: s, name: name})
+				for _, o := range optional {
+					out = append(out, credentialForm{alt: alt, kind: k, scheme: s, omit: o,
+						name: fmt.Sprintf("%s with %s, without %s", s.Name, k, o.Header)})
+				}
 			}
 		}
 	}
 	return out
+}
+
+// formPointer is the document pointer whose readings decide whether a form is accepted at all:
+// what the carrying scheme accepts, or whether the scheme a form leaves out is optional.
+func formPointer(f credentialForm) (pointer string, refusedValue any) {
+	if f.omit != nil {
+		return f.omit.Pointer + "/optional", false
+	}
+	var rest []string
+	for _, k := range f.scheme.Accepts {
+		if k != f.kind {
+			rest = append(rest, string(k))
+		}
+	}
+	return f.scheme.Pointer + "/accepts", rest
+}
+
+// formProvenance: a documented form, unless a reading may refuse it.
+func (g *group) formProvenance(f credentialForm) Provenance {
+	ptr, refusedValue := formPointer(f)
+	if d, _ := g.r.decisionAt(ptr); d != nil {
+		for _, rd := range d.Readings {
+			if v, ok := rd.Set[ptr]; ok && sameJSON(v, refusedValue) {
+				return g.r.reading(d)
+			}
+		}
+	}
+	return g.provenance("HDR-11")
 }
 
 // credentialOf obtains a credential of kind k for the valid account: a fresh access token, the
@@ -79,9 +122,10 @@ func headerChecks(g *group) {
 		g.it("HDR-11", func(SpecContext) {})
 	} else {
 		for _, f := range credentialForms(op) {
-			g.itv("HDR-11", f.name, checkTimeout, func(ctx SpecContext) {
+			g.itp("HDR-11", f.name, g.formProvenance(f), checkTimeout, func(ctx SpecContext) {
 				rule := req("HDR-11").Rule + " (" + f.name + ")"
 				cr := r.credentialOf(ctx, f.kind)
+				cr.omit = f.omit
 				hs, q, why := r.authAlt(f.alt, *cr)
 				if why != "" {
 					skipf("%s", why)
@@ -90,22 +134,36 @@ func headerChecks(g *group) {
 				if err != nil {
 					failf("rule: %s\n%v", rule, err)
 				}
-				r.expectAccepted(resp, rule)
+				ptr, refusedValue := formPointer(f)
+				r.expectAcceptedUnless(resp, ptr, refusedValue, rule)
 			})
 		}
 	}
 
-	g.it("HDR-02", func(ctx SpecContext) {
-		if !g.op.Protected() {
-			skipf("%s is not protected", g.op.Key())
-		}
-		r.expectRefused(ctx, r.mustCall(ctx, g.op, nil, nil), specs.FailMissingCredential, req("HDR-02").Rule)
-	})
+	missingCredentialCheck(g)
 
 	if op == nil {
 		g.it("HDR-03", func(SpecContext) {})
 	} else {
 		for _, f := range credentialForms(op) {
+			if f.omit != nil {
+				continue // a garbage credential is garbage with or without an optional header
+			}
+			if f.kind == specs.CredPassword {
+				g.itv("HDR-03", f.name+", a wrong password", checkTimeout, func(ctx SpecContext) {
+					rule := req("HDR-03").Rule + " (" + f.name + ", a wrong password)"
+					acct := r.account(roleValid)
+					if acct[specs.FieldPassword] == "" {
+						needInputf("the valid account has no password")
+					}
+					acct[specs.FieldPassword] += "-authconform-wrong"
+					hs, q, why := r.authAlt(f.alt, cred{kind: f.kind, acct: acct})
+					if why != "" {
+						skipf("%s", why)
+					}
+					r.expectRefused(ctx, r.send(ctx, &request{op: op, headers: hs, query: q}), specs.FailInvalidCredential, rule)
+				})
+			}
 			g.itv("HDR-03", f.name, checkTimeout, func(ctx SpecContext) {
 				rule := req("HDR-03").Rule + " (" + f.name + ")"
 				cr := &cred{kind: f.kind, value: "authconform-garbage-credential", acct: r.account(roleValid)}
@@ -143,7 +201,7 @@ func headerChecks(g *group) {
 			}
 		}
 		if !lowered {
-			skipf("%s takes its access token without the Bearer scheme", g.op.Key())
+			skipf("%s takes its access token without the Bearer scheme%s", g.op.Key(), r.readingNote(g.op))
 		}
 		r.expectAccepted(r.send(ctx, &request{op: g.op, headers: hs, query: q}), req("HDR-01").Rule+` (sent as "bearer <token>")`)
 	})
@@ -166,35 +224,21 @@ func headerChecks(g *group) {
 		r.expectAccepted(r.mustCall(ctx, g.op, cr, nil), req("HDR-06").Rule+" (credential header names sent in lower case)")
 	})
 
-	g.it("HDR-05", func(ctx SpecContext) {
-		rule := req("HDR-05").Rule
-		var bound *specs.Scheme
+	boundScheme := func() *specs.Scheme {
 		for _, alt := range g.op.Security {
 			for _, s := range alt {
 				if s.Binds != "" {
-					bound = s
+					return s
 				}
 			}
 		}
-		if bound == nil {
-			skipf("no security scheme of %s binds a header to the account (like a company id)", g.op.Key())
-		}
-		other := r.account(roleOther)
-		if other[bound.Binds] == "" {
-			needInputf("the other account has no %s", bound.Binds)
-		}
+		skipf("no security scheme of %s binds a header to the account (like a company id)", g.op.Key())
+		return nil
+	}
+	g.it("HDR-05", func(ctx SpecContext) {
+		rule := req("HDR-05").Rule
+		bound := boundScheme()
 		s := r.mustLogin(ctx, roleValid)
-		r.expectAccepted(r.authedCall(ctx, g.op, s), rule+" (own "+bound.Header+")")
-
-		mixed := s.bearer()
-		mixed.acct = map[string]string{bound.Binds: other[bound.Binds]}
-		for k, v := range s.acct {
-			if k != bound.Binds {
-				mixed.acct[k] = v
-			}
-		}
-		r.expectRefused(ctx, r.mustCall(ctx, g.op, mixed, nil), specs.FailTenantMismatch, rule+" (the other account's "+bound.Header+")")
-
 		hs, q, _ := r.authFor(g.op, *s.bearer())
 		var without []header
 		for _, h := range hs {
@@ -208,6 +252,93 @@ func headerChecks(g *group) {
 		}
 		r.expectRefused(ctx, resp, specs.FailTenantMismatch, rule+" (no "+bound.Header+")")
 	})
+
+	g.it("HDR-12", func(ctx SpecContext) {
+		rule := req("HDR-12").Rule
+		bound := boundScheme()
+		other := r.account(roleOther)
+		if other[bound.Binds] == "" {
+			needInputf("the other account has no %s", bound.Binds)
+		}
+		s := r.mustLogin(ctx, roleValid)
+		r.expectAccepted(r.authedCall(ctx, g.op, s), rule+" (control: its own "+bound.Header+")")
+		mixed := s.bearer()
+		mixed.acct = maps.Clone(s.acct)
+		mixed.acct[bound.Binds] = other[bound.Binds]
+		r.expectRefused(ctx, r.mustCall(ctx, g.op, mixed, nil), specs.FailTenantMismatch, rule+" (the other account's "+bound.Header+")")
+	})
+
+	g.it("HDR-13", func(ctx SpecContext) {
+		rule := req("HDR-13").Rule
+		for _, alt := range g.op.Security {
+			for _, sc := range alt {
+				if sc.Impersonates == "" {
+					continue
+				}
+				var carrier *specs.Scheme
+				for _, o := range alt {
+					if len(o.Accepts) > 0 {
+						carrier = o
+					}
+				}
+				cr := r.credentialOf(ctx, carrier.Accepts[0])
+				cr.acct = maps.Clone(cr.acct)
+				cr.acct[sc.Impersonates] = unknownValue(specs.FieldUsername)
+				hs, q, why := r.authAlt(alt, *cr)
+				if why != "" {
+					skipf("%s", why)
+				}
+				resp := r.send(ctx, &request{op: g.op, headers: hs, query: q})
+				r.expectRefused(ctx, resp, specs.FailInvalidCredential, rule+" ("+sc.Header+" naming no account)")
+				return
+			}
+		}
+		skipf("no security scheme of %s names an account to act as", g.op.Key())
+	})
+}
+
+// missingCredentialCheck calls the group's operation without any credential.
+func missingCredentialCheck(g *group) {
+	g.it("HDR-02", func(ctx SpecContext) {
+		if !g.op.Protected() {
+			skipf("%s is not protected", g.op.Key())
+		}
+		// A body the operation accepts, so the refusal is about the credential and not the body.
+		g.r.expectRefused(ctx, g.r.mustCall(ctx, g.op, nil, sampleBody(g.op)), specs.FailMissingCredential, req("HDR-02").Rule)
+	})
+}
+
+// sampleBody is a JSON body with every required member of the operation's request schema (an
+// example where the schema has one, else a placeholder of its type); nil when it takes no body.
+func sampleBody(op *specs.Operation) any {
+	rb := op.Op.RequestBody
+	if rb == nil || rb.Value == nil {
+		return nil
+	}
+	mt := rb.Value.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		return nil
+	}
+	body := map[string]any{}
+	sc := mt.Schema.Value
+	for _, name := range sc.Required {
+		p := sc.Properties[name]
+		if p == nil || p.Value == nil {
+			body[name] = "authconform-sample"
+			continue
+		}
+		switch {
+		case p.Value.Example != nil:
+			body[name] = p.Value.Example
+		case p.Value.Type.Is("integer"), p.Value.Type.Is("number"):
+			body[name] = 1
+		case p.Value.Type.Is("boolean"):
+			body[name] = true
+		default:
+			body[name] = "authconform-sample"
+		}
+	}
+	return body
 }
 
 // specCase is the header name as the spec spells it, when it is one of op's scheme headers.
@@ -228,33 +359,52 @@ func specCase(op *specs.Operation, name string) string {
 // the token's place differs from a call that works.
 func queryTokenCheck(g *group) {
 	r := g.r
-	g.it("HDR-08", func(ctx SpecContext) {
-		rule := req("HDR-08").Rule
-		p := g.op
-		takesHeaderToken := false
-		for _, alt := range p.Security {
+	// RFC 6750's access_token parameter, and each header that carries the token under its own
+	// name as a query parameter (?X-Auth-Token=): frameworks that read "a parameter" from either
+	// place accept it.
+	names := []string{"access_token"}
+	if g.op != nil {
+		for _, alt := range g.op.Security {
 			for _, sc := range alt {
-				if sc.AcceptsKind(specs.CredAccessToken) && sc.In == specs.InHeader {
-					takesHeaderToken = true
+				if sc.AcceptsKind(specs.CredAccessToken) && sc.Type == "apiKey" && sc.In == specs.InHeader && !slices.Contains(names, sc.Header) {
+					names = append(names, sc.Header)
 				}
 			}
 		}
-		if !takesHeaderToken {
-			skipf("%s takes no access token in a header", p.Key())
+	}
+	for i, name := range names {
+		variant := ""
+		if i > 0 {
+			variant = "?" + name + "="
 		}
-		acct := r.account(roleValid)
-		s := r.mustLogin(ctx, roleValid)
-		rq := &request{op: p, query: url.Values{"access_token": {s.access}}}
-		for _, alt := range p.Security {
-			for _, sc := range alt {
-				if sc.Binds != "" && acct[sc.Binds] != "" {
-					rq.headers = append(rq.headers, header{sc.Header, acct[sc.Binds]})
+		g.itv("HDR-08", variant, checkTimeout, func(ctx SpecContext) {
+			rule := req("HDR-08").Rule
+			p := g.op
+			takesHeaderToken := false
+			for _, alt := range p.Security {
+				for _, sc := range alt {
+					if sc.AcceptsKind(specs.CredAccessToken) && sc.In == specs.InHeader {
+						takesHeaderToken = true
+					}
 				}
 			}
-		}
-		resp := r.send(ctx, rq)
-		if resp.status >= 200 && resp.status < 300 {
-			failf("rule: %s\n%s accepted the access token from ?access_token= in the URL\ngot: %s", rule, p.Key(), r.c.describe(resp))
-		}
-	})
+			if !takesHeaderToken {
+				skipf("%s takes no access token in a header", p.Key())
+			}
+			acct := r.account(roleValid)
+			s := r.mustLogin(ctx, roleValid)
+			rq := &request{op: p, query: url.Values{name: {s.access}}}
+			for _, alt := range p.Security {
+				for _, sc := range alt {
+					if sc.Binds != "" && acct[sc.Binds] != "" {
+						rq.headers = append(rq.headers, header{sc.Header, acct[sc.Binds]})
+					}
+				}
+			}
+			resp := r.send(ctx, rq)
+			if resp.status >= 200 && resp.status < 300 {
+				failf("%s", r.mismatch(resp, fmt.Sprintf("a refusal of the access token in the URL (?%s=)", name), rule))
+			}
+		})
+	}
 }

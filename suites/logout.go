@@ -35,9 +35,27 @@ func logoutChecks(g *group) {
 		if len(refreshOps) == 0 {
 			skipf("the spec documents no refresh flow")
 		}
+		ptr := g.op.Flow.Pointer + "/endsRefresh"
+		d, declared := r.decisionAt(ptr)
+		if !g.op.Flow.EndsRefresh && d == nil {
+			skipf("the spec says logout leaves the refresh token valid (endsRefresh: false)")
+		}
 		s := r.loginWithRefresh(ctx, roleValid)
 		logout(ctx, s, rule+" (the logout itself)")
-		r.expectRefused(ctx, r.refresh(ctx, refreshOps[0], s.refresh), specs.FailInvalidCredential, rule+" (refresh after logout)")
+		after := r.refresh(ctx, refreshOps[0], s.refresh)
+		if d != nil && !declared {
+			ends := after.status != refreshOps[0].Flow.Status
+			if ends == g.op.Flow.EndsRefresh {
+				r.observe(ptr, true, nil)
+			} else if c := r.observe(ptr, false, ends); c != "" {
+				r.notUnderReading(d, c, "a refresh after logout answered "+r.c.summary(after))
+			}
+		}
+		if g.op.Flow.EndsRefresh {
+			r.expectRefused(ctx, after, specs.FailInvalidCredential, rule+" (refresh after logout)")
+		} else {
+			r.expectAccepted(after, rule+" (refresh after logout: the declared reading "+d.ID+" leaves the refresh token valid)")
+		}
 	})
 
 	g.it("OUT-05", func(ctx SpecContext) {

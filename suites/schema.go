@@ -49,6 +49,6 @@ func (r *run) authedCall(ctx context.Context, op *specs.Operation, s *session) *
 func expectConforms(ctx context.Context, r *run, resp *response, rule string) {
 	r.expectAccepted(resp, rule)
 	if err := r.c.conform(ctx, resp); err != nil {
-		failf("rule: %s\nthe response does not match the spec: %v\ngot: %s", rule, err, r.c.describe(resp))
+		failf("the response does not match the spec: %v: got %s\nrule: %s\nresponse: %s", err, r.c.summary(resp), rule, r.c.describe(resp))
 	}
 }

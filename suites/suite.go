@@ -1,8 +1,11 @@
 package suites
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 	"time"
@@ -26,6 +29,11 @@ type Target struct {
 	AccessTokenPointer  string // JSON pointers overriding the spec's token body locations
 	RefreshTokenPointer string
 
+	// Readings are the readings the target file declares (decision id -> choice). Spec already
+	// follows them (specs.WithReadings); the checks that depend on them are MUST. A reading not
+	// declared is found out where a request can tell, and its checks are SHOULD.
+	Readings map[string]string
+
 	ClockControl       bool // use the mock's admin clock API when the target answers it
 	InsecureSkipVerify bool
 	Timeout            time.Duration // per request
@@ -41,10 +49,13 @@ const (
 	roleExpired  = "expired"
 )
 
-// CheckInfo says which rule a registered spec checks and on which operation.
+// CheckInfo says which rule a registered spec checks, on which operation, at which level and on
+// what authority.
 type CheckInfo struct {
 	Requirement
-	Operation string // "METHOD /path", empty when the flow is absent from the spec
+	Operation  string // "METHOD /path", empty when the flow is absent from the spec
+	Level      Level  // of this instance: its Provenance's
+	Provenance Provenance
 }
 
 // run is the state of one registered suite: the runner registers, runs, then reads CheckOf.
@@ -55,6 +66,11 @@ type run struct {
 	red    *redactor
 	checks map[string]CheckInfo
 	clk    *clockProbe
+	// observed are the readings found out during the run (decision id -> choice), for the ones
+	// the target file does not declare.
+	observed map[string]string
+	raw      map[string]bool // bearer schemes the target takes the raw token in (observed)
+	settled  bool            // the bearer form was looked for
 }
 
 var cur *run
@@ -67,8 +83,10 @@ const (
 )
 
 // Register defines every check for the target in Ginkgo's global suite. The runner calls it once
-// per run, after resetting Ginkgo's globals and before RunSpecs.
-func Register(t *Target) error {
+// per run, after resetting Ginkgo's globals and before RunSpecs. ctx is the run's: when it ends
+// (an interrupt, the deadline), requests in flight are cancelled and the checks not yet run say
+// so instead of running.
+func Register(ctx context.Context, t *Target) error {
 	if t == nil || t.Spec == nil || t.BaseURL == nil {
 		return errors.New("suites: a target needs a spec and a base URL")
 	}
@@ -104,8 +122,9 @@ func Register(t *Target) error {
 			red.addBasic(u, p)
 		}
 	}
-	r := &run{t: t, spec: t.Spec, red: red, checks: map[string]CheckInfo{}, clk: &clockProbe{}}
+	r := &run{t: t, spec: t.Spec, red: red, checks: map[string]CheckInfo{}, clk: &clockProbe{}, observed: map[string]string{}, raw: map[string]bool{}}
 	r.c = newClient(t.BaseURL, t.Timeout, t.MaxResponseBytes, t.InsecureSkipVerify, red, t.Spec)
+	r.c.runCtx = ctx
 	cur = r
 
 	for _, op := range r.spec.OperationsOf(specs.KindLogin) {
@@ -115,6 +134,12 @@ func Register(t *Target) error {
 			lifetimeChecks(g)
 			queryCredentialCheck(g)
 		})
+	}
+	// Every other protected operation refuses a call without credentials too; logout has OUT-05.
+	for _, op := range r.spec.Operations {
+		if op.Protected() && op != r.probeOp() && op.Flow.Kind != specs.KindLogout {
+			r.describe(flowOf(op.Flow.Kind), op, missingCredentialCheck)
+		}
 	}
 	r.describeAll(FlowRefresh, specs.KindRefresh, refreshChecks)
 	r.describeAll(FlowLogout, specs.KindLogout, logoutChecks)
@@ -132,6 +157,17 @@ func Register(t *Target) error {
 		})
 	}
 	return nil
+}
+
+// flowOf is the flow label of a flow kind.
+func flowOf(k specs.FlowKind) string {
+	switch k {
+	case specs.KindAPIKeyCreate, specs.KindAPIKeyList, specs.KindAPIKeyDelete:
+		return FlowAPIKey
+	case specs.KindLogin, specs.KindRefresh, specs.KindLogout:
+		return string(k)
+	}
+	return FlowResource
 }
 
 // describeAll opens one Describe per operation of kind k, or one whose checks skip when the spec
@@ -166,10 +202,17 @@ func (r *run) describe(flow string, op *specs.Operation, body func(*group)) {
 }
 
 // it registers one check: one It per rule, its requirement ID and level as labels.
-func (g *group) it(id string, body func(SpecContext)) { g.itv(id, "", checkTimeout, body) }
+func (g *group) it(id string, body func(SpecContext)) {
+	g.itp(id, "", g.provenance(id), checkTimeout, body)
+}
 
 // itv registers a variant of a rule (one documented credential form, say) with its own timeout.
 func (g *group) itv(id, variant string, timeout time.Duration, body func(SpecContext)) {
+	g.itp(id, variant, g.provenance(id), timeout, body)
+}
+
+// itp registers a variant with a provenance of its own, which sets its level.
+func (g *group) itp(id, variant string, prov Provenance, timeout time.Duration, body func(SpecContext)) {
 	rq := req(id)
 	rq.Flow = g.flow
 	text := id + " " + rq.Rule
@@ -177,12 +220,15 @@ func (g *group) itv(id, variant string, timeout time.Duration, body func(SpecCon
 		text += " (" + variant + ")"
 		rq.Rule += " (" + variant + ")"
 	}
-	info := CheckInfo{Requirement: rq}
+	info := CheckInfo{Requirement: rq, Level: prov.Level(), Provenance: prov}
 	if g.op != nil {
 		info.Operation = g.op.Key()
 	}
 	g.r.checks[g.text+" "+text] = info
-	It(text, rq.labels(g.flow), SpecTimeout(timeout), func(ctx SpecContext) {
+	It(text, labels(id, info.Level, g.flow), SpecTimeout(timeout), func(ctx SpecContext) {
+		if why := g.r.c.stopped(); why != "" {
+			notRunf("%s", why)
+		}
 		if g.op == nil {
 			if g.flow == FlowResource {
 				needInputf("neither the spec nor the target file names a protected operation to probe (target field probe)")
@@ -226,10 +272,11 @@ func FailHandler(message string, callerSkip ...int) {
 // MUST check forbids certification.
 const SkipKindEntryName = "authconform.skip"
 
-// Skip kinds (reports.NotApplicable and reports.MissingInput).
+// Skip kinds: the outcome a skipped check reports (reports.NotApplicable, MissingInput, NotRun).
 const (
-	SkipNotApplicable = "notApplicable"
-	SkipMissingInput  = "missingInput"
+	SkipNotApplicable = "not-applicable"
+	SkipMissingInput  = "missing-input"
+	SkipNotRun        = "not-run"
 )
 
 // skipf skips the current check because the rule does not apply: the spec documents nothing for
@@ -247,9 +294,96 @@ func needInputf(format string, args ...any) {
 	Skip(Redact(fmt.Sprintf(format, args...)))
 }
 
-// failf fails the current check with a message built from the rule and what came back.
+// notRunf marks the current check as not run: the run was cut short before it.
+func notRunf(format string, args ...any) {
+	AddReportEntry(SkipKindEntryName, SkipNotRun, ReportEntryVisibilityNever)
+	Skip(Redact(fmt.Sprintf(format, args...)))
+}
+
+// Stopped says why the current run stopped sending requests ("" while it goes on): the run's
+// context ended, or the target stopped answering.
+func Stopped() string {
+	if cur == nil {
+		return ""
+	}
+	return cur.c.stopped()
+}
+
+// Ended says why the current run's context ended (an interrupt, the deadline), "" otherwise. A
+// check failing then was cut off, not judged.
+func Ended() string {
+	if cur == nil {
+		return ""
+	}
+	return cur.c.ended()
+}
+
+// failf fails the current check with a message built from the rule and what came back. The
+// first line is what the console streams, so it says what was expected and what came: a message
+// written rule first has its rule moved after that line.
 func failf(format string, args ...any) {
-	Fail(Redact(fmt.Sprintf(format, args...)), 1)
+	msg := fmt.Sprintf(format, args...)
+	if rest, ok := strings.CutPrefix(msg, "rule: "); ok {
+		if rule, finding, found := strings.Cut(rest, "\n"); found {
+			head, tail, _ := strings.Cut(finding, "\n")
+			msg = strings.TrimRight(head+"\nrule: "+rule+"\n"+tail, "\n")
+		}
+	}
+	Fail(Redact(msg), 1)
 }
 
 func lines(parts ...string) string { return strings.Join(parts, "\n") }
+
+// WarningEntryName names the report entries a check attaches for each expectation of SHOULD level
+// that did not hold while its MUST expectations did (a refusal with a 4xx, but not the status our
+// reading names). The runner reports such a check as a warning.
+const WarningEntryName = "authconform.warning"
+
+// warnf records a SHOULD-level finding in the current check and lets it go on.
+func warnf(format string, args ...any) {
+	AddReportEntry(WarningEntryName, Redact(fmt.Sprintf(format, args...)), ReportEntryVisibilityNever)
+}
+
+// Observed returns the readings the current run found out (decision id -> choice), for the ones
+// the target file did not declare.
+func Observed() map[string]string {
+	if cur == nil {
+		return nil
+	}
+	return maps.Clone(cur.observed)
+}
+
+// observe records that the target follows the reading of the decision at pointer under which the
+// document's value there is value (matchesDocument: the document as written, the first reading).
+// It returns the reading, or "" when no reading has that value (the target follows none).
+func (r *run) observe(pointer string, matchesDocument bool, value any) string {
+	d, declared := r.decisionAt(pointer)
+	if d == nil || declared {
+		return ""
+	}
+	choice := ""
+	if matchesDocument {
+		choice = d.Readings[0].Choice
+	} else {
+		for _, rd := range d.Readings[1:] {
+			if v, ok := rd.Set[pointer]; ok && sameJSON(v, value) {
+				choice = rd.Choice
+				break
+			}
+		}
+	}
+	if choice != "" {
+		if _, seen := r.observed[d.ID]; !seen {
+			r.observed[d.ID] = choice
+			GinkgoWriter.Printf("observed: %s = %s\n", d.ID, choice)
+		}
+	}
+	return choice
+}
+
+// sameJSON compares two decoded JSON values by their encoding ([]string and []any alike).
+func sameJSON(a, b any) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
+}

@@ -11,8 +11,8 @@ import (
 
 func TestRequirementsAreWellFormed(t *testing.T) {
 	for _, r := range Requirements {
-		if r.Level != MUST && r.Level != SHOULD {
-			t.Errorf("%s: level %q", r.ID, r.Level)
+		if r.Basis != Documented && r.Basis != Reading && r.Basis != Practice && r.Basis != TargetStated {
+			t.Errorf("%s: basis %q", r.ID, r.Basis)
 		}
 		if r.Rule == "" || r.Source == "" || strings.HasSuffix(r.Rule, ".") {
 			t.Errorf("%s: a rule is one sentence without a final period, with a source", r.ID)
@@ -87,17 +87,28 @@ func TestCredentialFormsAndAuth(t *testing.T) {
 	for _, f := range credentialForms(op) {
 		names = append(names, f.name)
 	}
-	if len(names) != 3 {
-		t.Errorf("forms %v, want Basic, Bearer and ApiKey", names)
+	want := []string{"Basic with password", "Bearer with accessToken", "ApiKey with apiKey and X-API-KEY-IMPERSONATE", "ApiKey with apiKey, without X-API-KEY-IMPERSONATE"}
+	if strings.Join(names, "|") != strings.Join(want, "|") {
+		t.Errorf("forms %q, want %q", names, want)
 	}
-	r := &run{red: &redactor{}}
+	r := &run{red: &redactor{}, raw: map[string]bool{}}
 	hs, _, why := r.authFor(op, cred{kind: specs.CredAccessToken, value: "tok", lower: true})
 	if why != "" || len(hs) != 1 || hs[0].name != "authorization" || hs[0].value != "Bearer tok" {
 		t.Errorf("bearer: %v %q", hs, why)
 	}
 	hs, _, why = r.authFor(op, cred{kind: specs.CredAPIKey, value: "key", acct: map[string]string{}})
 	if why != "" || len(hs) != 1 || hs[0].name != "X-API-KEY" {
-		t.Errorf("api key (the optional impersonation header left out): %v %q", hs, why)
+		t.Errorf("api key (the optional impersonation header left out: no username): %v %q", hs, why)
+	}
+	hs, _, why = r.authFor(op, cred{kind: specs.CredAPIKey, value: "key", acct: map[string]string{"username": "alice"}})
+	if why != "" || len(hs) != 2 || hs[1].name != "X-API-KEY-IMPERSONATE" || hs[1].value != "alice" {
+		t.Errorf("api key acting as its own account: %v %q", hs, why)
+	}
+	pre, _ := specs.Load("precrime")
+	list, _ := pre.Operation(pre.Probe)
+	r.raw["Authorization"] = true
+	if hs, _, _ := r.authFor(list, cred{kind: specs.CredAccessToken, value: "tok"}); len(hs) != 1 || hs[0].value != "tok" {
+		t.Errorf("a target observed to take the raw token gets %v", hs)
 	}
 	hs, _, why = r.authFor(op, cred{kind: specs.CredPassword, acct: map[string]string{"username": "u", "password": "p"}})
 	if why != "" || hs[0].value != "Basic "+base64.StdEncoding.EncodeToString([]byte("u:p")) {
