@@ -119,10 +119,25 @@ func TestTestCommandAgainstTheMock(t *testing.T) {
 				t.Fatal(err)
 			}
 			var x struct {
-				Tests int `xml:"tests,attr"`
+				Tests    int `xml:"tests,attr"`
+				Failures int `xml:"failures,attr"`
 			}
 			if err := xml.Unmarshal(xb, &x); err != nil || x.Tests != len(rep.Checks) {
 				t.Errorf("JUnit: %v, %d tests for %d checks", err, x.Tests, len(rep.Checks))
+			}
+			// A passing run is green on a CI server, warnings included (pixfile warns: its v1
+			// login documents the password in the query string).
+			warnings := 0
+			for _, c := range rep.Checks {
+				if c.Status == "warning" {
+					warnings++
+				}
+			}
+			if x.Failures != 0 || warnings > 0 != bytes.Contains(xb, []byte("<system-out>WARNING")) {
+				t.Errorf("JUnit of a passing run: failures=%d; %d warnings, in system-out: %v", x.Failures, warnings, bytes.Contains(xb, []byte("<system-out>WARNING")))
+			}
+			if name == "pixfile" && warnings == 0 {
+				t.Error("the pixfile run has no warning; the JUnit check above proves nothing")
 			}
 			if err := reports.ValidateJSON(jb); err != nil {
 				t.Errorf("the JSON report does not validate against reports/schema.json: %v", err)

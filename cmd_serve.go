@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,6 +31,7 @@ type serveOptions struct {
 	config    string
 	logFormat string
 	check     bool
+	readings  []string // DECISION=CHOICE: the mock follows another reading of a spec's gap
 
 	defects, variants []string // deliberate defects and benign variants (cmd_serve_defects.go)
 	listDefects       bool
@@ -72,13 +75,18 @@ Browsers: CORS is answered for any localhost origin (or the config's cors.origin
 header the specs name allowed and exposed. Any call may carry Prefer: status=555, delay=800ms or
 auth=expired to provoke that outcome.
 
+Where a vendor's document leaves a gap that servers fill in different ways, the spec lists the
+readings (authconform specs show NAME); the mock follows the first, and --reading DECISION=CHOICE
+makes it follow another, so a frontend matches the vendor it will really call.
+
 The spec and config files are reloaded when they change, and on SIGHUP; state is kept, and a
 broken file is logged and ignored.
 
 Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight finish first.`,
 		Example: `  authconform serve
   authconform serve --spec pixfile --addr 127.0.0.1:9000
-  authconform serve --spec ./my-api.yaml --config mock.yaml --log-format json`,
+  authconform serve --spec ./my-api.yaml --config mock.yaml --log-format json
+  authconform serve --spec precrime --reading precrime-authorization=bare`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return serve(e, o) },
 	}
@@ -88,6 +96,7 @@ Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight finish first.`,
 	f.StringVar(&o.config, "config", "", "YAML file with accounts, token lifetimes, signing keys and CORS origins per spec")
 	f.StringVar(&o.logFormat, "log-format", "text", "format of the request log on stderr (a line per request, written within 100 ms): text or json")
 	f.BoolVar(&o.check, "check-responses", false, "check every response of the mock against its spec and log any that does not conform")
+	f.StringArrayVar(&o.readings, "reading", nil, "DECISION=CHOICE: follow another reading of a spec's documentation gap, as the vendor you will call does (e.g. precrime-authorization=bare); repeat for several; 'authconform specs show NAME' lists them")
 	addMutationFlags(cmd, &o)
 	return cmd
 }
@@ -167,7 +176,7 @@ func serve(e *env, o serveOptions) error {
 // prepareServe loads the specs and the config and builds the mock; with --list-defects, only the
 // specs.
 func prepareServe(o serveOptions, logger *slog.Logger) (list []*specs.Spec, live *mockserver.Live, cfg *mockserver.Config, err error) {
-	list, err = loadServeSpecs(o.specs)
+	list, err = loadServeSpecs(o.specs, o.readings)
 	if err != nil {
 		return nil, nil, nil, exitWith(exitUsage, "%w", err)
 	}
@@ -211,17 +220,57 @@ func adminHostsNote(addr net.Addr, cfg *mockserver.Config) string {
 		mockserver.AdminPrefix)
 }
 
-func loadServeSpecs(names []string) ([]*specs.Spec, error) {
-	if len(names) == 0 {
-		return specs.LoadAll()
-	}
+// loadServeSpecs loads the specs to serve (all bundled ones when names is empty), each following
+// the readings (DECISION=CHOICE) that name one of its decisions. A reading no served spec offers
+// is an error that says which decisions there are.
+func loadServeSpecs(names, readings []string) ([]*specs.Spec, error) {
 	var out []*specs.Spec
+	if len(names) == 0 {
+		all, err := specs.LoadAll()
+		if err != nil {
+			return nil, err
+		}
+		out = all
+	}
 	for _, n := range names {
 		s, err := specs.Load(n)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, s)
+	}
+	per := make([]map[string]string, len(out))
+	for _, r := range readings {
+		id, choice, ok := strings.Cut(r, "=")
+		if !ok || id == "" || choice == "" {
+			return nil, fmt.Errorf("--reading %q: write DECISION=CHOICE, e.g. precrime-authorization=bare", r)
+		}
+		i := slices.IndexFunc(out, func(s *specs.Spec) bool { _, found := s.Decision(id); return found })
+		if i < 0 {
+			var offered []string
+			for _, s := range out {
+				for _, d := range s.Decisions {
+					if len(d.Readings) > 0 {
+						offered = append(offered, d.ID)
+					}
+				}
+			}
+			return nil, fmt.Errorf("--reading %q: no served spec has the decision %q; decisions with readings: %s", r, id, strings.Join(offered, ", "))
+		}
+		if per[i] == nil {
+			per[i] = map[string]string{}
+		}
+		per[i][id] = choice
+	}
+	for i, rd := range per {
+		if rd == nil {
+			continue
+		}
+		s, err := out[i].WithReadings(rd)
+		if err != nil {
+			return nil, fmt.Errorf("--reading: %w", err)
+		}
+		out[i] = s
 	}
 	return out, nil
 }
@@ -236,6 +285,11 @@ func printBanner(w io.Writer, root string, mock *mockserver.Server, configFile s
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 	for _, s := range list {
 		fmt.Fprintf(w, "\n%s (%s %s)\n  base URL: %s%s\n", s.Name, s.Title, s.Version, root, s.BasePath)
+		for _, id := range slices.Sorted(maps.Keys(s.Readings)) {
+			d, _ := s.Decision(id)
+			rd, _ := d.Reading(s.Readings[id])
+			fmt.Fprintf(w, "  follows the reading %s = %s: %s\n", id, rd.Choice, rd.Means)
+		}
 		accounts := mock.Accounts(s.Name)
 		if len(accounts) > 0 {
 			fmt.Fprintln(w, "  accounts:")
@@ -407,7 +461,7 @@ func probeCurl(root string, s *specs.Spec, accounts []specs.Account) string {
 		switch {
 		case sc.IsBasic():
 			v = "Basic <base64 user:password>"
-		case sc.IsBearer():
+		case sc.IsBearer() && sc.BearerPrefix != specs.PrefixNone:
 			v = "Bearer <token>"
 		case sc.Binds != "" && acc != nil:
 			if fv, ok := acc.Field(sc.Binds); ok {

@@ -58,7 +58,7 @@ func startReloader(ctx context.Context, log *slog.Logger, o serveOptions, live *
 }
 
 func reloadServe(log *slog.Logger, o serveOptions, live *mockserver.Live, why string) {
-	list, err := loadServeSpecs(o.specs)
+	list, err := loadServeSpecs(o.specs, o.readings)
 	if err != nil {
 		log.Error("reload refused; still serving the previous specs and config", "reason", why, "error", err.Error())
 		return

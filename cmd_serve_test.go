@@ -51,6 +51,9 @@ func TestServeRefuses(t *testing.T) {
 		{name: "unknown spec", args: []string{"serve", "--spec", "nosuch"}, stderr: "no bundled spec of that name"},
 		{name: "bad log format", args: []string{"serve", "--log-format", "xml"}, stderr: "--log-format"},
 		{name: "arguments", args: []string{"serve", "pixfile"}, stderr: "unknown command"},
+		{name: "reading without =", args: []string{"serve", "--reading", "precrime-authorization"}, stderr: "write DECISION=CHOICE"},
+		{name: "reading of no served spec", args: []string{"serve", "--spec", "pixfile", "--reading", "precrime-authorization=bare"}, stderr: `no served spec has the decision "precrime-authorization"; decisions with readings: pixfile-password-expiry`},
+		{name: "unknown reading", args: []string{"serve", "--reading", "precrime-authorization=naked"}, stderr: "choose one of bearer, bare"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,5 +224,27 @@ func TestBannerShowsNoConfiguredSecret(t *testing.T) {
 	}
 	if !strings.Contains(string(got), `{"password":"`+password+`","username":"qa"}`) {
 		t.Errorf("the pasted line sends:\n%s", got)
+	}
+}
+
+// TestServeFollowsAReading: `serve --reading` makes the mock follow another reading of a gap, and
+// a target file that declares that reading passes against it, while one that declares the other
+// reading fails its MUST.
+func TestServeFollowsAReading(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root, out, _, _ := startServe(t, ctx, "--spec", "precrime", "--reading", "precrime-authorization=bare")
+	if !strings.Contains(out.String(), "follows the reading precrime-authorization = bare") || !strings.Contains(out.String(), "-H 'Authorization: <token>'") {
+		t.Errorf("the banner does not say which reading it follows:\n%s", out.String())
+	}
+	for _, tc := range []struct {
+		reading string
+		code    int
+	}{{"bare", exitOK}, {"bearer", exitFailed}} {
+		target := writeTarget(t, "precrime", root, "readings: {precrime-authorization: "+tc.reading+"}\n")
+		code, stdout, stderr := runCLI(t, "test", "--target", target, "--label-filter", "HDR-11 || LOG-01")
+		if code != tc.code || !strings.Contains(stdout, "declared: precrime-authorization = "+tc.reading) {
+			t.Errorf("declaring %s against a bare mock: exit %d, want %d\n%s%s", tc.reading, code, tc.code, stdout, stderr)
+		}
 	}
 }

@@ -209,6 +209,16 @@ func showSpec(w io.Writer, s *specs.Spec) {
 		fmt.Fprintln(w, "\nDECISIONS (where the vendor's document is silent or contradicts itself)")
 		for _, d := range s.Decisions {
 			fmt.Fprintf(w, "  %s (%s)\n    problem:  %s\n    decision: %s\n", d.ID, d.Where, d.Problem, d.Decision)
+			for i, rd := range d.Readings {
+				mark := ""
+				if i == 0 {
+					mark = " (the document's and the mock's)"
+				}
+				if c, ok := s.Readings[d.ID]; ok && c == rd.Choice {
+					mark = " (followed here)"
+				}
+				fmt.Fprintf(w, "    reading %s%s: %s\n", rd.Choice, mark, rd.Means)
+			}
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -220,4 +221,61 @@ func (e *echoTarget) remember(rec *httptest.ResponseRecorder) {
 func credentialField(k string) bool {
 	l := strings.ToLower(k)
 	return strings.Contains(l, "token") || strings.Contains(l, "key")
+}
+
+// TestNoRealPasswordInAURL: checks about credentials in the query string probe with a decoy
+// account, so a real password never lands in a target's access log. Only an operation that
+// documents its credentials in the query (pixfile's deprecated v1 login) gets them there, as its
+// vendor says.
+func TestNoRealPasswordInAURL(t *testing.T) {
+	for _, name := range []string{"pixfile", "precrime", "efalia"} {
+		t.Run(name, func(t *testing.T) {
+			sp, _ := specs.Load(name)
+			var mu sync.Mutex
+			var urls []string
+			ts := startMock(t, sp, func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					mu.Lock()
+					urls = append(urls, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery)
+					mu.Unlock()
+					next.ServeHTTP(w, r)
+				})
+			})
+			tg := exampleTarget(t, name, ts.URL)
+			rep := runAgainst(t, tg, "")
+			if c := findCheck(rep, "LOG-11"); c == nil || c.Outcome() == reports.NotRun {
+				t.Fatal("LOG-11 did not run")
+			}
+			decoys := 0
+			for _, u := range urls {
+				if strings.Contains(u, "authconform-decoy-") {
+					decoys++
+				}
+				if strings.HasPrefix(u, "GET /api/v1/login") {
+					continue // documents username and password as query parameters
+				}
+				_, raw, _ := strings.Cut(u, "?")
+				q, _ := url.ParseQuery(raw)
+				for _, acct := range tg.Accounts {
+					for _, vs := range q {
+						if p := acct["password"]; p != "" && slices.Contains(vs, p) {
+							t.Errorf("a real password was sent in a URL: %s", u)
+						}
+					}
+				}
+			}
+			if decoys == 0 {
+				t.Error("no request carried the decoy account in its URL: LOG-11 probed nothing")
+			}
+		})
+	}
+}
+
+func findCheck(rep *reports.Report, id string) *reports.Check {
+	for i := range rep.Checks {
+		if rep.Checks[i].ID == id {
+			return &rep.Checks[i]
+		}
+	}
+	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authconform/authconform/specs"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -160,4 +162,78 @@ func FuzzLoadTarget(f *testing.F) {
 			t.Errorf("accepted a target without its required fields: %+v", tg)
 		}
 	})
+}
+
+// TestTargetCheckedAgainstItsSpec: once the spec is loaded, an account field it never reads (a
+// typo such as pasword) and a reading it does not offer are target-file errors with the file,
+// line and field, not a dozen refused logins later; a declared reading makes the spec follow it.
+func TestTargetCheckedAgainstItsSpec(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) string {
+		p := filepath.Join(dir, "t.yaml")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := []struct{ name, yaml, want string }{
+		{"account field typo", "spec: precrime\nbaseURL: http://127.0.0.1:1\naccounts:\n  valid: {username: u, pasword: p}\n",
+			`t.yaml:4:24: accounts.valid.pasword: unknown field "pasword": spec precrime reads apiKey, password, username from an account`},
+		{"a field another spec reads", "spec: elyssa\nbaseURL: http://127.0.0.1:1\naccounts:\n  valid: {companyId: c}\n  other:\n    username: u\n",
+			`t.yaml:6:5: accounts.other.username: unknown field "username": spec elyssa reads companyId from an account`},
+		{"unknown decision", "spec: precrime\nbaseURL: http://127.0.0.1:1\naccounts: {valid: {username: u, password: p}}\nreadings:\n  precrime-nope: bare\n",
+			`t.yaml:5:3: readings.precrime-nope: spec precrime has no such decision; decisions with readings: precrime-authorization, precrime-authheader-keys`},
+		{"unknown choice", "spec: precrime\nbaseURL: http://127.0.0.1:1\naccounts: {valid: {username: u, password: p}}\nreadings:\n  precrime-authorization: naked\n",
+			`t.yaml:5:3: readings.precrime-authorization: not a reading of this decision; choose one of bearer, bare`},
+		{"a decision without readings", "spec: precrime\nbaseURL: http://127.0.0.1:1\naccounts: {valid: {username: u, password: p}}\nreadings: {precrime-401: other}\n",
+			`readings.precrime-401: this decision has one reading only`},
+		{"readings not a mapping", "spec: precrime\nbaseURL: http://127.0.0.1:1\naccounts: {valid: {username: u, password: p}}\nreadings: [bare]\n",
+			`readings: want a mapping`},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadTarget(write(tt.yaml), nil)
+			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v\nwant it to contain %q", err, tt.want)
+			}
+		})
+	}
+	tg, err := LoadTarget(write("spec: precrime\nbaseURL: http://127.0.0.1:1\naccounts: {valid: {username: u, password: p}}\nreadings:\n  precrime-authorization: bare\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.Readings["precrime-authorization"] != "bare" || tg.Spec.Schemes["Authorization"].BearerPrefix != "none" {
+		t.Errorf("declared reading not followed: readings %v, prefix %q", tg.Readings, tg.Spec.Schemes["Authorization"].BearerPrefix)
+	}
+	// A declared reading makes the checks that depend on it MUST; undeclared they are SHOULD.
+	levels := func(readings map[string]string) map[string]string {
+		sp := tg.Spec
+		if readings == nil {
+			sp, _ = specs.Load("efalia")
+		} else {
+			base, _ := specs.Load("efalia")
+			sp, _ = base.WithReadings(readings)
+		}
+		plan, err := Plan(sp, readings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, p := range plan {
+			out[p.ID+" "+p.Operation] = string(p.Level)
+		}
+		return out
+	}
+	undeclared := levels(nil)
+	declared := levels(map[string]string{"efalia-refresh-rotation": "refused", "efalia-logout-refresh": "no"})
+	for key, want := range map[string][2]string{
+		"LIF-12 POST /auth/refresh": {"SHOULD", "MUST"},
+		"OUT-03 POST /auth/logout":  {"SHOULD", "MUST"},
+		"LOG-05 POST /auth/token":   {"MUST", "MUST"},
+		"LOG-03 POST /auth/token":   {"SHOULD", "SHOULD"},
+	} {
+		if undeclared[key] != want[0] || declared[key] != want[1] {
+			t.Errorf("%s: %s undeclared, %s declared; want %s, %s", key, undeclared[key], declared[key], want[0], want[1])
+		}
+	}
 }
