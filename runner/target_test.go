@@ -207,12 +207,10 @@ func TestTargetCheckedAgainstItsSpec(t *testing.T) {
 	}
 	// A declared reading makes the checks that depend on it MUST; undeclared they are SHOULD.
 	levels := func(readings map[string]string) map[string]string {
-		sp := tg.Spec
-		if readings == nil {
-			sp, _ = specs.Load("efalia")
-		} else {
-			base, _ := specs.Load("efalia")
-			sp, _ = base.WithReadings(readings)
+		base, _ := specs.Load("efalia")
+		sp, err := base.WithReadings(readings)
+		if err != nil {
+			t.Fatal(err)
 		}
 		plan, err := Plan(sp, readings)
 		if err != nil {
