@@ -65,7 +65,7 @@ func TestCLI(t *testing.T) {
 			stdout: []string{"specs/efalia.yaml: valid"}},
 		{name: "validate a broken file", args: []string{"specs", "validate", "specs/efalia.yaml", "specs/testdata/bad-duration.yaml"}, code: 2,
 			stdout: []string{"specs/efalia.yaml: valid"},
-			stderr: []string{"specs/testdata/bad-duration.yaml: x-authconform.tokens.access.lifetime", "1 of 2 files are not valid"}},
+			stderr: []string{"specs/testdata/bad-duration.yaml:55:14: x-authconform.tokens.access.lifetime", "1 of 2 files are not valid"}},
 		{name: "validate needs a file", args: []string{"specs", "validate"}, code: 2, stderr: []string{"requires at least 1 arg", "Usage:"}},
 		{name: "wrong flag prints usage", args: []string{"specs", "list", "--nope"}, code: 2, stderr: []string{"unknown flag: --nope", "Usage:"}},
 		{name: "unknown command", args: []string{"frobnicate"}, code: 2, stderr: []string{"unknown command"}},

@@ -5,115 +5,135 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 )
 
-// decodeStrict copies a decoded JSON value (maps, slices, strings, float64, bool) into out, a
-// pointer to one of the raw extension structs below. Unknown keys, wrong types and missing
-// required fields are errors that name the exact place (at is the dotted path so far). It is the
-// strict decoder every extension goes through; encoding/json cannot name the place of an unknown
-// field, and a spec author needs it.
-func decodeStrict(at string, in any, out any) error {
-	return decodeValue(at, in, reflect.ValueOf(out).Elem())
+// The strict decoder: it copies values read by ReadYAML (or decoded from JSON) into Go structs
+// whose fields carry a yaml tag, `yaml:"name"` or `yaml:"name,required"`. Unknown fields, wrong
+// types and missing required fields are problems that name the file, line, column and field, and
+// every problem of a value is reported, not the first. encoding/json and yaml.v3 cannot name the
+// place of an unknown field; spec authors, QA engineers writing target files and developers
+// writing mock configs all need it. The tag is read by this decoder only.
+
+// Decode decodes the whole document strictly into out, a pointer to a struct. The error is
+// Errors, every problem located.
+func (d *Document) Decode(out any) error {
+	p := &problems{file: d.File, doc: d}
+	p.decode("", "", d.Value, out)
+	return p.err()
 }
 
-var durationType = reflect.TypeFor[Duration]()
+// decode decodes in, found at pointer (field is its dotted name), into out and records every
+// problem.
+func (p *problems) decode(pointer, field string, in any, out any) {
+	p.value(pointer, field, in, reflect.ValueOf(out).Elem())
+}
 
-func decodeValue(at string, in any, v reflect.Value) error {
-	if v.Type() == durationType {
-		s, ok := in.(string)
-		if !ok {
-			return fmt.Errorf("%s: a duration is a string like 24h, 90m or 360d, not %s", at, describe(in))
+// scalarDecoder is a type that reads itself from a string (Duration).
+type scalarDecoder interface{ decodeString(s string) error }
+
+func (p *problems) value(pointer, field string, in any, v reflect.Value) {
+	if p.doc != nil {
+		if pos, ok := p.doc.pos[pointer]; ok {
+			p.doc.dots[field] = pos
 		}
-		d, err := ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("%s: %q is not a duration; write it like 24h, 90m or 360d", at, s)
+	}
+	bad := func(format string, args ...any) { p.addf(field, format, args...) }
+	if sd, ok := v.Addr().Interface().(scalarDecoder); ok {
+		s, isString := in.(string)
+		if !isString {
+			bad("want a string, found %s", describe(in))
+			return
 		}
-		v.Set(reflect.ValueOf(d))
-		return nil
+		if err := sd.decodeString(s); err != nil {
+			bad("%v", err)
+		}
+		return
 	}
 	switch v.Kind() {
 	case reflect.Interface:
 		if in != nil {
 			v.Set(reflect.ValueOf(in))
 		}
-		return nil
 	case reflect.String:
 		s, ok := in.(string)
 		if !ok {
-			return fmt.Errorf("%s: want a string, found %s", at, describe(in))
+			bad("want a string, found %s", describe(in))
+			return
 		}
 		v.SetString(s)
-		return nil
 	case reflect.Bool:
 		b, ok := in.(bool)
 		if !ok {
-			return fmt.Errorf("%s: want true or false, found %s", at, describe(in))
+			bad("want true or false, found %s", describe(in))
+			return
 		}
 		v.SetBool(b)
-		return nil
-	case reflect.Int:
+	case reflect.Int, reflect.Int64:
 		f, ok := in.(float64)
-		if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<31 {
-			return fmt.Errorf("%s: want a whole number, found %s", at, describe(in))
+		if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 || v.OverflowInt(int64(f)) {
+			bad("want a whole number, found %s", describe(in))
+			return
 		}
 		v.SetInt(int64(f))
-		return nil
+	case reflect.Float64:
+		f, ok := in.(float64)
+		if !ok {
+			bad("want a number, found %s", describe(in))
+			return
+		}
+		v.SetFloat(f)
 	case reflect.Pointer:
 		if in == nil {
-			return nil
+			return
 		}
-		p := reflect.New(v.Type().Elem())
-		if err := decodeValue(at, in, p.Elem()); err != nil {
-			return err
-		}
-		v.Set(p)
-		return nil
+		e := reflect.New(v.Type().Elem())
+		p.value(pointer, field, in, e.Elem())
+		v.Set(e)
 	case reflect.Slice:
 		list, ok := in.([]any)
 		if !ok {
-			return fmt.Errorf("%s: want a list, found %s", at, describe(in))
+			bad("want a list, found %s", describe(in))
+			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(list), len(list))
 		for i, e := range list {
-			if err := decodeValue(fmt.Sprintf("%s[%d]", at, i), e, s.Index(i)); err != nil {
-				return err
-			}
+			p.value(pointer+"/"+strconv.Itoa(i), fmt.Sprintf("%s[%d]", field, i), e, s.Index(i))
 		}
 		v.Set(s)
-		return nil
 	case reflect.Map:
 		m, ok := in.(map[string]any)
 		if !ok {
-			return fmt.Errorf("%s: want a mapping, found %s", at, describe(in))
+			bad("want a mapping, found %s", describe(in))
+			return
 		}
 		out := reflect.MakeMapWithSize(v.Type(), len(m))
 		for _, k := range sortedKeys(m) {
 			e := reflect.New(v.Type().Elem()).Elem()
-			if err := decodeValue(at+"."+k, m[k], e); err != nil {
-				return err
-			}
-			out.SetMapIndex(reflect.ValueOf(k), e)
+			p.value(pointer+"/"+escapePointer(k), joinAt(field, k), m[k], e)
+			out.SetMapIndex(reflect.ValueOf(k).Convert(v.Type().Key()), e)
 		}
 		v.Set(out)
-		return nil
 	case reflect.Struct:
-		return decodeStruct(at, in, v)
+		p.structure(pointer, field, in, v)
+	default:
+		bad("internal: cannot decode into %s", v.Type())
 	}
-	return fmt.Errorf("%s: internal: cannot decode into %s", at, v.Type())
 }
 
-func decodeStruct(at string, in any, v reflect.Value) error {
+func (p *problems) structure(pointer, field string, in any, v reflect.Value) {
 	m, ok := in.(map[string]any)
 	if !ok {
-		return fmt.Errorf("%s: want a mapping, found %s", at, describe(in))
+		p.addf(field, "want a mapping, found %s", describe(in))
+		return
 	}
 	t := v.Type()
 	known := make(map[string]int, t.NumField())
 	var names []string
 	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("ext"), ",")
-		if name == "" {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
 			continue
 		}
 		known[name] = i
@@ -121,23 +141,26 @@ func decodeStruct(at string, in any, v reflect.Value) error {
 	}
 	for _, k := range sortedKeys(m) {
 		if _, ok := known[k]; !ok {
-			return fmt.Errorf("%s: unknown field %q (known fields: %s)", at, k, strings.Join(names, ", "))
+			at := joinAt(field, k)
+			if p.doc != nil {
+				if pos, ok := p.doc.pos[pointer+"/"+escapePointer(k)]; ok {
+					p.doc.dots[at] = pos
+				}
+			}
+			p.addf(at, "unknown field %q (known fields: %s)", k, strings.Join(names, ", "))
 		}
 	}
 	for _, name := range names {
 		i := known[name]
 		val, present := m[name]
 		if !present || val == nil {
-			if strings.HasSuffix(t.Field(i).Tag.Get("ext"), ",required") {
-				return fmt.Errorf("%s: missing required field %q", at, name)
+			if strings.HasSuffix(t.Field(i).Tag.Get("yaml"), ",required") {
+				p.addf(field, "missing required field %q", name)
 			}
 			continue
 		}
-		if err := decodeValue(at+"."+name, val, v.Field(i)); err != nil {
-			return err
-		}
+		p.value(pointer+"/"+escapePointer(name), joinAt(field, name), val, v.Field(i))
 	}
-	return nil
 }
 
 func describe(v any) string {

@@ -75,3 +75,13 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	*d = v
 	return nil
 }
+
+// decodeString is how the strict decoder reads a duration.
+func (d *Duration) decodeString(s string) error {
+	v, err := ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration; write it like 24h, 90m or 360d", s)
+	}
+	*d = v
+	return nil
+}

@@ -17,6 +17,8 @@ var (
 // Error is the one error type of this package. It locates a problem in a document.
 type Error struct {
 	File    string // the file as the user named it, or "bundled:NAME.yaml"
+	Line    int    // where the problem stands, from 1; 0 when unknown
+	Column  int
 	Pointer string // where in the document, dotted ("paths./auth/token.post.x-authconform-flow.kind"); may be empty
 	Problem string // what is wrong, in a spec author's words
 	Err     error  // the cause, when another package reported it
@@ -25,6 +27,12 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+		if e.Column > 0 {
+			fmt.Fprintf(&b, ":%d", e.Column)
+		}
+	}
 	if e.Pointer != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Pointer)
@@ -63,14 +71,32 @@ func (es Errors) Unwrap() []error {
 	return out
 }
 
-// problems collects located errors while a document is checked.
+// problems collects located errors while a document is checked. With doc, a problem is located
+// at the line of its field, or of the nearest enclosing field the decoder visited.
 type problems struct {
 	file string
+	doc  *Document
 	list Errors
 }
 
-func (p *problems) addf(pointer, format string, args ...any) {
-	p.list = append(p.list, &Error{File: p.file, Pointer: pointer, Problem: fmt.Sprintf(format, args...), Err: ErrInvalid})
+func (p *problems) addf(field, format string, args ...any) {
+	e := &Error{File: p.file, Pointer: field, Problem: fmt.Sprintf(format, args...), Err: ErrInvalid}
+	if p.doc != nil {
+		if pos, ok := p.doc.atField(field); ok {
+			e.Line, e.Column = pos.Line, pos.Column
+		}
+	}
+	p.list = append(p.list, e)
+}
+
+// mark records that field stands at pointer, so problems named by field are located.
+func (p *problems) mark(field, pointer string) {
+	if p.doc == nil {
+		return
+	}
+	if pos, ok := p.doc.pos[pointer]; ok {
+		p.doc.dots[field] = pos
+	}
 }
 
 func (p *problems) err() error {

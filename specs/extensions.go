@@ -20,101 +20,101 @@ const (
 	extPrefix     = "x-authconform"
 )
 
-// Raw shapes of the extensions, decoded strictly by decodeStrict. Field tags name the YAML keys.
+// Raw shapes of the extensions, decoded strictly (decode.go). Field tags name the YAML keys.
 
 type rawRoot struct {
-	Name      string        `ext:"name,required"`
-	Probe     string        `ext:"probe"`
-	Tokens    rawTokens     `ext:"tokens,required"`
-	ErrorBody any           `ext:"errorBody,required"`
-	Accounts  []rawAccount  `ext:"accounts"`
-	Decisions []rawDecision `ext:"decisions"`
+	Name      string        `yaml:"name,required"`
+	Probe     string        `yaml:"probe"`
+	Tokens    rawTokens     `yaml:"tokens,required"`
+	ErrorBody any           `yaml:"errorBody,required"`
+	Accounts  []rawAccount  `yaml:"accounts"`
+	Decisions []rawDecision `yaml:"decisions"`
 }
 
 type rawTokens struct {
-	Algorithm string       `ext:"algorithm,required"`
-	Issuer    string       `ext:"issuer,required"`
-	Access    rawLifetime  `ext:"access,required"`
-	Refresh   *rawLifetime `ext:"refresh"`
+	Algorithm string       `yaml:"algorithm,required"`
+	Issuer    string       `yaml:"issuer,required"`
+	Access    rawLifetime  `yaml:"access,required"`
+	Refresh   *rawLifetime `yaml:"refresh"`
 }
 
 type rawLifetime struct {
-	Lifetime   Duration `ext:"lifetime,required"`
-	Documented bool     `ext:"documented,required"`
-	Source     string   `ext:"source,required"`
+	Lifetime   Duration `yaml:"lifetime,required"`
+	Documented bool     `yaml:"documented,required"`
+	Source     string   `yaml:"source,required"`
 }
 
 type rawAccount struct {
-	ID        string         `ext:"id"`
-	Username  string         `ext:"username"`
-	Password  string         `ext:"password"`
-	CompanyID string         `ext:"companyId"`
-	APIKeys   []string       `ext:"apiKeys"`
-	State     string         `ext:"state"`
-	Profile   map[string]any `ext:"profile"`
+	ID        string         `yaml:"id"`
+	Username  string         `yaml:"username"`
+	Password  string         `yaml:"password"`
+	CompanyID string         `yaml:"companyId"`
+	APIKeys   []string       `yaml:"apiKeys"`
+	State     string         `yaml:"state"`
+	Profile   map[string]any `yaml:"profile"`
 }
 
 type rawDecision struct {
-	ID       string       `ext:"id,required"`
-	Where    string       `ext:"where,required"`
-	Problem  string       `ext:"problem,required"`
-	Decision string       `ext:"decision,required"`
-	Readings []rawReading `ext:"readings"`
+	ID       string       `yaml:"id,required"`
+	Where    string       `yaml:"where,required"`
+	Problem  string       `yaml:"problem,required"`
+	Decision string       `yaml:"decision,required"`
+	Readings []rawReading `yaml:"readings"`
 }
 
 type rawReading struct {
-	Choice string         `ext:"choice,required"`
-	Means  string         `ext:"means,required"`
-	Set    map[string]any `ext:"set"`
+	Choice string         `yaml:"choice,required"`
+	Means  string         `yaml:"means,required"`
+	Set    map[string]any `yaml:"set"`
 }
 
 type rawFailure struct {
-	Status   int    `ext:"status,required"`
-	Decision string `ext:"decision,required"`
+	Status   int    `yaml:"status,required"`
+	Decision string `yaml:"decision,required"`
 }
 
 type rawFlow struct {
-	Kind         string          `ext:"kind,required"`
-	Credentials  []rawCredential `ext:"credentials"`
-	RefreshToken *rawLocation    `ext:"refreshToken"`
-	Rotate       bool            `ext:"rotate"`
-	Tokens       []rawTokenOut   `ext:"tokens"`
-	KeyName      *rawLocation    `ext:"keyName"`
-	KeyValue     *rawLocation    `ext:"keyValue"`
-	Status       int             `ext:"status,required"`
-	Body         any             `ext:"body"`
-	Item         any             `ext:"item"`
-	EndsRefresh  *bool           `ext:"endsRefresh"`
-	Failures     map[string]any  `ext:"failures,required"`
+	Kind         string          `yaml:"kind,required"`
+	Credentials  []rawCredential `yaml:"credentials"`
+	RefreshToken *rawLocation    `yaml:"refreshToken"`
+	Rotate       bool            `yaml:"rotate"`
+	Tokens       []rawTokenOut   `yaml:"tokens"`
+	KeyName      *rawLocation    `yaml:"keyName"`
+	KeyValue     *rawLocation    `yaml:"keyValue"`
+	Status       int             `yaml:"status,required"`
+	Body         any             `yaml:"body"`
+	Item         any             `yaml:"item"`
+	EndsRefresh  *bool           `yaml:"endsRefresh"`
+	Failures     map[string]any  `yaml:"failures,required"`
 }
 
 type rawLocation struct {
-	In      string `ext:"in,required"`
-	Name    string `ext:"name"`
-	Pointer string `ext:"pointer"`
+	In      string `yaml:"in,required"`
+	Name    string `yaml:"name"`
+	Pointer string `yaml:"pointer"`
 }
 
 type rawCredential struct {
-	In      string `ext:"in,required"`
-	Name    string `ext:"name"`
-	Pointer string `ext:"pointer"`
-	Field   string `ext:"field,required"`
+	In      string `yaml:"in,required"`
+	Name    string `yaml:"name"`
+	Pointer string `yaml:"pointer"`
+	Field   string `yaml:"field,required"`
 }
 
 type rawTokenOut struct {
-	Token   string `ext:"token,required"`
-	In      string `ext:"in,required"`
-	Name    string `ext:"name"`
-	Pointer string `ext:"pointer"`
+	Token   string `yaml:"token,required"`
+	In      string `yaml:"in,required"`
+	Name    string `yaml:"name"`
+	Pointer string `yaml:"pointer"`
 }
 
 type rawScheme struct {
-	Accepts              []string `ext:"accepts"`
-	Binds                string   `ext:"binds"`
-	Impersonates         string   `ext:"impersonates"`
-	Optional             bool     `ext:"optional"`
-	BearerPrefix         string   `ext:"bearerPrefix"`
-	BearerPrefixOptional bool     `ext:"bearerPrefixOptional"` // the older spelling of bearerPrefix: optional
+	Accepts              []string `yaml:"accepts"`
+	Binds                string   `yaml:"binds"`
+	Impersonates         string   `yaml:"impersonates"`
+	Optional             bool     `yaml:"optional"`
+	BearerPrefix         string   `yaml:"bearerPrefix"`
+	BearerPrefixOptional bool     `yaml:"bearerPrefixOptional"` // the older spelling of bearerPrefix: optional
 }
 
 var (
@@ -140,8 +140,8 @@ func build(doc *openapi3.T, p *problems) *Spec {
 		p.addf("", "no %s block; the document needs one to say how its API authenticates (see docs/spec-extensions.md)", extRoot)
 		return nil
 	}
-	if err := decodeStrict(extRoot, rawVal, &root); err != nil {
-		p.addf("", "%v", err)
+	n := len(p.list)
+	if p.decode("/"+extRoot, extRoot, rawVal, &root); len(p.list) > n {
 		return nil
 	}
 	buildRoot(s, &root, p)
@@ -325,8 +325,8 @@ func buildSchemes(s *Spec, doc *openapi3.T, p *problems) {
 		rv, ok := v.Extensions[extCredential]
 		if !ok {
 			p.addf(at, "no %s; say what the scheme's value is (accepts, binds or impersonates)", extCredential)
-		} else if err := decodeStrict(at+"."+extCredential, rv, &raw); err != nil {
-			p.addf("", "%v", err)
+		} else {
+			p.decode("/components/securitySchemes/"+escapePointer(name)+"/"+extCredential, at+"."+extCredential, rv, &raw)
 		}
 		sc.Binds, sc.Impersonates, sc.Optional = raw.Binds, raw.Impersonates, raw.Optional
 		sc.Pointer = "/components/securitySchemes/" + escapePointer(name) + "/" + extCredential
@@ -401,6 +401,7 @@ func buildOperations(s *Spec, doc *openapi3.T, p *problems) {
 		for _, method := range methods {
 			o := item.Operations()[method]
 			at := "paths." + path + "." + strings.ToLower(method)
+			p.mark(at, opPointer(path, method))
 			op := &Operation{ID: o.OperationID, Method: strings.ToUpper(method), Path: path, Summary: o.Summary,
 				Deprecated: o.Deprecated, Op: o, Added: added(p, at, o.Extensions)}
 			checkUnknown(p, at, o.Extensions, extFlow, extAdded)
@@ -416,9 +417,8 @@ func buildOperations(s *Spec, doc *openapi3.T, p *problems) {
 				p.addf(at, "no %s; every operation needs one (kind: resource for a plain protected call)", extFlow)
 			} else {
 				var raw rawFlow
-				if err := decodeStrict(at+"."+extFlow, rv, &raw); err != nil {
-					p.addf("", "%v", err)
-				} else {
+				n := len(p.list)
+				if p.decode(opPointer(path, method)+"/"+extFlow, at+"."+extFlow, rv, &raw); len(p.list) == n {
 					op.Flow = buildFlow(op, &raw, at+"."+extFlow, p)
 				}
 			}
@@ -493,7 +493,7 @@ func security(s *Spec, doc *openapi3.T, o *openapi3.Operation, at string, p *pro
 func buildFlow(op *Operation, r *rawFlow, at string, p *problems) Flow {
 	f := Flow{Kind: FlowKind(r.Kind), Rotate: r.Rotate, Status: r.Status, Failures: map[Failure]int{},
 		FailureDecisions: map[Failure]string{}, EndsRefresh: true,
-		Pointer: "/paths/" + escapePointer(op.Path) + "/" + strings.ToLower(op.Method) + "/" + extFlow}
+		Pointer: opPointer(op.Path, op.Method) + "/" + extFlow}
 	if r.EndsRefresh != nil {
 		f.EndsRefresh = *r.EndsRefresh
 		if FlowKind(r.Kind) != KindLogout {
@@ -513,7 +513,7 @@ func buildFlow(op *Operation, r *rawFlow, at string, p *problems) Flow {
 			p.addf(at+".failures."+name, "unknown failure; use one of %s", joinFailures())
 			continue
 		}
-		status, decision := failureStatus(r.Failures[name], at+".failures."+name, p)
+		status, decision := failureStatus(r.Failures[name], f.Pointer+"/failures/"+escapePointer(name), at+".failures."+name, p)
 		if !op.Documents(status) {
 			p.addf(at+".failures."+name, "%d is not a documented response of this operation", status)
 		}
@@ -629,19 +629,24 @@ func buildFlow(op *Operation, r *rawFlow, at string, p *problems) Flow {
 
 // failureStatus reads a failure's status: a number when the vendor's document states it, or
 // {status, decision} when it is our reading of a gap.
-func failureStatus(v any, at string, p *problems) (int, string) {
+func failureStatus(v any, pointer, at string, p *problems) (int, string) {
 	if m, ok := v.(map[string]any); ok {
 		var rf rawFailure
-		if err := decodeStrict(at, m, &rf); err != nil {
-			p.addf("", "%v", err)
-		}
+		p.decode(pointer, at, m, &rf)
 		return rf.Status, rf.Decision
 	}
 	var n int
-	if err := decodeStrict(at, v, &n); err != nil {
-		p.addf("", "%v; write a status (documented by the vendor) or {status: N, decision: ID} (our reading)", err)
+	if f, ok := v.(float64); !ok || f != float64(int(f)) {
+		p.addf(at, "want a status (the vendor documents it) or {status: N, decision: ID} (our reading), found %s", describe(v))
+		return 0, ""
 	}
+	p.decode(pointer, at, v, &n)
 	return n, ""
+}
+
+// opPointer is the RFC 6901 pointer of an operation in the document.
+func opPointer(path, method string) string {
+	return "/paths/" + escapePointer(path) + "/" + strings.ToLower(method)
 }
 
 func location(r rawLocation, at string, p *problems) Location {

@@ -1,6 +1,7 @@
 package specs
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -19,15 +20,16 @@ func FuzzExtensions(f *testing.F) {
 		if json.Unmarshal([]byte(in), &v) != nil {
 			return
 		}
+		p := &problems{file: "fuzz"}
 		var flow rawFlow
-		_ = decodeStrict("x", v, &flow)
+		p.decode("", "x", v, &flow)
 		var root rawRoot
-		if decodeStrict("x", v, &root) == nil {
-			p := &problems{file: "fuzz"}
-			buildRoot(&Spec{}, &root, p)
+		q := &problems{file: "fuzz"}
+		if q.decode("", "x", v, &root); q.err() == nil {
+			buildRoot(&Spec{}, &root, q)
 		}
 		var sc rawScheme
-		_ = decodeStrict("x", v, &sc)
+		p.decode("", "x", v, &sc)
 		_, _ = compileTemplate(v, allowAccountAndKeyRefs())
 	})
 }
@@ -47,6 +49,34 @@ func FuzzParse(f *testing.F) {
 		s, err := Parse("fuzz.yaml", data)
 		if err == nil && s == nil {
 			t.Fatal("nil spec without error")
+		}
+	})
+}
+
+// FuzzReadYAML feeds arbitrary bytes to the YAML reader every user file goes through: an error or
+// a document whose JSON form reads back, never a panic; positions are only where the text is.
+func FuzzReadYAML(f *testing.F) {
+	for _, s := range []string{"a: 1\nb: [x, {c: d}]\n", "&a [*a]", "a: &x {b: 1}\nc: *x\n", "a: .inf", "? [a]\n: b", "a: 1\na: 2", "{\"j\": \"son\"}", "x: 2023-01-15T10:30:42Z"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := ReadYAML("fuzz.yaml", data)
+		if err != nil {
+			return
+		}
+		js, err := d.JSON()
+		if err != nil {
+			t.Fatalf("a document read without error has no JSON form: %v", err)
+		}
+		var back any
+		if err := json.Unmarshal(js, &back); err != nil {
+			t.Fatalf("its JSON does not read back: %v", err)
+		}
+		lines := bytes.Count(data, []byte("\n")) + 1
+		for ptr, pos := range d.pos {
+			if pos.Line < 0 || pos.Line > lines {
+				t.Fatalf("%s at line %d of a %d-line document", ptr, pos.Line, lines)
+			}
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,7 +17,6 @@ import (
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"sigs.k8s.io/yaml"
 )
 
 //go:embed *.yaml
@@ -142,16 +142,26 @@ func parse(file string, data, js []byte) (s *Spec, err error) {
 	if len(data) > maxFileSize {
 		return nil, &Error{File: file, Problem: fmt.Sprintf("is %d bytes; a spec file may be at most %d", len(data), maxFileSize), Err: ErrInvalid}
 	}
-	// YAML is parsed once, into JSON (JSON passes through unchanged); the reference check and
-	// kin-openapi both read the JSON, which is several times cheaper to decode than YAML and is
-	// most of a cold start.
+	// YAML is parsed once (ReadYAML, which also notes where each value stands, for located
+	// errors) into JSON; the reference check and kin-openapi both read the JSON, which is several
+	// times cheaper to decode than YAML and is most of a cold start. A bundled spec comes with its
+	// JSON twin and skips the YAML parser.
+	var d *Document
 	if js == nil {
-		if js, err = yaml.YAMLToJSON(data); err != nil {
-			return nil, &Error{File: file, Problem: "not a readable OpenAPI document: " + cleanKinError(err), Err: errors.Join(ErrInvalid, err)}
+		if d, err = ReadYAML(file, data); err != nil {
+			return nil, err
 		}
+		if js, err = d.JSON(); err != nil {
+			return nil, &Error{File: file, Problem: "not a readable OpenAPI document: " + err.Error(), Err: errors.Join(ErrInvalid, err)}
+		}
+	} else {
+		var v any
+		if err := json.Unmarshal(js, &v); err != nil {
+			return nil, &Error{File: file, Problem: "not a readable OpenAPI document: " + err.Error(), Err: errors.Join(ErrInvalid, err)}
+		}
+		d = DocumentOf(file, v)
 	}
-	generic, err := checkRefs(file, js)
-	if err != nil {
+	if err := checkRefs(d); err != nil {
 		return nil, err
 	}
 	loader := openapi3.NewLoader()
@@ -166,10 +176,10 @@ func parse(file string, data, js []byte) (s *Spec, err error) {
 	if err := doc.Validate(context.Background(), openapi3.EnableSchemaFormatValidation()); err != nil {
 		return nil, &Error{File: file, Problem: "not a valid OpenAPI 3 document: " + cleanKinError(err), Err: errors.Join(ErrInvalid, err)}
 	}
-	p := &problems{file: file}
+	p := &problems{file: file, doc: d}
 	s = build(doc, p)
 	if s != nil {
-		checkReadings(s, generic, p)
+		checkReadings(s, d.Value, p)
 	}
 	if err := p.err(); err != nil {
 		return nil, err

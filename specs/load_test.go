@@ -178,14 +178,14 @@ func TestBrokenFixtures(t *testing.T) {
 		file string
 		want []string // every fragment must appear in the error
 	}{
-		{"bad-yaml.yaml", []string{"testdata/bad-yaml.yaml: ", "not a readable OpenAPI document"}},
-		{"dangling-ref.yaml", []string{"testdata/dangling-ref.yaml: ", "#/components/schemas/Nope"}},
-		{"unknown-field.yaml", []string{"paths./login.post.x-authconform-flow", `unknown field "lifetimee"`, "known fields: kind,"}},
-		{"bad-duration.yaml", []string{"x-authconform.tokens.access.lifetime", `"24 hours" is not a duration; write it like 24h`}},
+		{"bad-yaml.yaml", []string{"testdata/bad-yaml.yaml:3: not valid YAML: did not find expected ',' or '}'"}},
+		{"dangling-ref.yaml", []string{"testdata/dangling-ref.yaml:21:24: paths./login.post.responses.200.content.application/json.schema.$ref: ", "#/components/schemas/Nope"}},
+		{"unknown-field.yaml", []string{"unknown-field.yaml:31:9: paths./login.post.x-authconform-flow.lifetimee: ", `unknown field "lifetimee"`, "known fields: kind,"}},
+		{"bad-duration.yaml", []string{"bad-duration.yaml:55:14: x-authconform.tokens.access.lifetime", `"24 hours" is not a duration; write it like 24h`}},
 		{"no-token-location.yaml", []string{"paths./login.post.x-authconform-flow: a login flow needs a token location"}},
 		{"unknown-extension.yaml", []string{"paths./me.get.x-authconform-flwo: unknown extension"}},
-		{"undocumented-failure.yaml", []string{"paths./me.get.x-authconform-flow.failures.missingCredential: 403 is not a documented response"}},
-		{"unknown-kind.yaml", []string{`x-authconform-flow.kind: "ressource" is not a flow kind`}},
+		{"undocumented-failure.yaml", []string{"undocumented-failure.yaml:42:20: paths./me.get.x-authconform-flow.failures.missingCredential: 403 is not a documented response"}},
+		{"unknown-kind.yaml", []string{`unknown-kind.yaml:40:9: paths./me.get.x-authconform-flow.kind: "ressource" is not a flow kind`}},
 		{"echoes-password.yaml", []string{"x-authconform-flow.body", "would echo a secret"}},
 		{"external-ref.yaml", []string{"external reference"}},
 		{"no-root-extension.yaml", []string{"no x-authconform block"}},

@@ -1,7 +1,6 @@
 package specs
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -10,12 +9,9 @@ import (
 // is reported where it sits ("paths./login.post...schema.$ref") rather than as kin-openapi's
 // "map key not found". It reads the document as JSON (Parse converts YAML once); a document that
 // does not parse is left for the loader to report.
-func checkRefs(file string, data []byte) (any, error) {
-	var doc any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, nil
-	}
-	p := &problems{file: file}
+func checkRefs(d *Document) error {
+	doc := d.Value
+	p := &problems{file: d.File, doc: d}
 	walkRefs(doc, "", func(at, ref string) {
 		frag, ok := strings.CutPrefix(ref, "#")
 		if !ok {
@@ -25,25 +21,31 @@ func checkRefs(file string, data []byte) (any, error) {
 		if _, found := GetPointer(doc, frag); !found {
 			p.addf(at, "%q points at nothing in this document", ref)
 		}
-	})
-	return doc, p.err()
+	}, func(at, pointer string) { p.mark(at, pointer) })
+	return p.err()
 }
 
-func walkRefs(v any, at string, visit func(at, ref string)) {
+// walkRefs visits every $ref under v; mark learns where each one stands (dotted path, pointer).
+func walkRefs(v any, at string, visit func(at, ref string), mark func(at, pointer string)) {
+	walk(v, at, "", visit, mark)
+}
+
+func walk(v any, at, pointer string, visit func(at, ref string), mark func(at, pointer string)) {
 	switch t := v.(type) {
 	case map[string]any:
 		for _, k := range sortedKeys(t) {
 			if k == "$ref" {
 				if s, ok := t[k].(string); ok {
+					mark(joinAt(at, "$ref"), pointer+"/$ref")
 					visit(joinAt(at, "$ref"), s)
 				}
 				continue
 			}
-			walkRefs(t[k], joinAt(at, k), visit)
+			walk(t[k], joinAt(at, k), pointer+"/"+escapePointer(k), visit, mark)
 		}
 	case []any:
 		for i, e := range t {
-			walkRefs(e, fmt.Sprintf("%s[%d]", at, i), visit)
+			walk(e, fmt.Sprintf("%s[%d]", at, i), fmt.Sprintf("%s/%d", pointer, i), visit, mark)
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"sigs.k8s.io/yaml"
+	"github.com/authconform/authconform/specs"
 )
 
 func main() {
@@ -37,7 +37,11 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		js, err := yaml.YAMLToJSON(data)
+		doc, err := specs.ReadYAML(src, data)
+		if err != nil {
+			return err
+		}
+		js, err := doc.JSON()
 		if err != nil {
 			return fmt.Errorf("%s: %w", src, err)
 		}
