@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/authconform/authconform/specs"
 )
 
@@ -81,10 +79,10 @@ type Target struct {
 	nodes targetNodes
 }
 
-// targetNodes are the YAML nodes of the fields whose meaning depends on the spec.
+// targetNodes are where the fields whose meaning depends on the spec stand in the file.
 type targetNodes struct {
-	accountFields map[string][]*yaml.Node // role -> the key node of each field
-	readings      map[string]*yaml.Node   // decision id -> its key node
+	accountFields map[string]map[string]specs.Pos // role -> field -> where its key stands
+	readings      map[string]specs.Pos            // decision id -> where its key stands
 }
 
 // Probe names a documented protected operation to test credentials on.
@@ -175,16 +173,20 @@ func ParseTarget(file string, data []byte, getenv func(string) string) (*Target,
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	p := &parser{file: file, getenv: getenv}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &TargetError{File: file, Problem: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	doc, err := specs.ReadYAML(file, data)
+	if err != nil {
+		return nil, fromSpecsError(file, err)
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
+	if doc.Value == nil {
 		return nil, &TargetError{File: file, Problem: "is empty; a target file needs at least spec, baseURL and accounts.valid"}
 	}
+	var raw rawTarget
+	if err := doc.Decode(&raw); err != nil {
+		return nil, fromSpecsError(file, err)
+	}
 	t := &Target{File: file, ClockControl: ClockAuto, Timeout: 10 * time.Second, MaxResponseBytes: 1 << 20, Accounts: map[string]map[string]string{}}
-	if err := p.target(doc.Content[0], t); err != nil {
+	p := &parser{doc: doc, getenv: getenv}
+	if err := p.target(&raw, t); err != nil {
 		return nil, err
 	}
 	sort.Strings(t.Secrets)
@@ -244,10 +246,12 @@ func (t *Target) ProbeOperation() (*specs.Operation, bool) {
 func (t *Target) checkAgainstSpec(s *specs.Spec) error {
 	known := s.AccountFields()
 	for _, role := range Roles {
-		for _, k := range t.nodes.accountFields[role] {
-			if !slices.Contains(known, k.Value) {
-				return &TargetError{File: t.File, Line: k.Line, Column: k.Column, Field: "accounts." + role + "." + k.Value,
-					Problem: fmt.Sprintf("unknown field %q: spec %s reads %s from an account", k.Value, s.Name, strings.Join(known, ", "))}
+		fields := t.nodes.accountFields[role]
+		for _, name := range slices.Sorted(maps.Keys(fields)) {
+			if !slices.Contains(known, name) {
+				pos := fields[name]
+				return &TargetError{File: t.File, Line: pos.Line, Column: pos.Column, Field: "accounts." + role + "." + name,
+					Problem: fmt.Sprintf("unknown field %q: spec %s reads %s from an account", name, s.Name, strings.Join(known, ", "))}
 			}
 		}
 	}
@@ -255,11 +259,8 @@ func (t *Target) checkAgainstSpec(s *specs.Spec) error {
 		if err := s.CheckReading(id, t.Readings[id]); err != nil {
 			var re *specs.ReadingError
 			errors.As(err, &re)
-			e := &TargetError{File: t.File, Field: "readings." + id, Problem: re.Problem, Err: err}
-			if n := t.nodes.readings[id]; n != nil {
-				e.Line, e.Column = n.Line, n.Column
-			}
-			return e
+			pos := t.nodes.readings[id]
+			return &TargetError{File: t.File, Line: pos.Line, Column: pos.Column, Field: "readings." + id, Problem: re.Problem, Err: err}
 		}
 	}
 	return nil

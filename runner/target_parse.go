@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -8,102 +9,79 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/authconform/authconform/specs"
 )
 
-// The target file is decoded from yaml.v3 nodes by hand, so every error names the file, line,
-// column and field, and unknown fields are refused by name.
+// The target file is read like every file a user writes: specs.ReadYAML, then the strict decoder
+// into rawTarget (unknown and duplicate fields, wrong types and missing required fields are
+// errors with the file, line, column and field), then the checks below, located the same way.
 
+type rawTarget struct {
+	Spec               specs.Text                       `yaml:"spec,required"`
+	BaseURL            specs.Text                       `yaml:"baseURL,required"`
+	Accounts           map[string]map[string]specs.Text `yaml:"accounts,required"`
+	Probe              *rawProbe                        `yaml:"probe"`
+	Expect             *rawExpect                       `yaml:"expect"`
+	Fields             *rawFields                       `yaml:"fields"`
+	Readings           map[string]specs.Text            `yaml:"readings"`
+	ClockControl       specs.Text                       `yaml:"clockControl"`
+	InsecureSkipVerify *bool                            `yaml:"insecureSkipVerify"`
+	Timeout            *specs.Duration                  `yaml:"timeout"`
+	MaxResponseBytes   *int64                           `yaml:"maxResponseBytes"`
+}
+
+type rawProbe struct {
+	Method specs.Text `yaml:"method"`
+	Path   specs.Text `yaml:"path"`
+}
+
+type rawExpect struct {
+	AccessTokenLifetime  *specs.Duration `yaml:"accessTokenLifetime"`
+	RefreshTokenLifetime *specs.Duration `yaml:"refreshTokenLifetime"`
+}
+
+type rawFields struct {
+	AccessToken  specs.Text `yaml:"accessToken"`
+	RefreshToken specs.Text `yaml:"refreshToken"`
+}
+
+// parser checks a decoded target file, locating each problem through the document.
 type parser struct {
-	file   string
+	doc    *specs.Document
 	getenv func(string) string
 }
 
-func (p *parser) errf(n *yaml.Node, field, format string, args ...any) error {
-	e := &TargetError{File: p.file, Field: field, Problem: fmt.Sprintf(format, args...)}
-	if n != nil {
-		e.Line, e.Column = n.Line, n.Column
+// errf is a TargetError at the field whose value sits at pointer.
+func (p *parser) errf(pointer, field, format string, args ...any) error {
+	e := &TargetError{File: p.doc.File, Field: field, Problem: fmt.Sprintf(format, args...)}
+	if pos, ok := p.doc.At(pointer); ok {
+		e.Line, e.Column = pos.Line, pos.Column
 	}
 	return e
 }
 
-// mapping returns the key/value pairs of a mapping node, refusing unknown and duplicate keys when
-// known is not nil.
-func (p *parser) mapping(n *yaml.Node, field string, known []string) ([][2]*yaml.Node, error) {
-	if n.Kind == yaml.AliasNode {
-		return nil, p.errf(n, field, "YAML aliases are not supported in a target file")
+// fromSpecsError turns the reader's and decoder's located errors into the first TargetError.
+func fromSpecsError(file string, err error) error {
+	var es specs.Errors
+	var e *specs.Error
+	switch {
+	case errors.As(err, &es) && len(es) > 0:
+		e = es[0]
+	case errors.As(err, &e):
+	default:
+		return &TargetError{File: file, Problem: err.Error(), Err: err}
 	}
-	if n.Kind != yaml.MappingNode {
-		return nil, p.errf(n, field, "want a mapping, found %s", kindName(n))
+	problem := e.Problem
+	if strings.HasPrefix(problem, "want a mapping") && e.Pointer == "" {
+		problem = "want a mapping of fields (spec, baseURL, accounts, ...), found " + strings.TrimPrefix(problem, "want a mapping, found ")
 	}
-	seen := map[string]bool{}
-	var out [][2]*yaml.Node
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
-			return nil, p.errf(k, field, "keys must be plain names")
-		}
-		at := join(field, k.Value)
-		if known != nil && !slices.Contains(known, k.Value) {
-			return nil, p.errf(k, at, "unknown field %q (known fields: %s)", k.Value, strings.Join(known, ", "))
-		}
-		if seen[k.Value] {
-			return nil, p.errf(k, at, "appears twice")
-		}
-		seen[k.Value] = true
-		out = append(out, [2]*yaml.Node{k, v})
-	}
-	return out, nil
-}
-
-func join(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "." + b
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		return fmt.Sprintf("%q", n.Value)
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	return "nothing"
-}
-
-func (p *parser) scalar(n *yaml.Node, field string) (string, error) {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		return "", p.errf(n, field, "want a value, found %s", kindName(n))
-	}
-	return n.Value, nil
-}
-
-func (p *parser) str(n *yaml.Node, field string) (string, error) {
-	s, err := p.scalar(n, field)
-	if err != nil {
-		return "", err
-	}
-	if strings.TrimSpace(s) == "" {
-		return "", p.errf(n, field, "is empty")
-	}
-	return s, nil
+	return &TargetError{File: file, Line: e.Line, Column: e.Column, Field: e.Pointer, Problem: problem}
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // expand replaces ${VAR} references; fromEnv reports whether any was used.
-func (p *parser) expand(n *yaml.Node, field, s string) (out string, fromEnv bool, err error) {
+func (p *parser) expand(pointer, field, s string) (out string, fromEnv bool, err error) {
 	var missing string
 	out = envRef.ReplaceAllStringFunc(s, func(m string) string {
 		name := envRef.FindStringSubmatch(m)[1]
@@ -115,105 +93,12 @@ func (p *parser) expand(n *yaml.Node, field, s string) (out string, fromEnv bool
 		return v
 	})
 	if missing != "" {
-		return "", false, p.errf(n, field, "environment variable %s is not set (or empty)", missing)
+		return "", false, p.errf(pointer, field, "environment variable %s is not set (or empty)", missing)
 	}
 	if strings.Contains(out, "${") && !fromEnv {
-		return "", false, p.errf(n, field, "%q: write an environment reference as ${NAME}", s)
+		return "", false, p.errf(pointer, field, "%q: write an environment reference as ${NAME}", s)
 	}
 	return out, fromEnv, nil
-}
-
-var topFields = []string{"spec", "baseURL", "accounts", "probe", "expect", "fields", "readings", "clockControl", "insecureSkipVerify", "timeout", "maxResponseBytes"}
-
-func (p *parser) target(root *yaml.Node, t *Target) error {
-	pairs, err := p.mapping(root, "", topFields)
-	if err != nil {
-		return err
-	}
-	got := map[string]bool{}
-	for _, kv := range pairs {
-		k, v := kv[0].Value, kv[1]
-		got[k] = true
-		switch k {
-		case "spec":
-			if t.SpecRef, err = p.str(v, k); err != nil {
-				return err
-			}
-		case "baseURL":
-			s, err := p.str(v, k)
-			if err != nil {
-				return err
-			}
-			if s, _, err = p.expand(v, k, s); err != nil {
-				return err
-			}
-			u, err := url.Parse(s)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return p.errf(v, k, "%q is not an http or https URL", s)
-			}
-			if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-				return p.errf(v, k, "a base URL has no user info, query or fragment; put accounts under accounts")
-			}
-			u.Path = strings.TrimRight(u.Path, "/")
-			u.RawPath = ""
-			t.BaseURL = u
-		case "accounts":
-			if err := p.accounts(v, t); err != nil {
-				return err
-			}
-		case "probe":
-			if err := p.probe(v, t); err != nil {
-				return err
-			}
-		case "expect":
-			if err := p.expect(v, t); err != nil {
-				return err
-			}
-		case "fields":
-			if err := p.fields(v, t); err != nil {
-				return err
-			}
-		case "readings":
-			if err := p.readings(v, t); err != nil {
-				return err
-			}
-		case "clockControl":
-			s, err := p.str(v, k)
-			if err != nil {
-				return err
-			}
-			if s != ClockAuto && s != ClockOff {
-				return p.errf(v, k, "%q: want %s or %s", s, ClockAuto, ClockOff)
-			}
-			t.ClockControl = s
-		case "insecureSkipVerify":
-			if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
-				return p.errf(v, k, "want true or false, found %s", kindName(v))
-			}
-			t.InsecureSkipVerify = v.Value == "true"
-		case "timeout":
-			d, err := p.duration(v, k)
-			if err != nil {
-				return err
-			}
-			if d <= 0 || d > 10*time.Minute {
-				return p.errf(v, k, "want a timeout between 1ms and 10m")
-			}
-			t.Timeout = d
-		case "maxResponseBytes":
-			var n int64
-			if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || v.Decode(&n) != nil || n < 1024 || n > 1<<30 {
-				return p.errf(v, k, "want a whole number of bytes between 1024 and 1073741824")
-			}
-			t.MaxResponseBytes = n
-		}
-	}
-	for _, req := range []string{"spec", "baseURL", "accounts"} {
-		if !got[req] {
-			return p.errf(root, req, "missing required field")
-		}
-	}
-	return nil
 }
 
 // secretField reports whether an account field holds a secret by its name.
@@ -227,151 +112,150 @@ func secretField(name string) bool {
 	return false
 }
 
-func (p *parser) accounts(n *yaml.Node, t *Target) error {
-	pairs, err := p.mapping(n, "accounts", Roles)
+func (p *parser) target(raw *rawTarget, t *Target) error {
+	t.SpecRef = strings.TrimSpace(string(raw.Spec))
+	if t.SpecRef == "" {
+		return p.errf("/spec", "spec", "is empty")
+	}
+	base, _, err := p.expand("/baseURL", "baseURL", strings.TrimSpace(string(raw.BaseURL)))
 	if err != nil {
 		return err
 	}
-	for _, kv := range pairs {
-		role := kv[0].Value
-		at := "accounts." + role
-		fields, err := p.mapping(kv[1], at, nil)
-		if err != nil {
-			return err
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return p.errf("/baseURL", "baseURL", "%q is not an http or https URL", base)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return p.errf("/baseURL", "baseURL", "a base URL has no user info, query or fragment; put accounts under accounts")
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	t.BaseURL = u
+	if err := p.accounts(raw.Accounts, t); err != nil {
+		return err
+	}
+	if raw.Probe != nil {
+		pr := &Probe{Method: strings.ToUpper(string(raw.Probe.Method)), Path: string(raw.Probe.Path)}
+		if pr.Method == "" || pr.Path == "" {
+			return p.errf("/probe", "probe", "needs both method and path")
 		}
+		if !strings.HasPrefix(pr.Path, "/") {
+			return p.errf("/probe/path", "probe.path", "%q: a path starts with / (relative to baseURL)", pr.Path)
+		}
+		t.Probe = pr
+	}
+	if e := raw.Expect; e != nil {
+		for _, l := range []struct {
+			name string
+			d    *specs.Duration
+			to   **time.Duration
+		}{{"accessTokenLifetime", e.AccessTokenLifetime, &t.Expect.AccessTokenLifetime}, {"refreshTokenLifetime", e.RefreshTokenLifetime, &t.Expect.RefreshTokenLifetime}} {
+			if l.d == nil {
+				continue
+			}
+			if *l.d <= 0 {
+				return p.errf("/expect/"+l.name, "expect."+l.name, "a lifetime must be positive")
+			}
+			d := l.d.D()
+			*l.to = &d
+		}
+	}
+	if f := raw.Fields; f != nil {
+		for _, fp := range []struct {
+			name, value string
+			to          *string
+		}{{"accessToken", string(f.AccessToken), &t.Fields.AccessToken}, {"refreshToken", string(f.RefreshToken), &t.Fields.RefreshToken}} {
+			if fp.value == "" {
+				continue
+			}
+			if !strings.HasPrefix(fp.value, "/") {
+				return p.errf("/fields/"+fp.name, "fields."+fp.name, "%q is not a JSON pointer; write it like /token", fp.value)
+			}
+			*fp.to = fp.value
+		}
+	}
+	if raw.Readings != nil {
+		t.Readings = map[string]string{}
+		t.nodes.readings = map[string]specs.Pos{}
+		for id, choice := range raw.Readings {
+			if strings.TrimSpace(string(choice)) == "" {
+				return p.errf("/readings/"+escape(id), "readings."+id, "is empty")
+			}
+			t.Readings[id] = string(choice)
+			t.nodes.readings[id], _ = p.doc.At("/readings/" + escape(id))
+		}
+	}
+	switch c := string(raw.ClockControl); c {
+	case "":
+	case ClockAuto, ClockOff:
+		t.ClockControl = c
+	default:
+		return p.errf("/clockControl", "clockControl", "%q: want %s or %s", c, ClockAuto, ClockOff)
+	}
+	if raw.InsecureSkipVerify != nil {
+		t.InsecureSkipVerify = *raw.InsecureSkipVerify
+	}
+	if raw.Timeout != nil {
+		if d := raw.Timeout.D(); d <= 0 || d > 10*time.Minute {
+			return p.errf("/timeout", "timeout", "want a timeout between 1ms and 10m")
+		}
+		t.Timeout = raw.Timeout.D()
+	}
+	if raw.MaxResponseBytes != nil {
+		if n := *raw.MaxResponseBytes; n < 1024 || n > 1<<30 {
+			return p.errf("/maxResponseBytes", "maxResponseBytes", "want a whole number of bytes between 1024 and 1073741824")
+		}
+		t.MaxResponseBytes = *raw.MaxResponseBytes
+	}
+	return nil
+}
+
+func escape(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1") }
+
+func (p *parser) accounts(raw map[string]map[string]specs.Text, t *Target) error {
+	roles := make([]string, 0, len(raw))
+	for role := range raw {
+		roles = append(roles, role)
+	}
+	slices.Sort(roles)
+	for _, role := range roles {
+		at, ptr := "accounts."+role, "/accounts/"+escape(role)
+		if !slices.Contains(Roles, role) {
+			return p.errf(ptr, at, "unknown field %q (known fields: %s)", role, strings.Join(Roles, ", "))
+		}
+		fields := raw[role]
 		if len(fields) == 0 {
-			return p.errf(kv[1], at, "an account needs at least one field (username, password, companyId, apiKey, ...)")
+			return p.errf(ptr, at, "an account needs at least one field (username, password, companyId, apiKey, ...)")
 		}
 		acc := map[string]string{}
-		if t.nodes.accountFields == nil {
-			t.nodes.accountFields = map[string][]*yaml.Node{}
+		names := make([]string, 0, len(fields))
+		for name := range fields {
+			names = append(names, name)
 		}
-		for _, f := range fields {
-			t.nodes.accountFields[role] = append(t.nodes.accountFields[role], f[0])
-			fat := at + "." + f[0].Value
-			s, err := p.scalar(f[1], fat)
+		slices.Sort(names)
+		for _, name := range names {
+			fptr := ptr + "/" + escape(name)
+			s, fromEnv, err := p.expand(fptr, at+"."+name, string(fields[name]))
 			if err != nil {
 				return err
 			}
-			s, fromEnv, err := p.expand(f[1], fat, s)
-			if err != nil {
-				return err
-			}
-			acc[f[0].Value] = s
-			if (fromEnv || secretField(f[0].Value)) && s != "" {
+			acc[name] = s
+			if (fromEnv || secretField(name)) && s != "" {
 				t.Secrets = append(t.Secrets, s)
 			}
+			pos, _ := p.doc.At(fptr)
+			if t.nodes.accountFields == nil {
+				t.nodes.accountFields = map[string]map[string]specs.Pos{}
+			}
+			if t.nodes.accountFields[role] == nil {
+				t.nodes.accountFields[role] = map[string]specs.Pos{}
+			}
+			t.nodes.accountFields[role][name] = pos
 		}
 		t.Accounts[role] = acc
 	}
 	if _, ok := t.Accounts[RoleValid]; !ok {
-		return p.errf(n, "accounts.valid", "missing required account: the checks need one working account")
-	}
-	return nil
-}
-
-func (p *parser) probe(n *yaml.Node, t *Target) error {
-	pairs, err := p.mapping(n, "probe", []string{"method", "path"})
-	if err != nil {
-		return err
-	}
-	pr := &Probe{}
-	for _, kv := range pairs {
-		at := "probe." + kv[0].Value
-		s, err := p.str(kv[1], at)
-		if err != nil {
-			return err
-		}
-		if kv[0].Value == "method" {
-			pr.Method = strings.ToUpper(s)
-		} else {
-			if !strings.HasPrefix(s, "/") {
-				return p.errf(kv[1], at, "%q: a path starts with / (relative to baseURL)", s)
-			}
-			pr.Path = s
-		}
-	}
-	if pr.Method == "" || pr.Path == "" {
-		return p.errf(n, "probe", "needs both method and path")
-	}
-	t.Probe = pr
-	return nil
-}
-
-func (p *parser) duration(n *yaml.Node, field string) (time.Duration, error) {
-	s, err := p.str(n, field)
-	if err != nil {
-		return 0, err
-	}
-	d, err := specs.ParseDuration(s)
-	if err != nil {
-		return 0, p.errf(n, field, "%q is not a duration; write it like 24h, 90m or 360d", s)
-	}
-	return d.D(), nil
-}
-
-func (p *parser) expect(n *yaml.Node, t *Target) error {
-	pairs, err := p.mapping(n, "expect", []string{"accessTokenLifetime", "refreshTokenLifetime"})
-	if err != nil {
-		return err
-	}
-	for _, kv := range pairs {
-		at := "expect." + kv[0].Value
-		d, err := p.duration(kv[1], at)
-		if err != nil {
-			return err
-		}
-		if d <= 0 {
-			return p.errf(kv[1], at, "a lifetime must be positive")
-		}
-		if kv[0].Value == "accessTokenLifetime" {
-			t.Expect.AccessTokenLifetime = &d
-		} else {
-			t.Expect.RefreshTokenLifetime = &d
-		}
-	}
-	return nil
-}
-
-func (p *parser) fields(n *yaml.Node, t *Target) error {
-	pairs, err := p.mapping(n, "fields", []string{"accessToken", "refreshToken"})
-	if err != nil {
-		return err
-	}
-	for _, kv := range pairs {
-		at := "fields." + kv[0].Value
-		s, err := p.str(kv[1], at)
-		if err != nil {
-			return err
-		}
-		if !strings.HasPrefix(s, "/") {
-			return p.errf(kv[1], at, "%q is not a JSON pointer; write it like /token", s)
-		}
-		if kv[0].Value == "accessToken" {
-			t.Fields.AccessToken = s
-		} else {
-			t.Fields.RefreshToken = s
-		}
-	}
-	return nil
-}
-
-// readings reads decision id -> reading; they are checked against the spec once it is loaded.
-func (p *parser) readings(n *yaml.Node, t *Target) error {
-	pairs, err := p.mapping(n, "readings", nil)
-	if err != nil {
-		return err
-	}
-	t.Readings = map[string]string{}
-	t.nodes.readings = map[string]*yaml.Node{}
-	for _, kv := range pairs {
-		at := "readings." + kv[0].Value
-		s, err := p.str(kv[1], at)
-		if err != nil {
-			return err
-		}
-		t.Readings[kv[0].Value] = s
-		t.nodes.readings[kv[0].Value] = kv[0]
+		return p.errf("/accounts", "accounts.valid", "missing required account: the checks need one working account")
 	}
 	return nil
 }

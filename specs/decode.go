@@ -30,6 +30,8 @@ func (p *problems) decode(pointer, field string, in any, out any) {
 	p.value(pointer, field, in, reflect.ValueOf(out).Elem())
 }
 
+var textType = reflect.TypeFor[Text]()
+
 // scalarDecoder is a type that reads itself from a string (Duration).
 type scalarDecoder interface{ decodeString(s string) error }
 
@@ -48,6 +50,23 @@ func (p *problems) value(pointer, field string, in any, v reflect.Value) {
 		}
 		if err := sd.decodeString(s); err != nil {
 			bad("%v", err)
+		}
+		return
+	}
+	if v.Type() == textType {
+		switch t := in.(type) {
+		case map[string]any, []any:
+			bad("want a value, found %s", describe(in))
+		case nil:
+		default:
+			text, ok := "", false
+			if p.doc != nil {
+				text, ok = p.doc.raw[pointer]
+			}
+			if !ok {
+				text = fmt.Sprint(t)
+			}
+			v.SetString(text)
 		}
 		return
 	}
@@ -155,7 +174,7 @@ func (p *problems) structure(pointer, field string, in any, v reflect.Value) {
 		val, present := m[name]
 		if !present || val == nil {
 			if strings.HasSuffix(t.Field(i).Tag.Get("yaml"), ",required") {
-				p.addf(field, "missing required field %q", name)
+				p.addf(joinAt(field, name), "missing required field")
 			}
 			continue
 		}

@@ -19,8 +19,9 @@ import (
 type Document struct {
 	File  string
 	Value any
-	pos   map[string]Pos // RFC 6901 pointer -> where the value (for a member: its key) stands
-	dots  map[string]Pos // dotted field path -> position, as the decoder visited it
+	pos   map[string]Pos    // RFC 6901 pointer -> where the value (for a member: its key) stands
+	dots  map[string]Pos    // dotted field path -> position, as the decoder visited it
+	raw   map[string]string // pointer -> a scalar's text as written (Text fields read it)
 }
 
 // Pos is a line and column in a file, both from 1; zero when unknown (a document read from JSON
@@ -52,7 +53,7 @@ func ReadYAML(file string, data []byte) (*Document, error) {
 		}
 		return nil, e
 	}
-	d := &Document{File: file, pos: map[string]Pos{}, dots: map[string]Pos{}}
+	d := &Document{File: file, pos: map[string]Pos{}, dots: map[string]Pos{}, raw: map[string]string{}}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return d, nil
 	}
@@ -81,7 +82,7 @@ func yamlErrorLine(msg string) (int, bool) {
 
 // DocumentOf wraps values already decoded from JSON (a bundled spec's JSON twin): no positions.
 func DocumentOf(file string, v any) *Document {
-	return &Document{File: file, Value: v, pos: map[string]Pos{}, dots: map[string]Pos{}}
+	return &Document{File: file, Value: v, pos: map[string]Pos{}, dots: map[string]Pos{}, raw: map[string]string{}}
 }
 
 // JSON is the document as JSON, keys sorted.
@@ -173,6 +174,7 @@ func (c *converter) value(n *yaml.Node, pointer string, depth int) (any, error) 
 
 // scalar resolves a scalar as YAML 1.2 does, into the value JSON would hold.
 func (c *converter) scalar(n *yaml.Node, pointer string) (any, error) {
+	c.d.raw[pointer] = n.Value
 	switch n.ShortTag() {
 	case "!!null":
 		return nil, nil
@@ -195,6 +197,10 @@ func (c *converter) scalar(n *yaml.Node, pointer string) (any, error) {
 	// Strings, and everything JSON has no type for (timestamps, binary, custom tags), as written.
 	return n.Value, nil
 }
+
+// Text is a scalar read exactly as written: a password 0123 or a company id 1e5 stays text, where
+// YAML would make it a number. Decode fills Text fields from any scalar.
+type Text string
 
 // dotted turns a JSON pointer into the dotted form errors name fields by: /a/0/b -> a[0].b.
 func dotted(pointer string) string {
