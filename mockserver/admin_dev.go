@@ -2,9 +2,11 @@ package mockserver
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -317,7 +319,7 @@ type sessionView struct {
 	RefreshRemaining *float64 `json:"refreshRemaining,omitempty"` // seconds
 }
 
-func (s *Server) sessionView(se session, now time.Time) sessionView {
+func (s *Server) sessionView(ctx context.Context, se session, now time.Time) sessionView {
 	v := sessionView{session: se, State: "live"}
 	rem := func(t *tokenInfo) *float64 {
 		if t == nil {
@@ -327,8 +329,13 @@ func (s *Server) sessionView(se session, now time.Time) sessionView {
 		return &x
 	}
 	v.AccessRemaining, v.RefreshRemaining = rem(se.Access), rem(se.Refresh)
+	revoked, err := s.store.Revoked(ctx, se.Spec, se.ID)
+	gen, gerr := s.store.Generation(ctx, se.Spec, se.Account)
 	switch {
-	case s.store.Revoked(se.ID) || s.store.Generation(se.Spec, se.Account) != se.Gen:
+	case err != nil || gerr != nil:
+		v.State = "unknown" // the store failed; the log says why
+		s.log.Error("admin sessions: the store failed", "error", errors.Join(err, gerr))
+	case revoked || gen != se.Gen:
 		v.State = "revoked"
 	case !se.until().After(now):
 		v.State = "expired"
@@ -342,7 +349,7 @@ func (s *Server) adminSessions(w http.ResponseWriter, r *http.Request) {
 	out := []sessionView{}
 	for _, se := range s.dev.sessions.list(now) {
 		if name == "" || se.Spec == name {
-			out = append(out, s.sessionView(se, now))
+			out = append(out, s.sessionView(r.Context(), se, now))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"now": now.UTC().Format(time.RFC3339), "sessions": out})
@@ -365,9 +372,13 @@ func (s *Server) adminRevoke(w http.ResponseWriter, r *http.Request, sid string)
 		return
 	}
 	now := s.clock.Now()
-	s.store.RevokeSession(sid, found[0].until().Add(sessionKeepExpired))
+	if err := s.store.RevokeSession(r.Context(), found[0].Spec, sid, found[0].until().Add(sessionKeepExpired)); err != nil {
+		s.log.Error("admin session revoke: the store failed", "error", err)
+		writePlain(w, http.StatusInternalServerError, "the store failed; see the mock's log")
+		return
+	}
 	s.log.Info("admin session revoked", "spec", found[0].Spec, "session", sid, "account", found[0].Account)
-	writeJSON(w, http.StatusOK, s.sessionView(found[0], now))
+	writeJSON(w, http.StatusOK, s.sessionView(r.Context(), found[0], now))
 }
 
 func (s *Server) adminJournal(w http.ResponseWriter, r *http.Request) {

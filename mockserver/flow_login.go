@@ -38,10 +38,15 @@ func (s *Server) login(c *call) error {
 		}
 		acc = found
 	}
+	ctx := c.r.Context()
 	if acc == nil { // only secrets: an API key names its owner
 		for i, cr := range f.Credentials {
 			if cr.Field == specs.FieldAPIKey {
-				acc = s.apiKeyOwner(m, given[i])
+				owner, err := s.apiKeyOwner(ctx, m, given[i])
+				if err != nil {
+					return err
+				}
+				acc = owner
 				break
 			}
 		}
@@ -56,7 +61,11 @@ func (s *Server) login(c *call) error {
 				return fail(specs.FailBadCredentials, "wrong username or password")
 			}
 		case specs.FieldAPIKey:
-			if s.apiKeyOwner(m, given[i]) != acc {
+			owner, err := s.apiKeyOwner(ctx, m, given[i])
+			if err != nil {
+				return err
+			}
+			if owner != acc {
 				return fail(specs.FailBadCredentials, "wrong API key")
 			}
 		}
@@ -71,7 +80,11 @@ func (s *Server) login(c *call) error {
 
 	// issue
 	now := s.clock.Now()
-	toks, err := s.issueTokens(m, f, acc.ID, rand.Text(), s.store.Generation(m.spec.Name, acc.ID))
+	gen, err := s.store.Generation(ctx, m.spec.Name, acc.ID)
+	if err != nil {
+		return err
+	}
+	toks, err := s.issueTokens(m, f, acc.ID, rand.Text(), gen)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -366,7 +367,9 @@ func (s *Server) Clock() Clock { return s.clock }
 // the tokens issued before, revoked or not, are refused; keys pinned by the config stay), and an
 // adjustable clock back on its base time.
 func (s *Server) Reset() {
-	s.store.Reset()
+	if err := s.store.Reset(context.Background()); err != nil {
+		s.log.Error("reset: the store failed", "error", err)
+	}
 	for _, m := range s.mounts {
 		m.iss.rotate()
 	}

@@ -143,8 +143,7 @@ var variantCatalog = []*Mutation{
 						if err := next(s, c); err != nil {
 							return err
 						}
-						s.store.RevokeAccount(m.spec.Name, c.who.account.ID)
-						return nil
+						return s.store.RevokeAccount(c.r.Context(), m.spec.Name, c.who.account.ID)
 					}
 				})
 			})
