@@ -168,9 +168,9 @@ func (s *Server) specViews() []specView {
 	for _, m := range s.mounts {
 		sp := m.spec
 		v := specView{Name: sp.Name, Title: sp.Title, Version: sp.Version, File: sp.File, BasePath: sp.BasePath,
-			Algorithm: sp.Tokens.Algorithm, Access: lifetimeOf(m.iss.access), Operations: []opView{}, AccountStates: accountStates(sp)}
-		if m.iss.refresh > 0 {
-			r := lifetimeOf(m.iss.refresh)
+			Algorithm: sp.Tokens.Algorithm, Access: lifetimeOf(m.tok.Lifetime(specs.TokenAccess)), Operations: []opView{}, AccountStates: accountStates(sp)}
+		if d := m.tok.Lifetime(specs.TokenRefresh); d > 0 {
+			r := lifetimeOf(d)
 			v.Refresh = &r
 		}
 		for _, op := range sp.Operations {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -181,7 +182,7 @@ func (s *Server) checkCredential(c *call, sc *specs.Scheme, raw string) (*princi
 		}
 	}
 	if sc.AcceptsKind(specs.CredAccessToken) {
-		cl, err := m.iss.verify(raw, specs.TokenAccess)
+		cl, err := m.tok.Verify(raw, specs.TokenAccess)
 		if err != nil {
 			return nil, failf(specs.FailInvalidCredential, err, "%s: %s", where, tokenProblem(err, specs.TokenAccess))
 		}
@@ -230,7 +231,7 @@ func (s *Server) checkBasic(m *mount, raw, where string) (*principal, *failure) 
 
 // revoked reports whether a verified access token was revoked: its session (or, where a logout
 // ends the access token alone, the token itself), or every token of its account generation.
-func (s *Server) revoked(ctx context.Context, m *mount, cl *claims) (bool, error) {
+func (s *Server) revoked(ctx context.Context, m *mount, cl *tokens.Claims) (bool, error) {
 	scope := m.spec.Name
 	if r, err := s.store.Revoked(ctx, scope, cl.SID); r || err != nil {
 		return r, err
@@ -265,7 +266,7 @@ func tokenProblem(err error, want specs.TokenKind) string {
 		return "the token has expired"
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return "the token is not valid yet"
-	case errors.Is(err, errWrongUse):
+	case errors.Is(err, tokens.ErrWrongUse):
 		return "wrong kind of token; expected the " + string(want) + " token"
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return "not a JWT"

@@ -99,7 +99,7 @@ type mountHooks struct {
 	response []responseEdit
 	lower    bool // response header names sent in lower case
 	chunked  bool // responses sent with chunked transfer encoding
-	tokens   *tokenHooks
+	tokens   *mutantIssuer
 }
 
 // requestEdit may change a request before the mock sees it, or answer it itself (true).

@@ -204,12 +204,12 @@ var defectCatalog = []*Mutation{
 					if t.In != specs.InHeader {
 						continue
 					}
-					cl, err := o.m.iss.verify(res.h.Get(t.Name), specs.TokenAccess)
+					cl, err := o.m.tok.Verify(res.h.Get(t.Name), specs.TokenAccess)
 					if err != nil {
 						continue
 					}
-					if other, err := o.m.iss.issue(specs.TokenAccess, cl.Subject, cl.SID, cl.Gen); err == nil {
-						res.h.Set(t.Name, other.token)
+					if other, err := o.m.tok.Issue(specs.TokenAccess, cl.Subject, cl.SID, cl.Gen); err == nil {
+						res.h.Set(t.Name, other.Token)
 					}
 				}
 			}, specs.KindLogin)
@@ -266,14 +266,18 @@ var defectCatalog = []*Mutation{
 		Summary: "the access token lives half its lifetime (12 h where 24 h is documented)",
 		Needs:   "a login issuing an access token",
 		applies: specHas(kindIs(specs.KindLogin)),
-		install: func(mu *mutator, m *mount) { m.iss.access /= 2 },
+		install: func(mu *mutator, m *mount) {
+			mu.relife(m, specs.TokenAccess, func(d time.Duration) time.Duration { return d / 2 })
+		},
 	},
 	{
 		Name: "refresh-lifetime-short", Flow: "tokens", Catches: []string{"LIF-16"},
 		Summary: "the refresh token lives a twelfth of its lifetime (30 d where 360 d is documented: days read as months)",
 		Needs:   "a refresh token",
 		applies: func(sp *specs.Spec) bool { return sp.Tokens.Refresh != nil },
-		install: func(mu *mutator, m *mount) { m.iss.refresh /= 12 },
+		install: func(mu *mutator, m *mount) {
+			mu.relife(m, specs.TokenRefresh, func(d time.Duration) time.Duration { return d / 12 })
+		},
 	},
 	{
 		Name: "token-without-exp", Flow: "tokens", Catches: []string{"LIF-01"},

@@ -35,8 +35,8 @@ func TestShippedMockHasNoMutationHooks(t *testing.T) {
 		t.Error("a mock without mutations has a mutator")
 	}
 	for _, m := range s.mounts {
-		if m.iss.hooks != nil {
-			t.Errorf("%s: the issuer has hooks", m.spec.Name)
+		if r, ok := m.tok.(*sessionRecorder); !ok || r.TokenIssuer != TokenIssuer(m.iss) {
+			t.Errorf("%s: the issuer is decorated by more than the session registry: %T", m.spec.Name, m.tok)
 		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -92,10 +92,7 @@ func (s *Server) setupDev(o devOptions) {
 	}
 	sh.journal.addSecrets(secrets...)
 	for _, m := range s.mounts {
-		name := m.spec.Name
-		m.iss.onIssue = func(t issued, use, sub, sid string, gen uint64) {
-			sh.sessions.record(name, use, sub, sid, gen, t, s.clock.Now())
-		}
+		m.tok = &sessionRecorder{TokenIssuer: m.tok, spec: m.spec.Name, sessions: sh.sessions, clock: s.clock}
 	}
 }
 

@@ -16,9 +16,9 @@ func (s *Server) logout(c *call) error {
 	var err error
 	switch {
 	case c.who.via == specs.CredAccessToken && !c.op.flow.EndsRefresh:
-		err = s.store.RevokeSession(ctx, scope, c.who.jti, s.clock.Now().Add(m.iss.access))
+		err = s.store.RevokeSession(ctx, scope, c.who.jti, s.clock.Now().Add(m.tok.Lifetime(specs.TokenAccess)))
 	case c.who.via == specs.CredAccessToken:
-		err = s.store.RevokeSession(ctx, scope, c.who.sid, s.clock.Now().Add(max(m.iss.access, m.iss.refresh)))
+		err = s.store.RevokeSession(ctx, scope, c.who.sid, s.clock.Now().Add(max(m.tok.Lifetime(specs.TokenAccess), m.tok.Lifetime(specs.TokenRefresh))))
 	default:
 		err = s.store.RevokeAccount(ctx, scope, c.who.account.ID)
 	}
@@ -37,4 +37,4 @@ func (c *call) successBody(acc *specs.Account) any {
 	return c.op.success
 }
 
-func (c *call) now() string { return c.op.m.iss.clock.Now().UTC().Format(time.RFC3339) }
+func (c *call) now() string { return c.op.m.iss.Clock().Now().UTC().Format(time.RFC3339) }

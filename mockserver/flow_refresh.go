@@ -3,6 +3,7 @@ package mockserver
 import (
 	"time"
 
+	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -22,7 +23,7 @@ func (s *Server) refresh(c *call) error {
 
 	// check
 	m := c.op.m
-	cl, err := m.iss.verify(raw, specs.TokenRefresh)
+	cl, err := m.tok.Verify(raw, specs.TokenRefresh)
 	if err != nil {
 		return failf(specs.FailInvalidCredential, err, "%s: %s", f.RefreshToken, tokenProblem(err, specs.TokenRefresh))
 	}
@@ -61,10 +62,10 @@ func (s *Server) refresh(c *call) error {
 		}
 		if t.Token == specs.TokenRefresh && !f.Rotate {
 			// Not rotating: hand the same refresh token back where the flow writes one.
-			toks.put(t.Token, issued{token: raw, jti: cl.ID, expires: cl.ExpiresAt.Time})
+			toks.put(t.Token, tokens.Issued{Token: raw, JTI: cl.ID, Expires: cl.ExpiresAt.Time})
 			continue
 		}
-		tok, err := m.iss.issue(t.Token, acc.ID, cl.SID, cl.Gen)
+		tok, err := m.tok.Issue(t.Token, acc.ID, cl.SID, cl.Gen)
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -86,7 +87,8 @@ type mount struct {
 	router   routers.Router
 	ops      map[*openapi3.Operation]*operation
 	accounts *accounts
-	iss      *issuer
+	iss      *tokens.Issuer // the spec's own issuer: its key, rotated by Reset, kept by a reload
+	tok      TokenIssuer    // what the flows call: iss, or decorators around it
 	validate *openapi3filter.Options
 	// exact routes the operations whose documented path has no parameter by method and escaped
 	// path, which is most requests: a map lookup in place of the router's regular expressions.
@@ -126,6 +128,16 @@ type operation struct {
 	// loader already refused a requirement naming an undeclared scheme.
 	vop *openapi3.Operation
 }
+
+// TokenIssuer is what the flows ask of package tokens: issue and verify the spec's tokens, and
+// how long each kind lives. The dev tools and deliberate defects decorate it.
+type TokenIssuer interface {
+	Issue(use specs.TokenKind, sub, sid string, gen uint64) (tokens.Issued, error)
+	Verify(token string, use specs.TokenKind) (*tokens.Claims, error)
+	Lifetime(use specs.TokenKind) time.Duration
+}
+
+var _ TokenIssuer = (*tokens.Issuer)(nil)
 
 // flowFunc handles one flow kind: parse -> check -> issue -> write (STYLE.md rule 10).
 type flowFunc func(s *Server, c *call) error
@@ -199,10 +211,11 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 		}
 	}
 	slices.SortStableFunc(s.mounts, func(a, b *mount) int { return len(b.base) - len(a.base) })
-	s.setupDev(o.dev)
+	// Defects decorate the issuer first, so the session registry (outermost) hears of every token.
 	if err := s.mutate(o.mutations); err != nil {
 		return nil, err
 	}
+	s.setupDev(o.dev)
 	return s, nil
 }
 
@@ -249,7 +262,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		}
 		key = []byte(sc.SigningKey)
 	}
-	iss, err := newIssuer(sp.Tokens, key, access, refresh, s.clock)
+	iss, err := tokens.New(tokens.Config{Algorithm: sp.Tokens.Algorithm, Issuer: sp.Tokens.Issuer, Key: key, Access: access, Refresh: refresh, Clock: s.clock})
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +281,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 	}
 	m := &mount{
 		spec: sp, base: sp.BasePath, router: router, ops: map[*openapi3.Operation]*operation{},
-		accounts: newAccounts(accts), iss: iss,
+		accounts: newAccounts(accts), iss: iss, tok: iss,
 		validate: &openapi3filter.Options{
 			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc, // authentication is our own step
 			SkipSettingDefaults: true,                                  // flows read the body as sent
@@ -371,7 +384,7 @@ func (s *Server) Reset() {
 		s.log.Error("reset: the store failed", "error", err)
 	}
 	for _, m := range s.mounts {
-		m.iss.rotate()
+		m.iss.Rotate()
 	}
 	if c, ok := s.clock.(AdjustableClock); ok {
 		c.Reset()
