@@ -166,7 +166,7 @@ func (s *Server) checkCredential(c *call, sc *specs.Scheme, raw string) (*princi
 		return p, nil
 	}
 	if sc.AcceptsKind(specs.CredAPIKey) {
-		acc, err := s.apiKeyOwner(c.r.Context(), m, raw)
+		acc, err := s.apiKeyOwner(c.r.Context(), m.spec.Name, m.accounts, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -246,16 +246,16 @@ func (s *Server) revoked(ctx context.Context, m *mount, cl *tokens.Claims) (bool
 }
 
 // apiKeyOwner finds the account of a configured or created API key; nil when it is neither.
-func (s *Server) apiKeyOwner(ctx context.Context, m *mount, token string) (*specs.Account, error) {
+func (s *Server) apiKeyOwner(ctx context.Context, scope string, accts *accounts, token string) (*specs.Account, error) {
 	sum := sha256.Sum256([]byte(token))
-	if acc := m.accounts.byKey(sum); acc != nil {
+	if acc := accts.byKey(sum); acc != nil {
 		return acc, nil
 	}
-	k, ok, err := s.store.KeyByHash(ctx, m.spec.Name, hex.EncodeToString(sum[:])) // store.KeyHash(token)
+	k, ok, err := s.store.KeyByHash(ctx, scope, hex.EncodeToString(sum[:])) // store.KeyHash(token)
 	if !ok || err != nil {
 		return nil, err
 	}
-	return m.accounts.find(specs.FieldID, k.AccountID), nil
+	return accts.find(specs.FieldID, k.AccountID), nil
 }
 
 // tokenProblem says what is wrong with a token in words for the client; the error itself goes

@@ -16,10 +16,10 @@
 // serves a dashboard embedded in the binary (dashboard.go). Live (reload.go) swaps in a Server
 // built from changed files while keeping the state.
 //
-// WithDefects and WithVariants (defects.go) start the mock with deliberate defects, realistic
-// bugs the suites must catch, or benign variants they must accept (docs/mutation.md). They are
-// decorators installed in New (operation settings, flow wrappers, a Store decorator, token
-// issuer hooks, request and response edits around ServeHTTP); a mock without them has no hooks.
+// Extensions (hooks.go) attach behaviour from outside: an Extension given with WithExtension gets
+// the extension points of Hooks once, in New: operation overrides, decorators around a spec's
+// token issuer and around the store, and handler middleware. The deliberate defects and benign
+// variants of package defects attach that way; the core never asks whether one is installed.
 //
 // Nothing in this package names a vendor: whatever differs between APIs comes from the spec model.
 package mockserver

@@ -27,13 +27,13 @@ func (s *Server) login(c *call) error {
 	}
 
 	// check
-	m := c.op.m
+	m, accts := c.op.m, c.op.accounts()
 	var acc *specs.Account
 	for i, cr := range f.Credentials {
 		if cr.Secret() {
 			continue
 		}
-		found := m.accounts.find(cr.Field, given[i])
+		found := accts.find(cr.Field, given[i])
 		if found == nil || (acc != nil && found != acc) {
 			return fail(specs.FailUnknownAccount, "no account with this %s", cr.Field)
 		}
@@ -43,7 +43,7 @@ func (s *Server) login(c *call) error {
 	if acc == nil { // only secrets: an API key names its owner
 		for i, cr := range f.Credentials {
 			if cr.Field == specs.FieldAPIKey {
-				owner, err := s.apiKeyOwner(ctx, m, given[i])
+				owner, err := s.apiKeyOwner(ctx, m.spec.Name, accts, given[i])
 				if err != nil {
 					return err
 				}
@@ -62,7 +62,7 @@ func (s *Server) login(c *call) error {
 				return fail(specs.FailBadCredentials, "wrong username or password")
 			}
 		case specs.FieldAPIKey:
-			owner, err := s.apiKeyOwner(ctx, m, given[i])
+			owner, err := s.apiKeyOwner(ctx, m.spec.Name, accts, given[i])
 			if err != nil {
 				return err
 			}

@@ -40,7 +40,7 @@ type options struct {
 	maxBody int64
 	dev     devOptions // developer tools (devtools.go)
 
-	mutations []mutationChoice // WithDefects, WithVariants (defects.go)
+	extensions []Extension // WithExtension (hooks.go)
 
 	checkResponses bool
 }
@@ -73,15 +73,16 @@ type Server struct {
 	log     *slog.Logger
 	cfg     *Config
 	maxBody int64
-	mounts  []*mount  // longest base path first
-	dev     *devState // CORS, provoked outcomes, journal, sessions (devtools.go)
-	mut     *mutator  // deliberate defects and benign variants (defects.go); nil, as shipped: none
+	mounts  []*mount     // longest base path first
+	dev     *devState    // CORS, provoked outcomes, journal, sessions (devtools.go)
+	handler http.Handler // serve, in the middleware extensions installed (hooks.go)
 
 	checkResponses bool
 }
 
 // mount is one spec as served: its router, operations, accounts and token issuer.
 type mount struct {
+	srv      *Server
 	spec     *specs.Spec
 	base     string
 	router   routers.Router
@@ -127,6 +128,18 @@ type operation struct {
 	// authentication function kin-openapi's check only re-read the body for every scheme. The
 	// loader already refused a requirement naming an undeclared scheme.
 	vop *openapi3.Operation
+	// accts, when set by an extension (Operation.MapAccounts), are the accounts this operation's
+	// flow sees in place of the mount's.
+	accts *accounts
+	pub   *Operation // this operation as extensions see it (hooks.go)
+}
+
+// accounts are the accounts the operation's flow sees.
+func (o *operation) accounts() *accounts {
+	if o.accts != nil {
+		return o.accts
+	}
+	return o.m.accounts
 }
 
 // TokenIssuer is what the flows ask of package tokens: issue and verify the spec's tokens, and
@@ -211,8 +224,9 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 		}
 	}
 	slices.SortStableFunc(s.mounts, func(a, b *mount) int { return len(b.base) - len(a.base) })
-	// Defects decorate the issuer first, so the session registry (outermost) hears of every token.
-	if err := s.mutate(o.mutations); err != nil {
+	// Extensions decorate the issuer first, so the session registry (outermost) hears of every
+	// token, also of one a decorator signed itself.
+	if err := s.extend(o.extensions); err != nil {
 		return nil, err
 	}
 	s.setupDev(o.dev)
@@ -280,7 +294,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		return nil, fmt.Errorf("building the router: %w", err)
 	}
 	m := &mount{
-		spec: sp, base: sp.BasePath, router: router, ops: map[*openapi3.Operation]*operation{},
+		srv: s, spec: sp, base: sp.BasePath, router: router, ops: map[*openapi3.Operation]*operation{},
 		accounts: newAccounts(accts), iss: iss, tok: iss,
 		validate: &openapi3filter.Options{
 			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc, // authentication is our own step
@@ -298,6 +312,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		vop := *op.Op
 		vop.Security = &openapi3.SecurityRequirements{}
 		o := &operation{m: m, op: op, flow: &op.Flow, handle: h, json: map[int]bool{}, server5: http.StatusInternalServerError, validate: m.validate, vop: &vop}
+		o.pub = &Operation{o}
 		if o.body = newBodyCheck(op.Op, &doc); o.body != nil {
 			noBody := *m.validate
 			noBody.ExcludeRequestBody = true
@@ -404,11 +419,11 @@ type call struct {
 	who      *principal
 }
 
-// ServeHTTP routes, validates, authenticates and runs the operation's flow.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.mut != nil && s.mut.intercept(w, r) { // deliberate defects and variants (defects.go)
-		return
-	}
+// ServeHTTP serves a request: through the middleware extensions installed, to serve.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// serve routes, validates, authenticates and runs the operation's flow.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now() // wall time for the log's duration, not the mock's clock
 	rec := &recorder{ResponseWriter: w}
 	defer func() {

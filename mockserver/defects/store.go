@@ -1,10 +1,12 @@
-package mockserver
+package defects
 
 import (
 	"context"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/authconform/authconform/mockserver/store"
 )
 
 // mutantStore decorates the server's Store for the defects that live in state: a logout that
@@ -12,7 +14,7 @@ import (
 // still listed, listed to everyone or deletable by anyone. Each switch is off unless a defect
 // turned it on for the spec (scope) it applies to; everything else goes to the real store.
 type mutantStore struct {
-	Store
+	store.Store
 	mu sync.Mutex
 
 	noRevoke     bool                       // RevokeSession and RevokeAccount do nothing
@@ -27,18 +29,27 @@ type mutantStore struct {
 	owners       map[string]map[string]bool // scope -> accounts that created keys (for listAll)
 }
 
-var _ Store = (*mutantStore)(nil)
+var _ store.Store = (*mutantStore)(nil)
 
-// mutStore returns the server's store decorator, installing it.
-func (mu *mutator) mutStore() *mutantStore {
-	if mu.store == nil {
-		mu.store = &mutantStore{Store: mu.s.store, ghostAuth: map[string]bool{}, ghostList: map[string]bool{}, listAll: map[string]bool{},
+// store returns the store decorator of the installation, creating it; Extend installs it.
+func (m *mount) store() *mutantStore {
+	in := m.in
+	if in.store == nil {
+		in.store = &mutantStore{ghostAuth: map[string]bool{}, ghostList: map[string]bool{}, listAll: map[string]bool{},
 			deleteAny: map[string]bool{}, keysUnusable: map[string]bool{}, listEmpty: map[string]bool{},
 			ghosts: map[string]APIKey{}, owners: map[string]map[string]bool{}}
-		mu.s.store = mu.store
 	}
-	return mu.store
+	return in.store
 }
+
+// wrap decorates the store (Hooks.DecorateStore).
+func (m *mutantStore) wrap(next store.Store) store.Store {
+	m.Store = next
+	return m
+}
+
+// APIKey is a key created at run time.
+type APIKey = store.APIKey
 
 func (m *mutantStore) RevokeAccount(ctx context.Context, scope, accountID string) error {
 	if m.noRevoke {

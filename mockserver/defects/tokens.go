@@ -1,4 +1,4 @@
-package mockserver
+package defects
 
 import (
 	"encoding/base64"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/specs"
 )
@@ -18,7 +19,7 @@ import (
 // lax checks parse with golang-jwt's own options. Without a change for a kind, the next issuer
 // answers.
 type mutantIssuer struct {
-	TokenIssuer
+	mockserver.TokenIssuer
 	base   *tokens.Issuer
 	shape  map[specs.TokenKind]tokenShape
 	life   map[specs.TokenKind]func(time.Duration) time.Duration
@@ -116,34 +117,38 @@ func (m *mutantIssuer) Verify(token string, use specs.TokenKind) (*tokens.Claims
 	return tokens.CheckUse(&c, use)
 }
 
-// tokens returns the issuer decorator of m, installing it.
-func (mu *mutator) tokens(m *mount) *mutantIssuer {
-	h := mu.hooks(m)
+// tokens returns the issuer decorator of the mount's spec, installing it.
+func (m *mount) tokens() *mutantIssuer {
+	h := m.hooks()
 	if h.tokens == nil {
-		h.tokens = &mutantIssuer{TokenIssuer: m.tok, base: m.iss, shape: map[specs.TokenKind]tokenShape{},
+		h.tokens = &mutantIssuer{shape: map[specs.TokenKind]tokenShape{},
 			life: map[specs.TokenKind]func(time.Duration) time.Duration{}, lax: map[specs.TokenKind]laxity{}, opaque: map[specs.TokenKind]bool{}}
-		m.tok = h.tokens
+		t := h.tokens
+		m.in.h.DecorateIssuer(m.spec.Name, func(base *tokens.Issuer, next mockserver.TokenIssuer) mockserver.TokenIssuer {
+			t.base, t.TokenIssuer = base, next
+			return t
+		})
 	}
 	return h.tokens
 }
 
 // relax switches verification checks off for tokens expected to be of kind use.
-func (mu *mutator) relax(m *mount, use specs.TokenKind, change func(*laxity)) {
-	t := mu.tokens(m)
+func (m *mount) relax(use specs.TokenKind, change func(*laxity)) {
+	t := m.tokens()
 	l := t.lax[use]
 	change(&l)
 	t.lax[use] = l
 }
 
 // reshape changes the claims of issued tokens of kind use.
-func (mu *mutator) reshape(m *mount, use specs.TokenKind, change func(*tokenShape)) {
-	t := mu.tokens(m)
+func (m *mount) reshape(use specs.TokenKind, change func(*tokenShape)) {
+	t := m.tokens()
 	s := t.shape[use]
 	change(&s)
 	t.shape[use] = s
 }
 
 // relife changes the lifetime of issued tokens of kind use.
-func (mu *mutator) relife(m *mount, use specs.TokenKind, change func(time.Duration) time.Duration) {
-	mu.tokens(m).life[use] = change
+func (m *mount) relife(use specs.TokenKind, change func(time.Duration) time.Duration) {
+	m.tokens().life[use] = change
 }
