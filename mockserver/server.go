@@ -91,24 +91,10 @@ type mount struct {
 	iss      *tokens.Issuer // the spec's own issuer: its key, rotated by Reset, kept by a reload
 	tok      TokenIssuer    // what the flows call: iss, or decorators around it
 	validate *openapi3filter.Options
-	// exact routes the operations whose documented path has no parameter by method and escaped
-	// path, which is most requests: a map lookup in place of the router's regular expressions.
-	// Each entry is what the router itself answered for that request in New, so the two cannot
-	// disagree; anything else (parameters, 404, 405) goes to the router.
-	exact map[exactKey]exactRoute
 	// tokenRevocation: a logout of this spec ends the access token alone, not its session (a
 	// logout flow with endsRefresh false), so access tokens are also looked up by their jti.
 	tokenRevocation bool
 }
-
-// exactRoute is an entry of mount.exact: the operation and the route to validate it with.
-type exactRoute struct {
-	op    *operation
-	route *routers.Route
-}
-
-// exactKey is the key of mount.exact.
-type exactKey struct{ method, path string }
 
 // operation is one documented operation, everything its handler needs prepared in New.
 type operation struct {
@@ -117,8 +103,8 @@ type operation struct {
 	flow     *specs.Flow
 	handle   flowFunc
 	json     map[int]bool            // statuses whose documented response has JSON content
-	validate *openapi3filter.Options // kin-openapi's request validation; without the body when body is set
-	body     *bodyCheck              // validates a JSON request body from the flow's one decoding (validate.go)
+	validate *openapi3filter.Options // kin-openapi's request validation
+	jsonBody bool                    // the request body is JSON (jsonRequestBody): kin-openapi's decoding is the flow's
 	success  any                     // the documented example of the success response, or one built from its schema, encoded (json.RawMessage)
 	missing  string                  // the message for a call without any credential
 	fallback int                     // status for a failure the flow does not map: its first documented 4xx
@@ -299,6 +285,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		validate: &openapi3filter.Options{
 			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc, // authentication is our own step
 			SkipSettingDefaults: true,                                  // flows read the body as sent
+			KeepValidatedValue:  true,                                  // the flows read the body kin-openapi decoded
 		},
 	}
 	for _, op := range sp.Operations {
@@ -313,11 +300,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		vop.Security = &openapi3.SecurityRequirements{}
 		o := &operation{m: m, op: op, flow: &op.Flow, handle: h, json: map[int]bool{}, server5: http.StatusInternalServerError, validate: m.validate, vop: &vop}
 		o.pub = &Operation{o}
-		if o.body = newBodyCheck(op.Op, &doc); o.body != nil {
-			noBody := *m.validate
-			noBody.ExcludeRequestBody = true
-			o.validate = &noBody
-		}
+		o.jsonBody = jsonRequestBody(op.Op)
 		for _, st := range op.Statuses {
 			if r := op.Op.Responses.Status(st); r != nil && r.Value != nil && r.Value.Content.Get("application/json") != nil {
 				o.json[st] = true
@@ -341,32 +324,8 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		}
 		o.missing = missingMessage(op)
 		m.ops[op.Op] = o
-		m.addExact(op)
 	}
 	return m, nil
-}
-
-// addExact adds op to the exact routes when its path has no parameter and the router routes a
-// request for that path to op.
-func (m *mount) addExact(op *specs.Operation) {
-	if strings.Contains(op.Path, "{") {
-		return
-	}
-	full := strings.TrimSuffix(m.base, "/") + op.Path
-	probe, err := http.NewRequest(op.Method, full, nil)
-	if err != nil {
-		return
-	}
-	rt, params, err := m.router.FindRoute(probe)
-	if err != nil || rt.Operation != op.Op || len(params) > 0 {
-		return
-	}
-	if m.exact == nil {
-		m.exact = map[exactKey]exactRoute{}
-	}
-	o := m.ops[op.Op]
-	rt.Operation = o.vop
-	m.exact[exactKey{op.Method, probe.URL.EscapedPath()}] = exactRoute{o, rt}
 }
 
 // Specs returns the served specs, longest base path first.
@@ -486,18 +445,9 @@ func (s *Server) find(r *http.Request) (op *operation, route *routers.Route, par
 // lookup is find for the request's own method.
 func (s *Server) lookup(r *http.Request) (op *operation, route *routers.Route, params map[string]string, allow string) {
 	var methods []string
-	var key exactKey
 	for _, m := range s.mounts {
 		if m.base != "" && r.URL.Path != m.base && !strings.HasPrefix(r.URL.Path, m.base+"/") {
 			continue
-		}
-		if m.exact != nil {
-			if key.method == "" {
-				key = exactKey{r.Method, r.URL.EscapedPath()}
-			}
-			if e, ok := m.exact[key]; ok {
-				return e.op, e.route, nil, ""
-			}
 		}
 		rt, ps, err := m.router.FindRoute(r)
 		if err == nil {
@@ -551,16 +501,17 @@ func (s *Server) serveOp(w *recorder, r *http.Request, op *operation, route *rou
 	}
 	c.body = body
 	w.reqBody, w.readBody = body, true // for the journal
-	if op.body == nil {
-		r.Body = io.NopCloser(bytes.NewReader(body)) // kin-openapi reads it
-	}
+	r.Body = io.NopCloser(bytes.NewReader(body)) // kin-openapi reads it
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: op.validate}
 	err = openapi3filter.ValidateRequest(r.Context(), in)
-	if err == nil && op.body != nil {
-		var doc any
-		if doc, err = op.body.check(in, body); doc != nil {
-			c.parsed, c.parsedOK = doc, true
-		}
+	if op.jsonBody && len(body) > 0 && bodyDecoded(err) && !json.Valid(body) {
+		// kin-openapi's decoder reads the first JSON value and ignores what follows it; data after
+		// the value is a body that does not parse, refused as one.
+		err = &openapi3filter.RequestError{Input: in, RequestBody: op.op.Op.RequestBody.Value, Reason: "failed to decode request body",
+			Err: &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: errTrailingData}}
+	}
+	if v, ok := r.Body.(interface{ ValidatedValue() any }); ok && err == nil {
+		c.parsed, c.parsedOK = v.ValidatedValue(), true // decoded once, by kin-openapi
 	}
 	if err != nil {
 		// No cause: kin-openapi's error quotes the offending value, which may be a password.
