@@ -500,7 +500,7 @@ func (s *Server) serveOp(w *recorder, r *http.Request, op *operation, route *rou
 		return
 	}
 	c.body = body
-	w.reqBody, w.readBody = body, true // for the journal
+	w.reqBody, w.readBody = body, true           // for the journal
 	r.Body = io.NopCloser(bytes.NewReader(body)) // kin-openapi reads it
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: op.validate}
 	err = openapi3filter.ValidateRequest(r.Context(), in)
