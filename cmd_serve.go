@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/defects"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -118,7 +119,7 @@ func serve(e *env, o serveOptions) error {
 	// (docs/benchmarks.md). A memory limit bounds the pause for a user's large spec: past it the
 	// collector runs anyway. Both settings (GOGC, GOMEMLIMIT) are restored before anything is served.
 	resumeGC := pauseGC(startMemoryLimit)
-	list, live, cfg, err := prepareServe(o, logger)
+	list, live, cfg, set, err := prepareServe(o, logger)
 	resumeGC()
 	if err != nil {
 		return err
@@ -139,7 +140,9 @@ func serve(e *env, o serveOptions) error {
 	if note := adminHostsNote(ln.Addr(), cfg); note != "" {
 		fmt.Fprintf(e.stdout, "note: %s\n\n", note)
 	}
-	ln = mock.WrapListener(ln) // only a defect matching header names case-sensitively changes it
+	if set != nil {
+		ln = set.Listener(ln) // the one place the serve path wraps it: only a defect below HTTP changes it
+	}
 	srv := &http.Server{
 		Handler:           live,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -152,7 +155,7 @@ func serve(e *env, o serveOptions) error {
 	}
 	startReloader(e.ctx, logger, o, live) // files polled and SIGHUP (cmd_serve_reload.go)
 	printBanner(e.stdout, "http://"+ln.Addr().String(), mock, o.config)
-	printMutations(e.stdout, mock)
+	printMutations(e.stdout, set)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -175,26 +178,28 @@ func serve(e *env, o serveOptions) error {
 
 // prepareServe loads the specs and the config and builds the mock; with --list-defects, only the
 // specs.
-func prepareServe(o serveOptions, logger *slog.Logger) (list []*specs.Spec, live *mockserver.Live, cfg *mockserver.Config, err error) {
+// The defect set is nil unless --defect or --variant chose some.
+func prepareServe(o serveOptions, logger *slog.Logger) (list []*specs.Spec, live *mockserver.Live, cfg *mockserver.Config, set *defects.Set, err error) {
 	list, err = loadServeSpecs(o.specs, o.readings)
 	if err != nil {
-		return nil, nil, nil, exitWith(exitUsage, "%w", err)
+		return nil, nil, nil, nil, exitWith(exitUsage, "%w", err)
 	}
 	if o.listDefects {
-		return list, nil, nil, nil
+		return list, nil, nil, nil, nil
 	}
 	opts := []mockserver.Option{mockserver.WithLogger(logger), mockserver.WithResponseCheck(o.check)}
-	opts = append(opts, mutationOptions(o)...)
+	mutOpts, set := mutationOptions(o)
+	opts = append(opts, mutOpts...)
 	if o.config != "" {
 		if cfg, err = mockserver.LoadConfig(o.config); err != nil {
-			return nil, nil, nil, exitWith(exitUsage, "%w", err)
+			return nil, nil, nil, nil, exitWith(exitUsage, "%w", err)
 		}
 		opts = append(opts, mockserver.WithConfig(cfg))
 	}
 	if live, err = mockserver.NewLive(list, opts...); err != nil {
-		return nil, nil, nil, exitWith(exitUsage, "%w", err)
+		return nil, nil, nil, nil, exitWith(exitUsage, "%w", err)
 	}
-	return list, live, cfg, nil
+	return list, live, cfg, set, nil
 }
 
 // exposedAdmin warns when the mock listens beyond loopback and the admin API (clock, reset,

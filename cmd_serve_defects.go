@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/defects"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -22,21 +23,20 @@ func addMutationFlags(cmd *cobra.Command, o *serveOptions) {
 	f.BoolVar(&o.listDefects, "list-defects", false, "list the defects and variants, the specs each applies to and the checks expected to catch it, then exit")
 }
 
-func mutationOptions(o serveOptions) []mockserver.Option {
-	var out []mockserver.Option
-	if len(o.defects) > 0 {
-		out = append(out, mockserver.WithDefects(o.defects...))
+// mutationOptions are the options that attach the chosen defects and variants, and the set (nil
+// when none is chosen), whose Listener the serve command wraps its listener with.
+func mutationOptions(o serveOptions) ([]mockserver.Option, *defects.Set) {
+	set := defects.Choose(o.defects, o.variants)
+	if set.Empty() {
+		return nil, nil
 	}
-	if len(o.variants) > 0 {
-		out = append(out, mockserver.WithVariants(o.variants...))
-	}
-	return out
+	return []mockserver.Option{mockserver.WithExtension(set)}, set
 }
 
 // listMutations prints the catalog for the specs that would be served.
 func listMutations(w io.Writer, list []*specs.Spec) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	section := func(title string, muts []*mockserver.Mutation) {
+	section := func(title string, muts []*defects.Mutation) {
 		fmt.Fprintf(tw, "%s\n", title)
 		for _, m := range muts {
 			var on []string
@@ -60,15 +60,18 @@ func listMutations(w io.Writer, list []*specs.Spec) error {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", m.Name, where, caught, m.Summary)
 		}
 	}
-	section("DEFECTS (--defect NAME): realistic bugs the suites must catch", mockserver.Defects())
+	section("DEFECTS (--defect NAME): realistic bugs the suites must catch", defects.Defects())
 	fmt.Fprintln(tw)
-	section("VARIANTS (--variant NAME): choices the specs leave open; the suites must pass", mockserver.Variants())
+	section("VARIANTS (--variant NAME): choices the specs leave open; the suites must pass", defects.Variants())
 	return tw.Flush()
 }
 
 // printMutations warns, under the banner, that the mock breaks its specs on purpose.
-func printMutations(w io.Writer, mock *mockserver.Server) {
-	if names := mock.Mutations(); len(names) > 0 {
+func printMutations(w io.Writer, set *defects.Set) {
+	if set == nil {
+		return
+	}
+	if names := set.Active(); len(names) > 0 {
 		fmt.Fprintf(w, "\nDELIBERATE MUTATIONS: %s (the mock does not conform to its specs on purpose; see --list-defects)\n", strings.Join(names, ", "))
 	}
 }

@@ -101,9 +101,11 @@ func TestVerdicts(t *testing.T) {
 	m := measurements{
 		rows: []row{
 			{flow: "login", target: "bare", rps: 10000, p99: 10 * ms},
-			{flow: "login", target: "mock", rps: 5900, p99: 16 * ms, ratio: 0.59, p99Ratio: 1.6},
+			{flow: "login", target: "floor", rps: 7000, p99: 14 * ms, ratio: 0.7, p99Ratio: 1.4},
+			{flow: "login", target: "mock", rps: 5900, p99: 16 * ms, ratio: 0.59, p99Ratio: 1.6, floorRatio: 0.84},
 			{flow: "protected GET", target: "bare", rps: 10000, p99: 10 * ms},
-			{flow: "protected GET", target: "mock", rps: 7500, p99: 15 * ms, ratio: 0.75, p99Ratio: 1.5},
+			{flow: "protected GET", target: "floor", rps: 8000, p99: 14 * ms, ratio: 0.8, p99Ratio: 1.4},
+			{flow: "protected GET", target: "mock", rps: 7500, p99: 15 * ms, ratio: 0.75, p99Ratio: 1.5, floorRatio: 0.94},
 		},
 		coldStart:   39 * ms,
 		idleRSS:     40_000_000,
@@ -117,15 +119,17 @@ func TestVerdicts(t *testing.T) {
 	for _, c := range []struct {
 		prefix, status string
 	}{
-		{"login: req/s", "NOT met"},     // 0.59 < 0.6
-		{"protected GET: req/s", "met"}, // 0.75 >= 0.75
-		{"login: p99", "NOT met"},       // 1.6 > 1.5
-		{"protected GET: p99", "met"},   // 1.5 <= 1.5
-		{"cold start", "met"},           // 39 < 40 ms
-		{"idle RSS", "NOT met"},         // 40 MB is not < 40 MB
-		{"RSS after 1M", "met"},         // 52 MB
-		{"no RSS growth", "NOT met"},    // grew
-		{"conformance run", "met"},      // 0.4 s
+		{"login: req/s", "NOT met"},                    // 0.59 < 0.6
+		{"protected GET: req/s", "met"},                // 0.75 >= 0.75
+		{"login: p99", "NOT met"},                      // 1.6 > 1.5
+		{"protected GET: p99", "met"},                  // 1.5 <= 1.5
+		{"login: req/s >= 0.90x floor", "NOT met"},     // 0.84 < 0.9
+		{"protected GET: req/s >= 0.90x floor", "met"}, // 0.94 >= 0.9
+		{"cold start", "met"},                          // 39 < 40 ms
+		{"idle RSS", "NOT met"},                        // 40 MB is not < 40 MB
+		{"RSS after 1M", "met"},                        // 52 MB
+		{"no RSS growth", "NOT met"},                   // grew
+		{"conformance run", "met"},                     // 0.4 s
 	} {
 		if got := find(t, vs, c.prefix).status(); got != c.status {
 			t.Errorf("%s: %s, want %s", c.prefix, got, c.status)
@@ -147,7 +151,7 @@ func TestVerdicts(t *testing.T) {
 
 	var out bytes.Buffer
 	printVerdicts(&out, m)
-	for _, want := range []string{"verdict (issue 9 targets)", "NOT met", "FAILED", "1 phase(s) failed"} {
+	for _, want := range []string{"verdict (issue 9 and 15 targets)", "NOT met", "FAILED", "1 phase(s) failed"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("verdict block lacks %q:\n%s", want, out.String())
 		}

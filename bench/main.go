@@ -52,16 +52,24 @@ func main() {
 	flag.StringVar(&o.prismVersion, "prism-version", defaultPrismVersion, "the @stoplight/prism-cli version to install and run")
 	flag.StringVar(&o.prismDir, "prism-dir", defaultPrismDir(), "where Prism is installed with npm, one directory per version (outside the repository)")
 	bare := flag.Bool("bare", false, "internal: serve the bare handler (used by the benchmark itself)")
-	addr := flag.String("addr", "", "internal: with -bare, where to listen")
-	cannedF := flag.String("canned", "", "internal: with -bare, the captured answers")
+	floor := flag.Bool("floor", false, "internal: serve the floor handler (used by the benchmark itself)")
+	addr := flag.String("addr", "", "internal: with -bare or -floor, where to listen")
+	cannedF := flag.String("canned", "", "internal: with -bare or -floor, the captured answers")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: bench [flags]\n\nCompares `authconform serve` with a bare net/http handler answering the same bytes, on loopback;\ntimes a full conformance run, soaks a steady population for memory growth, and optionally runs Prism beside it.\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: bench [flags]\n\nCompares `authconform serve` with a bare net/http handler answering the same bytes and a floor server\n(net/http, encoding/json and golang-jwt doing only the flow's signing and verifying), on loopback;\ntimes a full conformance run, soaks a steady population for memory growth, and optionally runs Prism beside it.\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 	if *bare {
 		if err := serveBare(*addr, *cannedF); err != nil {
 			fmt.Fprintln(os.Stderr, "bare:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *floor {
+		if err := serveFloor(*addr, *cannedF); err != nil {
+			fmt.Fprintln(os.Stderr, "floor:", err)
 			os.Exit(1)
 		}
 		return
@@ -172,10 +180,12 @@ type row struct {
 	rss          int64
 	errors       int
 	note         string
-	// For the mock's row: the median over rounds of its req/s and p99 each divided by the bare
-	// server's in the same round. Pairing the two runs of a round, next to each other in time,
-	// cancels most of what a shared machine's neighbours do to both.
+	// For the mock's and the floor's rows: the median over rounds of its req/s and p99 each
+	// divided by the bare server's in the same round. Pairing the runs of a round, next to each
+	// other in time, cancels most of what a shared machine's neighbours do to all of them.
 	ratio, p99Ratio float64
+	// For the mock's row: the median over rounds of its req/s divided by the floor's.
+	floorRatio float64
 }
 
 // pairedRatios returns the median over rounds of mock/bare req/s and of mock/bare p99.
@@ -291,8 +301,9 @@ func run(o options) error {
 	return nil
 }
 
-// flows drives every scenario against the bare server and the mock, interleaved A/B, and returns
-// the median round of each: bare, mock, bare, mock, ...
+// flows drives every scenario against the bare server, the floor server and the mock, interleaved
+// over rounds (each round runs the three one after the other, in an order that rotates), and
+// returns the median round of each: bare, floor, mock, bare, floor, mock, ...
 func flows(ctx context.Context, o options, mock *proc, self string) ([]row, error) {
 	list := scenarios()
 	answers, err := capture(mock.base, list)
@@ -305,33 +316,39 @@ func flows(ctx context.Context, o options, mock *proc, self string) ([]row, erro
 		return nil, err
 	}
 	defer os.Remove(cannedFile)
-	bareAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
+	startOwn := func(flag string) (*proc, error) {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		p, _, err := start(self, []string{flag, "-addr", addr, "-canned", cannedFile}, addr, "/__ready", os.Stderr)
+		return p, err
 	}
-	bare, _, err := start(self, []string{"-bare", "-addr", bareAddr, "-canned", cannedFile}, bareAddr, "/__ready", os.Stderr)
+	bare, err := startOwn("-bare")
 	if err != nil {
 		return nil, err
 	}
 	defer bare.stop()
+	floor, err := startOwn("-floor")
+	if err != nil {
+		return nil, err
+	}
+	defer floor.stop()
 
 	var rows []row
 	for _, sc := range list {
-		targets := []*proc{bare, mock}
-		names := []string{"bare", "mock"}
-		runs := [2][]result{}
+		targets := []*proc{bare, floor, mock}
+		names := []string{"bare", "floor", "mock"}
+		runs := make([][]result, len(targets))
 		for _, t := range targets { // warm-up, not measured
-			setup := setupFor(sc, mock.base) // setup (logins) always against the mock, so both get the same requests
+			setup := setupFor(sc, mock.base) // setup (logins) always against the mock, so all get the same requests
 			if _, err := drive(ctx, t.base, o.conns, o.dur/4, 0, sc.steps, setup); err != nil {
 				return nil, err
 			}
 		}
 		for r := range o.rounds {
-			order := []int{0, 1}
-			if r%2 == 1 {
-				order = []int{1, 0}
-			}
-			for _, i := range order {
+			for k := range targets {
+				i := (k + r) % len(targets) // each server goes first, second and third in turn
 				res, err := drive(ctx, targets[i].base, o.conns, o.dur, 0, sc.steps, setupFor(sc, mock.base))
 				if err != nil {
 					return nil, err
@@ -339,15 +356,21 @@ func flows(ctx context.Context, o options, mock *proc, self string) ([]row, erro
 				runs[i] = append(runs[i], res)
 			}
 		}
-		ratio, p99Ratio := pairedRatios(runs[0], runs[1]) // before median sorts the runs
+		// before median sorts the runs
+		floorRatio, floorP99 := pairedRatios(runs[0], runs[1])
+		ratio, p99Ratio := pairedRatios(runs[0], runs[2])
+		toFloor, _ := pairedRatios(runs[1], runs[2])
 		for i := range targets {
 			m := median(runs[i])
 			rw := row{flow: sc.name, target: names[i], rps: m.rps(), p50: m.pct(0.50), p99: m.pct(0.99), rss: targets[i].rss(), errors: m.errors}
 			if m.errors > 0 {
 				rw.note = "first error: " + m.firstErr
 			}
-			if i == 1 {
-				rw.ratio, rw.p99Ratio = ratio, p99Ratio
+			switch i {
+			case 1:
+				rw.ratio, rw.p99Ratio = floorRatio, floorP99
+			case 2:
+				rw.ratio, rw.p99Ratio, rw.floorRatio = ratio, p99Ratio, toFloor
 			}
 			rows = append(rows, rw)
 		}
@@ -361,17 +384,17 @@ func newTable() *tabwriter.Writer {
 
 func printTable(rows []row) {
 	tw := newTable()
-	fmt.Fprintln(tw, "flow\ttarget\treq/s\tp50\tp99\tRSS\tratio to bare\tp99 / bare p99\terrors\t")
-	for i := 0; i+1 < len(rows); i += 2 {
-		b, m := rows[i], rows[i+1]
-		for _, rw := range []row{b, m} {
-			ratio, p99r := "", ""
-			if rw.target == "mock" {
-				ratio = fmt.Sprintf("%.2f", rw.ratio)
-				p99r = fmt.Sprintf("%.2f", rw.p99Ratio)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%d\t\n", rw.flow, rw.target, rw.rps, us(rw.p50), us(rw.p99), mib(rw.rss), ratio, p99r, rw.errors)
+	fmt.Fprintln(tw, "flow\ttarget\treq/s\tp50\tp99\tRSS\tratio to bare\tp99 / bare p99\tratio to floor\terrors\t")
+	for _, rw := range rows {
+		ratio, p99r, toFloor := "", "", ""
+		if rw.target != "bare" {
+			ratio = fmt.Sprintf("%.2f", rw.ratio)
+			p99r = fmt.Sprintf("%.2f", rw.p99Ratio)
 		}
+		if rw.target == "mock" {
+			toFloor = fmt.Sprintf("%.2f", rw.floorRatio)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", rw.flow, rw.target, rw.rps, us(rw.p50), us(rw.p99), mib(rw.rss), ratio, p99r, toFloor, rw.errors)
 	}
 	tw.Flush()
 	for _, rw := range rows {

@@ -49,7 +49,12 @@ const conformAccounts = `specs:
 // the API-key flow.
 func benchConfig() string {
 	var b strings.Builder
-	b.WriteString(conformAccounts)
+	cfg := conformAccounts
+	for _, name := range []string{"efalia", "elyssa", "pixfile", "precrime"} {
+		// Pinned keys, so the floor server verifies the mock's tokens (floor.go).
+		cfg = strings.Replace(cfg, "  "+name+":\n", "  "+name+":\n    signingKey: "+benchSigningKey(name)+"\n", 1)
+	}
+	b.WriteString(cfg)
 	for n := range benchAccounts {
 		fmt.Fprintf(&b, "      - {username: bench-%d, password: bench-password}\n", n)
 	}

@@ -3,11 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 )
 
-// The targets of issue 9, in one place. Ratios are the mock's req/s over the bare server's on the
+// The targets of issues 9 and 15, in one place. Ratios are the mock's req/s over the bare server's on the
 // same flow; memory targets are in decimal megabytes, as the issue writes them (40 MB is 38.1 MiB).
 const (
 	targetLoginRatio     = 0.6  // login req/s >= 0.6x bare
@@ -18,6 +19,7 @@ const (
 	targetIdleRSS        = 40_000_000  // bytes: idle RSS < 40 MB
 	targetSessionsRSS    = 300_000_000 // bytes: RSS after 1M live sessions < 300 MB
 	targetConformance    = 5 * time.Second
+	targetFloorRatio     = 0.9 // issue 15: login and protected call req/s >= 0.9x the floor server
 
 	// A soak "grew" when the median RSS of its last third exceeds the first third's by more than
 	// growthTolerance of it plus growthSlack: the slack absorbs the heap's ordinary sawtooth.
@@ -34,10 +36,13 @@ var flowTargets = map[string]float64{
 	"API key add/list/delete": targetOtherRatio,
 }
 
+// floorTargets are the flows judged against the floor server (issue 15).
+var floorTargets = []string{"login", "protected GET"}
+
 // measurements is what a bench run measured, for the verdict block. A zero field (or a nil
 // pointer) means the phase was skipped or failed; failed names a phase that ended in an error.
 type measurements struct {
-	rows        []row // bare, mock, bare, mock, ... as the table prints them
+	rows        []row // bare, floor, mock, bare, floor, mock, ... as the table prints them (a flow may lack the floor)
 	coldStart   time.Duration
 	idleRSS     int64
 	sessions    int64 // live sessions created for sessionsRSS
@@ -73,8 +78,8 @@ func (v verdict) status() string {
 // verdicts judges every target of issue 9 against what was measured.
 func verdicts(m measurements) []verdict {
 	var out []verdict
-	for i := 0; i+1 < len(m.rows); i += 2 {
-		mk := m.rows[i+1]
+	mocks := m.mockRows()
+	for _, mk := range mocks {
 		want, ok := flowTargets[mk.flow]
 		if !ok || mk.ratio == 0 {
 			continue
@@ -86,8 +91,17 @@ func verdicts(m measurements) []verdict {
 			met:      ratio >= want && mk.errors == 0,
 		})
 	}
-	for i := 0; i+1 < len(m.rows); i += 2 {
-		mk := m.rows[i+1]
+	for _, mk := range mocks {
+		if !slices.Contains(floorTargets, mk.flow) || mk.floorRatio == 0 {
+			continue
+		}
+		out = append(out, verdict{
+			target:   fmt.Sprintf("%s: req/s >= %.2fx floor", mk.flow, targetFloorRatio),
+			measured: fmt.Sprintf("%.2fx", mk.floorRatio),
+			met:      mk.floorRatio >= targetFloorRatio && mk.errors == 0,
+		})
+	}
+	for _, mk := range mocks {
 		if mk.p99Ratio == 0 {
 			continue
 		}
@@ -122,6 +136,17 @@ func verdicts(m measurements) []verdict {
 	return out
 }
 
+// mockRows are the mock's rows of the table.
+func (m measurements) mockRows() []row {
+	var out []row
+	for _, r := range m.rows {
+		if r.target == "mock" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Phase names, as measurements.failed keys them.
 const (
 	phaseCold        = "cold start"
@@ -144,7 +169,7 @@ func (m measurements) judge(phase, target string, measured bool, value string, m
 
 // printVerdicts writes the verdict block: every target, its measured value and met / NOT met.
 func printVerdicts(w io.Writer, m measurements) {
-	fmt.Fprintln(w, "\nverdict (issue 9 targets):")
+	fmt.Fprintln(w, "\nverdict (issue 9 and 15 targets):")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  target\tmeasured\tverdict")
 	met, total := 0, 0

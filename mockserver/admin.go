@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -59,36 +60,117 @@ type clockRequest struct {
 	Set     *string `json:"set"`
 }
 
+// admin serves a request under AdminPrefix: the guard (adminguard.go), then the routes of
+// adminRoutes. A path that is not in canonical form ("//", "/./", "/../") is answered as an
+// unknown endpoint rather than redirected, as ServeMux would.
 func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 	if s.guardAdmin(w, r) { // Host, Origin, Content-Type (adminguard.go)
 		return
 	}
-	if s.adminDev(w, r) { // admin token, dashboard and the additions (admin_dev.go)
+	if p := r.URL.Path; p != AdminPrefix && path.Clean(p) != strings.TrimSuffix(p, "/") {
+		// Not canonical ("//", "/./", "/../"): ServeMux would redirect. A dashboard file is
+		// looked up by its cleaned name (serveDashboard); anything else is no endpoint.
+		switch {
+		case !strings.HasPrefix(p, AdminPrefix+"ui/"):
+			s.adminToken(http.HandlerFunc(adminUnknown)).ServeHTTP(w, r)
+		case r.Method == http.MethodGet || r.Method == http.MethodHead:
+			s.serveDashboard(w, r)
+		default:
+			methodNotAllowed(w, "GET, HEAD", "use GET")
+		}
 		return
 	}
-	switch strings.TrimPrefix(r.URL.Path, AdminPrefix) {
-	case "clock":
-		switch r.Method {
-		case http.MethodGet, http.MethodHead:
-			s.writeNow(w, false)
-		case http.MethodPost:
-			s.moveClock(w, r)
-		default:
-			w.Header().Set("Allow", "GET, HEAD, POST")
-			writePlain(w, http.StatusMethodNotAllowed, "use GET to read the clock or POST to move it")
-		}
-	case "reset":
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", "POST")
-			writePlain(w, http.StatusMethodNotAllowed, "use POST to reset")
-			return
-		}
-		s.Reset()
-		s.log.Info("admin reset: clock back to real time, run-time state forgotten")
-		s.writeNow(w, true)
-	default:
-		writePlain(w, http.StatusNotFound, "no admin endpoint "+r.URL.Path+"; "+AdminPrefix+"openapi.yaml lists them all")
+	if r.URL.RawPath != "" {
+		// Routes match the decoded path, segment by segment ("a%2Fb" is two segments), as the
+		// admin API always has.
+		r = r.Clone(r.Context())
+		r.URL.RawPath = ""
 	}
+	s.dev.adminMux.ServeHTTP(w, r)
+}
+
+// adminRoutes routes the admin API by ServeMux patterns, one per documented path and method
+// (adminapi.yaml; TestAdminRoutesMatchDocument holds the two equal). A pattern without a method
+// beside each answers the other methods 405 with the methods the path takes; the catch-all
+// answers 404. Everything but the dashboard's files and the document needs the admin token, also
+// to learn that a path or a method does not exist.
+func (s *Server) adminRoutes() *routeTable {
+	mux := &routeTable{ServeMux: http.NewServeMux()}
+	p := strings.TrimSuffix(AdminPrefix, "/")
+	tok := s.adminToken
+	allow := func(methods, msg string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { methodNotAllowed(w, methods, msg) })
+	}
+	for _, f := range []string{"/{$}", "/index.html", "/ui/{file...}", "/openapi.yaml"} {
+		mux.Handle("GET "+p+f, http.HandlerFunc(s.serveDashboard))
+		mux.Handle(p+f, allow("GET, HEAD", "use GET"))
+	}
+	mux.Handle("GET "+p+"/clock", tok(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.writeNow(w, false) })))
+	mux.Handle("POST "+p+"/clock", tok(http.HandlerFunc(s.moveClock)))
+	mux.Handle(p+"/clock", tok(allow("GET, HEAD, POST", "use GET to read the clock or POST to move it")))
+	mux.Handle("POST "+p+"/clock/reset", tok(http.HandlerFunc(s.resetClock)))
+	mux.Handle(p+"/clock/reset", tok(allow("POST", "use POST")))
+	mux.Handle("POST "+p+"/reset", tok(http.HandlerFunc(s.adminReset)))
+	mux.Handle(p+"/reset", tok(allow("POST", "use POST to reset")))
+	mux.Handle("GET "+p+"/specs", tok(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"specs": s.specViews()})
+	})))
+	mux.Handle(p+"/specs", tok(allow("GET, HEAD", "use GET")))
+	mux.Handle("GET "+p+"/accounts", tok(http.HandlerFunc(s.adminListAccounts)))
+	mux.Handle("POST "+p+"/accounts", tok(http.HandlerFunc(s.adminAddAccount)))
+	mux.Handle(p+"/accounts", tok(allow("GET, HEAD, POST", "GET lists accounts, POST ?spec=NAME adds one")))
+	mux.Handle("POST "+p+"/accounts/{spec}/{id}/{action}", tok(http.HandlerFunc(s.adminAccountAction)))
+	mux.Handle(p+"/accounts/{spec}/{id}/{action}", tok(http.HandlerFunc(s.adminAccountAction))) // 404 before 405
+	mux.Handle("GET "+p+"/sessions", tok(http.HandlerFunc(s.adminSessions)))
+	mux.Handle(p+"/sessions", tok(allow("GET, HEAD", "use GET")))
+	mux.Handle("POST "+p+"/sessions/{id}/revoke", tok(http.HandlerFunc(s.adminRevoke)))
+	mux.Handle(p+"/sessions/{id}/revoke", tok(allow("POST", "use POST")))
+	mux.Handle("GET "+p+"/journal", tok(http.HandlerFunc(s.adminJournal)))
+	mux.Handle("DELETE "+p+"/journal", tok(http.HandlerFunc(s.adminClearJournal)))
+	mux.Handle(p+"/journal", tok(allow("GET, HEAD, DELETE", "GET reads the journal, DELETE clears it")))
+	mux.Handle("GET "+p+"/faults", tok(http.HandlerFunc(s.adminListFaults)))
+	mux.Handle("POST "+p+"/faults", tok(http.HandlerFunc(s.adminAddFault)))
+	mux.Handle("DELETE "+p+"/faults", tok(http.HandlerFunc(s.adminClearFaults)))
+	mux.Handle(p+"/faults", tok(allow("GET, HEAD, POST, DELETE", "GET lists the queued faults, POST queues one, DELETE clears them")))
+	mux.Handle(p+"/", tok(http.HandlerFunc(adminUnknown)))
+	return mux
+}
+
+// routeTable is a ServeMux that remembers its patterns, for the test that holds them equal to the
+// admin API's document.
+type routeTable struct {
+	*http.ServeMux
+	patterns []string
+}
+
+// Handle registers a pattern.
+func (t *routeTable) Handle(pattern string, h http.Handler) {
+	t.ServeMux.Handle(pattern, h)
+	t.patterns = append(t.patterns, pattern)
+}
+
+// adminUnknown answers a path the admin API does not have.
+func adminUnknown(w http.ResponseWriter, r *http.Request) {
+	writePlain(w, http.StatusNotFound, "no admin endpoint "+r.URL.Path+"; "+AdminPrefix+"openapi.yaml lists them all")
+}
+
+// adminReset serves POST /__authconform/reset.
+func (s *Server) adminReset(w http.ResponseWriter, _ *http.Request) {
+	s.Reset()
+	s.log.Info("admin reset: clock back to real time, run-time state forgotten")
+	s.writeNow(w, true)
+}
+
+// resetClock serves POST /__authconform/clock/reset.
+func (s *Server) resetClock(w http.ResponseWriter, _ *http.Request) {
+	c, ok := s.clock.(AdjustableClock)
+	if !ok {
+		writePlain(w, http.StatusConflict, "this mock runs on a clock that cannot be moved")
+		return
+	}
+	c.Reset()
+	s.log.Info("admin clock back to real time")
+	s.writeNow(w, false)
 }
 
 func (s *Server) writeNow(w http.ResponseWriter, reset bool) {

@@ -2,9 +2,11 @@ package mockserver
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,58 +17,16 @@ import (
 	"github.com/authconform/authconform/specs"
 )
 
-// adminDev serves the admin API's additions (listed in admin.go's comment and in the embedded
-// OpenAPI document) and guards the whole admin API with the config's admin token. It answers
-// true when it handled the request; clock and reset are left to admin.
-func (s *Server) adminDev(w http.ResponseWriter, r *http.Request) bool {
-	path := strings.TrimPrefix(r.URL.Path, AdminPrefix)
-	if r.URL.Path+"/" == AdminPrefix {
-		path = ""
-	}
-	if s.serveDashboard(w, r, path) {
-		return true
-	}
-	if !s.adminAuthorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="authconform admin"`)
-		writePlain(w, http.StatusUnauthorized, "the admin API needs Authorization: Bearer <the admin token of the config>")
-		return true
-	}
-	parts := strings.Split(path, "/")
-	switch {
-	case path == "clock/reset":
-		if r.Method != http.MethodPost {
-			methodNotAllowed(w, "POST", "use POST")
-			return true
+// adminToken wraps an admin handler in the check of the config's admin token.
+func (s *Server) adminToken(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.adminAuthorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="authconform admin"`)
+			writePlain(w, http.StatusUnauthorized, "the admin API needs Authorization: Bearer <the admin token of the config>")
+			return
 		}
-		if c, ok := s.clock.(AdjustableClock); ok {
-			c.Reset()
-			s.log.Info("admin clock back to real time")
-			s.writeNow(w, false)
-		} else {
-			writePlain(w, http.StatusConflict, "this mock runs on a clock that cannot be moved")
-		}
-	case path == "specs":
-		if onlyGet(w, r) {
-			writeJSON(w, http.StatusOK, map[string]any{"specs": s.specViews()})
-		}
-	case path == "accounts":
-		s.adminAccounts(w, r)
-	case len(parts) == 4 && parts[0] == "accounts":
-		s.adminAccountAction(w, r, parts[1], parts[2], parts[3])
-	case path == "sessions":
-		if onlyGet(w, r) {
-			s.adminSessions(w, r)
-		}
-	case len(parts) == 3 && parts[0] == "sessions" && parts[2] == "revoke":
-		s.adminRevoke(w, r, parts[1])
-	case path == "journal":
-		s.adminJournal(w, r)
-	case path == "faults":
-		s.adminFaults(w, r)
-	default:
-		return false
-	}
-	return true
+		h.ServeHTTP(w, r)
+	})
 }
 
 // adminAuthorized checks the admin token when the config sets one.
@@ -81,14 +41,6 @@ func (s *Server) adminAuthorized(r *http.Request) bool {
 	}
 	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(want))
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
-}
-
-func onlyGet(w http.ResponseWriter, r *http.Request) bool {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		return true
-	}
-	methodNotAllowed(w, "GET, HEAD", "use GET")
-	return false
 }
 
 func methodNotAllowed(w http.ResponseWriter, allow, msg string) {
@@ -166,9 +118,9 @@ func (s *Server) specViews() []specView {
 	for _, m := range s.mounts {
 		sp := m.spec
 		v := specView{Name: sp.Name, Title: sp.Title, Version: sp.Version, File: sp.File, BasePath: sp.BasePath,
-			Algorithm: sp.Tokens.Algorithm, Access: lifetimeOf(m.iss.access), Operations: []opView{}, AccountStates: accountStates(sp)}
-		if m.iss.refresh > 0 {
-			r := lifetimeOf(m.iss.refresh)
+			Algorithm: sp.Tokens.Algorithm, Access: lifetimeOf(m.tok.Lifetime(specs.TokenAccess)), Operations: []opView{}, AccountStates: accountStates(sp)}
+		if d := m.tok.Lifetime(specs.TokenRefresh); d > 0 {
+			r := lifetimeOf(d)
 			v.Refresh = &r
 		}
 		for _, op := range sp.Operations {
@@ -223,55 +175,55 @@ type accountRequest struct {
 	Profile   map[string]any `json:"profile"`
 }
 
-func (s *Server) adminAccounts(w http.ResponseWriter, r *http.Request) {
+// adminListAccounts serves GET /__authconform/accounts[?spec=NAME].
+func (s *Server) adminListAccounts(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("spec")
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		out := []accountView{}
-		for _, m := range s.mounts {
-			if name != "" && m.spec.Name != name {
-				continue
-			}
-			for _, a := range m.accounts.snapshot() {
-				out = append(out, viewAccount(m.spec.Name, a))
-			}
+	out := []accountView{}
+	for _, m := range s.mounts {
+		if name != "" && m.spec.Name != name {
+			continue
 		}
-		if name != "" && s.mountNamed(name) == nil {
-			writePlain(w, http.StatusNotFound, fmt.Sprintf("no served spec %q", name))
-			return
+		for _, a := range m.accounts.snapshot() {
+			out = append(out, viewAccount(m.spec.Name, a))
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
-	case http.MethodPost:
-		m := s.mountNamed(name)
-		if m == nil && name == "" && len(s.mounts) == 1 {
-			m = s.mounts[0]
-		}
-		if m == nil {
-			writePlain(w, http.StatusBadRequest, fmt.Sprintf("query spec=%q: name a served spec, e.g. ?spec=%s", name, s.mounts[0].spec.Name))
-			return
-		}
-		var req accountRequest
-		if !readAdminJSON(w, r, &req, `{"username": "erin", "password": "erin-password"}`) {
-			return
-		}
-		if req.State != "" {
-			if err := stateAllowed(m.spec, specs.AccountState(req.State)); err != nil {
-				writePlain(w, http.StatusBadRequest, "body /state: "+err.Error())
-				return
-			}
-		}
-		acc, err := m.accounts.add(specs.Account{ID: req.ID, Username: req.Username, Password: req.Password, CompanyID: req.CompanyID,
-			APIKeys: req.APIKeys, State: specs.AccountState(req.State), Profile: req.Profile})
-		if err != nil {
-			writePlain(w, http.StatusBadRequest, "body: "+err.Error())
-			return
-		}
-		s.dev.journal.addSecrets(append([]string{acc.Password}, acc.APIKeys...)...)
-		s.log.Info("admin account added", "spec", m.spec.Name, "account", acc.ID)
-		writeJSON(w, http.StatusCreated, viewAccount(m.spec.Name, acc))
-	default:
-		methodNotAllowed(w, "GET, HEAD, POST", "GET lists accounts, POST ?spec=NAME adds one")
 	}
+	if name != "" && s.mountNamed(name) == nil {
+		writePlain(w, http.StatusNotFound, fmt.Sprintf("no served spec %q", name))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
+}
+
+// adminAddAccount serves POST /__authconform/accounts?spec=NAME.
+func (s *Server) adminAddAccount(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("spec")
+	m := s.mountNamed(name)
+	if m == nil && name == "" && len(s.mounts) == 1 {
+		m = s.mounts[0]
+	}
+	if m == nil {
+		writePlain(w, http.StatusBadRequest, fmt.Sprintf("query spec=%q: name a served spec, e.g. ?spec=%s", name, s.mounts[0].spec.Name))
+		return
+	}
+	var req accountRequest
+	if !readAdminJSON(w, r, &req, `{"username": "erin", "password": "erin-password"}`) {
+		return
+	}
+	if req.State != "" {
+		if err := stateAllowed(m.spec, specs.AccountState(req.State)); err != nil {
+			writePlain(w, http.StatusBadRequest, "body /state: "+err.Error())
+			return
+		}
+	}
+	acc, err := m.accounts.add(specs.Account{ID: req.ID, Username: req.Username, Password: req.Password, CompanyID: req.CompanyID,
+		APIKeys: req.APIKeys, State: specs.AccountState(req.State), Profile: req.Profile})
+	if err != nil {
+		writePlain(w, http.StatusBadRequest, "body: "+err.Error())
+		return
+	}
+	s.dev.journal.addSecrets(append([]string{acc.Password}, acc.APIKeys...)...)
+	s.log.Info("admin account added", "spec", m.spec.Name, "account", acc.ID)
+	writeJSON(w, http.StatusCreated, viewAccount(m.spec.Name, acc))
 }
 
 // accountActions maps the last path segment to the state it sets.
@@ -281,7 +233,10 @@ var accountActions = map[string]specs.AccountState{
 	"expire-password": specs.StatePasswordExpired,
 }
 
-func (s *Server) adminAccountAction(w http.ResponseWriter, r *http.Request, spec, id, action string) {
+// adminAccountAction serves POST /__authconform/accounts/{spec}/{id}/{action}; an unknown
+// action is a 404 whatever the method.
+func (s *Server) adminAccountAction(w http.ResponseWriter, r *http.Request) {
+	spec, id, action := r.PathValue("spec"), r.PathValue("id"), r.PathValue("action")
 	state, ok := accountActions[action]
 	if !ok {
 		writePlain(w, http.StatusNotFound, "no account action "+action+"; there are disable, enable and expire-password")
@@ -317,7 +272,7 @@ type sessionView struct {
 	RefreshRemaining *float64 `json:"refreshRemaining,omitempty"` // seconds
 }
 
-func (s *Server) sessionView(se session, now time.Time) sessionView {
+func (s *Server) sessionView(ctx context.Context, se session, now time.Time) sessionView {
 	v := sessionView{session: se, State: "live"}
 	rem := func(t *tokenInfo) *float64 {
 		if t == nil {
@@ -327,8 +282,13 @@ func (s *Server) sessionView(se session, now time.Time) sessionView {
 		return &x
 	}
 	v.AccessRemaining, v.RefreshRemaining = rem(se.Access), rem(se.Refresh)
+	revoked, err := s.store.Revoked(ctx, se.Spec, se.ID)
+	gen, gerr := s.store.Generation(ctx, se.Spec, se.Account)
 	switch {
-	case s.store.Revoked(se.ID) || s.store.Generation(se.Spec, se.Account) != se.Gen:
+	case err != nil || gerr != nil:
+		v.State = "unknown" // the store failed; the log says why
+		s.log.Error("admin sessions: the store failed", "error", errors.Join(err, gerr))
+	case revoked || gen != se.Gen:
 		v.State = "revoked"
 	case !se.until().After(now):
 		v.State = "expired"
@@ -342,17 +302,15 @@ func (s *Server) adminSessions(w http.ResponseWriter, r *http.Request) {
 	out := []sessionView{}
 	for _, se := range s.dev.sessions.list(now) {
 		if name == "" || se.Spec == name {
-			out = append(out, s.sessionView(se, now))
+			out = append(out, s.sessionView(r.Context(), se, now))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"now": now.UTC().Format(time.RFC3339), "sessions": out})
 }
 
-func (s *Server) adminRevoke(w http.ResponseWriter, r *http.Request, sid string) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, "POST", "use POST")
-		return
-	}
+// adminRevoke serves POST /__authconform/sessions/{id}/revoke.
+func (s *Server) adminRevoke(w http.ResponseWriter, r *http.Request) {
+	sid := r.PathValue("id")
 	found := s.dev.sessions.find(sid)
 	if name := r.URL.Query().Get("spec"); name != "" {
 		found = nil
@@ -365,28 +323,31 @@ func (s *Server) adminRevoke(w http.ResponseWriter, r *http.Request, sid string)
 		return
 	}
 	now := s.clock.Now()
-	s.store.RevokeSession(sid, found[0].until().Add(sessionKeepExpired))
+	if err := s.store.RevokeSession(r.Context(), found[0].Spec, sid, found[0].until().Add(sessionKeepExpired)); err != nil {
+		s.log.Error("admin session revoke: the store failed", "error", err)
+		writePlain(w, http.StatusInternalServerError, "the store failed; see the mock's log")
+		return
+	}
 	s.log.Info("admin session revoked", "spec", found[0].Spec, "session", sid, "account", found[0].Account)
-	writeJSON(w, http.StatusOK, s.sessionView(found[0], now))
+	writeJSON(w, http.StatusOK, s.sessionView(r.Context(), found[0], now))
 }
 
+// adminJournal serves GET /__authconform/journal[?limit=N].
 func (s *Server) adminJournal(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		limit := DefaultJournalSize
-		if v := r.URL.Query().Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				writePlain(w, http.StatusBadRequest, "query limit: expected a positive number")
-				return
-			}
-			limit = min(n, journalMaxLimit)
+	limit := DefaultJournalSize
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writePlain(w, http.StatusBadRequest, "query limit: expected a positive number")
+			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"size": s.dev.journal.size, "entries": s.dev.journal.last(limit)})
-	case http.MethodDelete:
-		s.dev.journal.clear()
-		writeJSON(w, http.StatusOK, map[string]any{"size": s.dev.journal.size, "entries": []JournalEntry{}})
-	default:
-		methodNotAllowed(w, "GET, HEAD, DELETE", "GET reads the journal, DELETE clears it")
+		limit = min(n, journalMaxLimit)
 	}
+	writeJSON(w, http.StatusOK, map[string]any{"size": s.dev.journal.size, "entries": s.dev.journal.last(limit)})
+}
+
+// adminClearJournal serves DELETE /__authconform/journal.
+func (s *Server) adminClearJournal(w http.ResponseWriter, _ *http.Request) {
+	s.dev.journal.clear()
+	writeJSON(w, http.StatusOK, map[string]any{"size": s.dev.journal.size, "entries": []JournalEntry{}})
 }

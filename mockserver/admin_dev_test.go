@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -402,7 +403,7 @@ func TestAdminOpenAPI(t *testing.T) {
 	if err := doc.Validate(context.Background()); err != nil {
 		t.Fatalf("invalid: %v", err)
 	}
-	want := []string{"/", "/openapi.yaml", "/clock", "/clock/reset", "/reset", "/specs", "/accounts", "/accounts/{spec}/{id}/{action}",
+	want := []string{"/", "/index.html", "/ui/{file}", "/openapi.yaml", "/clock", "/clock/reset", "/reset", "/specs", "/accounts", "/accounts/{spec}/{id}/{action}",
 		"/sessions", "/sessions/{id}/revoke", "/journal", "/faults"}
 	for _, p := range want {
 		if doc.Paths.Value(p) == nil {
@@ -420,6 +421,44 @@ func TestAdminOpenAPI(t *testing.T) {
 		t.Run(p, func(t *testing.T) {
 			h.expect(serve(h.s, h.req("GET", strings.TrimSuffix(AdminPrefix, "/")+p, "")), 200)
 		})
+	}
+}
+
+// TestAdminRoutesMatchDocument: every path and method of the admin API's document is routed to its
+// own handler (not to the 405 or 404 answers), and every method pattern of the routes is in the
+// document.
+func TestAdminRoutesMatchDocument(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(adminOpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t)
+	mux := h.s.dev.adminMux
+	base := strings.TrimSuffix(AdminPrefix, "/")
+	documented := map[string]bool{}
+	for p, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			route := base + p
+			if p == "/" {
+				route = base + "/{$}"
+			}
+			if p == "/ui/{file}" {
+				route = base + "/ui/{file...}"
+			}
+			documented[method+" "+route] = true
+			t.Run(method+" "+p, func(t *testing.T) {
+				path := strings.NewReplacer("{spec}", "pixfile", "{id}", "x", "{action}", "disable", "{file}", "app.js").Replace(base + p)
+				_, pattern := mux.Handler(httptest.NewRequest(method, path, nil))
+				if pattern != method+" "+route {
+					t.Errorf("%s %s is routed by %q, want %q", method, path, pattern, method+" "+route)
+				}
+			})
+		}
+	}
+	for _, pattern := range mux.patterns {
+		if strings.Contains(pattern, " ") && !documented[pattern] {
+			t.Errorf("route %q is not in the document", pattern)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net"
@@ -40,7 +41,7 @@ func adminFingerprint(t *testing.T, h *harness, tok string) string {
 	now := h.s.clock.Now()
 	b.WriteString(" sessions")
 	for _, se := range h.s.dev.sessions.list(now) {
-		b.WriteString(" " + se.Spec + "/" + se.Account + "/" + h.s.sessionView(se, now).State)
+		b.WriteString(" " + se.Spec + "/" + se.Account + "/" + h.s.sessionView(context.Background(), se, now).State)
 	}
 	rec := serve(h.s, h.req("GET", "/api/v2/customers", "", "X-Auth-Token", tok))
 	b.WriteString(" probe " + http.StatusText(rec.Code))

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -36,9 +38,13 @@ func (s *Server) authenticate(c *call) (*principal, error) {
 		return 1
 	}
 	for _, alt := range c.op.op.Security {
-		p, f := s.tryAlternative(c, alt)
-		if f == nil {
+		p, err := s.tryAlternative(c, alt)
+		if err == nil {
 			return p, nil
+		}
+		var f *failure
+		if !errors.As(err, &f) {
+			return nil, err // the store failed: an internal error, not a refusal
 		}
 		if best == nil || rank(f) > rank(best) {
 			best = f
@@ -50,7 +56,9 @@ func (s *Server) authenticate(c *call) (*principal, error) {
 	return nil, best
 }
 
-func (s *Server) tryAlternative(c *call, alt specs.SecurityAlt) (*principal, *failure) {
+// tryAlternative authenticates with one alternative of the operation's security: a principal, a
+// *failure saying why not, or another error when the store failed.
+func (s *Server) tryAlternative(c *call, alt specs.SecurityAlt) (*principal, error) {
 	var p *principal
 	for _, sc := range alt {
 		if len(sc.Accepts) == 0 {
@@ -60,9 +68,9 @@ func (s *Server) tryAlternative(c *call, alt specs.SecurityAlt) (*principal, *fa
 		if !present {
 			return nil, fail(specs.FailMissingCredential, "no %s", describeScheme(sc))
 		}
-		got, f := s.checkCredential(c, sc, raw)
-		if f != nil {
-			return nil, f
+		got, err := s.checkCredential(c, sc, raw)
+		if err != nil {
+			return nil, err
 		}
 		if p != nil && p.account != got.account {
 			return nil, fail(specs.FailInvalidCredential, "the credentials name different accounts")
@@ -145,15 +153,24 @@ func describeScheme(sc *specs.Scheme) string {
 	return "header " + sc.Header
 }
 
-// checkCredential checks a presented value against what the scheme accepts.
-func (s *Server) checkCredential(c *call, sc *specs.Scheme, raw string) (*principal, *failure) {
+// checkCredential checks a presented value against what the scheme accepts: a principal, a
+// *failure, or another error when the store failed.
+func (s *Server) checkCredential(c *call, sc *specs.Scheme, raw string) (*principal, error) {
 	m := c.op.m
 	where := describeScheme(sc)
 	if sc.AcceptsKind(specs.CredPassword) {
-		return s.checkBasic(m, raw, where)
+		p, f := s.checkBasic(m, raw, where)
+		if f != nil {
+			return nil, f
+		}
+		return p, nil
 	}
 	if sc.AcceptsKind(specs.CredAPIKey) {
-		if acc := s.apiKeyOwner(m, raw); acc != nil {
+		acc, err := s.apiKeyOwner(c.r.Context(), m.spec.Name, m.accounts, raw)
+		if err != nil {
+			return nil, err
+		}
+		if acc != nil {
 			if acc.State != specs.StateEnabled {
 				return nil, fail(specs.FailInvalidCredential, "%s: the key's account may not sign in", where)
 			}
@@ -165,11 +182,15 @@ func (s *Server) checkCredential(c *call, sc *specs.Scheme, raw string) (*princi
 		}
 	}
 	if sc.AcceptsKind(specs.CredAccessToken) {
-		cl, err := m.iss.verify(raw, specs.TokenAccess)
+		cl, err := m.tok.Verify(raw, specs.TokenAccess)
 		if err != nil {
 			return nil, failf(specs.FailInvalidCredential, err, "%s: %s", where, tokenProblem(err, specs.TokenAccess))
 		}
-		if s.store.Revoked(cl.SID) || m.tokenRevocation && s.store.Revoked(cl.ID) || cl.Gen != s.store.Generation(m.spec.Name, cl.Subject) {
+		revoked, err := s.revoked(c.r.Context(), m, cl)
+		if err != nil {
+			return nil, err
+		}
+		if revoked {
 			return nil, fail(specs.FailInvalidCredential, "%s: the token has been revoked (logout)", where)
 		}
 		acc := m.accounts.find(specs.FieldID, cl.Subject)
@@ -208,16 +229,33 @@ func (s *Server) checkBasic(m *mount, raw, where string) (*principal, *failure) 
 	return &principal{account: acc, via: specs.CredPassword}, nil
 }
 
-// apiKeyOwner finds the account of a configured or created API key.
-func (s *Server) apiKeyOwner(m *mount, token string) *specs.Account {
+// revoked reports whether a verified access token was revoked: its session (or, where a logout
+// ends the access token alone, the token itself), or every token of its account generation.
+func (s *Server) revoked(ctx context.Context, m *mount, cl *tokens.Claims) (bool, error) {
+	scope := m.spec.Name
+	if r, err := s.store.Revoked(ctx, scope, cl.SID); r || err != nil {
+		return r, err
+	}
+	if m.tokenRevocation {
+		if r, err := s.store.Revoked(ctx, scope, cl.ID); r || err != nil {
+			return r, err
+		}
+	}
+	gen, err := s.store.Generation(ctx, scope, cl.Subject)
+	return cl.Gen != gen, err
+}
+
+// apiKeyOwner finds the account of a configured or created API key; nil when it is neither.
+func (s *Server) apiKeyOwner(ctx context.Context, scope string, accts *accounts, token string) (*specs.Account, error) {
 	sum := sha256.Sum256([]byte(token))
-	if acc := m.accounts.byKey(sum); acc != nil {
-		return acc
+	if acc := accts.byKey(sum); acc != nil {
+		return acc, nil
 	}
-	if k, ok := s.store.KeyByHash(m.spec.Name, hex.EncodeToString(sum[:])); ok { // keyHash(token)
-		return m.accounts.find(specs.FieldID, k.AccountID)
+	k, ok, err := s.store.KeyByHash(ctx, scope, hex.EncodeToString(sum[:])) // store.KeyHash(token)
+	if !ok || err != nil {
+		return nil, err
 	}
-	return nil
+	return accts.find(specs.FieldID, k.AccountID), nil
 }
 
 // tokenProblem says what is wrong with a token in words for the client; the error itself goes
@@ -228,7 +266,7 @@ func tokenProblem(err error, want specs.TokenKind) string {
 		return "the token has expired"
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return "the token is not valid yet"
-	case errors.Is(err, errWrongUse):
+	case errors.Is(err, tokens.ErrWrongUse):
 		return "wrong kind of token; expected the " + string(want) + " token"
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return "not a JWT"

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -637,13 +638,14 @@ func (p *badProfile) setUp(h *harness) *live {
 		st.key = h.precrimeKey(st.access, "before-the-cases")
 	}
 	st.keyIDs = keyIDs(h, p)
-	st.gen = h.s.store.Generation(p.spec, p.accountID)
+	st.gen, _ = h.s.store.Generation(context.Background(), p.spec, p.accountID)
 	return st
 }
 
 func keyIDs(h *harness, p *badProfile) []string {
 	var ids []string
-	for _, k := range h.s.store.Keys(p.spec, p.accountID) {
+	keys, _ := h.s.store.Keys(context.Background(), p.spec, p.accountID)
+	for _, k := range keys {
 		ids = append(ids, k.ID)
 	}
 	return ids
@@ -745,7 +747,7 @@ func (p *badProfile) checkHealthy(t *testing.T, h *harness, st *live) {
 	if rec.Code != 200 {
 		t.Fatalf("after the case the live access token gets %d (%s)", rec.Code, rec.Header().Get(MessageHeader))
 	}
-	if g := h.s.store.Generation(p.spec, p.accountID); g != st.gen {
+	if g, _ := h.s.store.Generation(context.Background(), p.spec, p.accountID); g != st.gen {
 		t.Fatalf("the account's generation moved from %d to %d: its sessions were revoked", st.gen, g)
 	}
 	if ids := keyIDs(h, p); !slices.Equal(ids, st.keyIDs) {

@@ -1,83 +1,23 @@
 package mockserver
 
 import (
-	"sync"
 	"time"
+
+	"github.com/authconform/authconform/mockserver/clock"
 )
 
-// Clock is the mock's only source of time. Flows, token signing and verification all ask it, so
-// tests and the admin API can move time without waiting.
-type Clock interface {
-	Now() time.Time
-}
+// Clock is the mock's only source of time (package clock); every flow asks it.
+type Clock = clock.Clock
 
 // AdjustableClock is a Clock the admin API can move. A Clock given with WithClock that does not
 // implement it makes POST /__authconform/clock answer 409.
-type AdjustableClock interface {
-	Clock
-	Advance(d time.Duration)
-	Set(t time.Time)
-	Reset()
-}
+type AdjustableClock = clock.Adjustable
 
-// ControlledClock follows a base clock (real time by default), moved by Advance and Set; it is
-// safe for concurrent use. A moved clock is kept as the time it was set to and the base time at
-// that moment, not as an offset from the base: a time.Duration spans only ±292 years, so an
-// offset would wrap silently on a clock set to year 9999 or advanced twice by 2562047h.
-type ControlledClock struct {
-	base   func() time.Time
-	mu     sync.RWMutex
-	moved  bool
-	at     time.Time // what Now returned when the clock was last moved
-	anchor time.Time // the base time at that moment
-}
-
-var _ AdjustableClock = (*ControlledClock)(nil)
+// ControlledClock is real time (or a fixed base) that can be advanced, set and reset.
+type ControlledClock = clock.Controlled
 
 // NewClock returns a ControlledClock on real time.
-func NewClock() *ControlledClock { return &ControlledClock{base: time.Now} }
+func NewClock() *ControlledClock { return clock.New() }
 
 // NewClockAt returns a ControlledClock whose base is fixed at t: time stands still unless moved.
-// Tests use it to get exact lifetimes.
-func NewClockAt(t time.Time) *ControlledClock {
-	return &ControlledClock{base: func() time.Time { return t }}
-}
-
-// Now returns the base time, or, once moved, the time it was moved to plus the base time elapsed
-// since.
-func (c *ControlledClock) Now() time.Time {
-	c.mu.RLock()
-	moved, at, anchor := c.moved, c.at, c.anchor
-	c.mu.RUnlock()
-	now := c.base()
-	if !moved {
-		return now
-	}
-	return at.Add(now.Sub(anchor))
-}
-
-// Advance moves the clock by d (negative goes back).
-func (c *ControlledClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.base()
-	at := now
-	if c.moved {
-		at = c.at.Add(now.Sub(c.anchor))
-	}
-	c.moved, c.at, c.anchor = true, at.Add(d), now
-}
-
-// Set makes Now return t from here on, still running with the base clock.
-func (c *ControlledClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.moved, c.at, c.anchor = true, t, c.base()
-	c.mu.Unlock()
-}
-
-// Reset goes back to the base clock.
-func (c *ControlledClock) Reset() {
-	c.mu.Lock()
-	c.moved = false
-	c.mu.Unlock()
-}
+func NewClockAt(t time.Time) *ControlledClock { return clock.At(t) }

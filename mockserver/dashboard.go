@@ -24,8 +24,10 @@ var adminOpenAPI []byte
 
 const dashboardCSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
-// serveDashboard serves the dashboard's files and the OpenAPI document; false for other paths.
-func (s *Server) serveDashboard(w http.ResponseWriter, r *http.Request, p string) bool {
+// serveDashboard serves the dashboard's files and the OpenAPI document (adminRoutes routes only
+// their GET here).
+func (s *Server) serveDashboard(w http.ResponseWriter, r *http.Request) {
+	p := strings.TrimPrefix(r.URL.Path, AdminPrefix)
 	var name string
 	var data []byte
 	switch {
@@ -36,18 +38,15 @@ func (s *Server) serveDashboard(w http.ResponseWriter, r *http.Request, p string
 	case p == "openapi.yaml":
 		name, data = p, adminOpenAPI
 	default:
-		return false
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		methodNotAllowed(w, "GET, HEAD", "use GET")
-		return true
+		adminUnknown(w, r)
+		return
 	}
 	if data == nil {
 		clean := path.Clean("/" + name)[1:]
 		b, err := fs.ReadFile(dashboardFS, "dashboard/"+clean)
 		if err != nil || clean == "" {
 			writePlain(w, http.StatusNotFound, "no dashboard file "+name)
-			return true
+			return
 		}
 		data = b
 	}
@@ -65,5 +64,4 @@ func (s *Server) serveDashboard(w http.ResponseWriter, r *http.Request, p string
 	if r.Method == http.MethodGet {
 		_, _ = w.Write(data)
 	}
-	return true
 }

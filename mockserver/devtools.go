@@ -1,6 +1,8 @@
 package mockserver
 
-import "time"
+import (
+	"time"
+)
 
 // The developer tools around the flows: CORS (cors.go), provoked outcomes (prefer.go, faults.go),
 // the session registry (sessions.go), the request journal (journal.go), the admin API additions
@@ -61,6 +63,7 @@ func withShared(sh *shared) Option { return func(o *options) { o.dev.shared = sh
 // devState is what setupDev prepared.
 type devState struct {
 	*shared
+	adminMux    *routeTable // the admin API's routes (admin.go)
 	cors        *corsPolicy
 	guard       *adminGuard // Host allow-list of the admin API (adminguard.go)
 	adminToken  string
@@ -75,6 +78,7 @@ func (s *Server) setupDev(o devOptions) {
 		sh = newShared(o)
 	}
 	s.dev = &devState{shared: sh, cors: newCORSPolicy(s.cfg, s.mounts), guard: newAdminGuard(s.cfg), adminToken: s.cfg.Admin.Token, started: time.Now()}
+	s.dev.adminMux = s.adminRoutes()
 	s.dev.secretNames = map[string]bool{}
 	for _, m := range s.mounts {
 		specSecretNames(m.spec, s.dev.secretNames)
@@ -92,10 +96,7 @@ func (s *Server) setupDev(o devOptions) {
 	}
 	sh.journal.addSecrets(secrets...)
 	for _, m := range s.mounts {
-		name := m.spec.Name
-		m.iss.onIssue = func(t issued, use, sub, sid string, gen uint64) {
-			sh.sessions.record(name, use, sub, sid, gen, t, s.clock.Now())
-		}
+		m.tok = &sessionRecorder{TokenIssuer: m.tok, spec: m.spec.Name, sessions: sh.sessions, clock: s.clock}
 	}
 }
 

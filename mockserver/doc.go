@@ -2,24 +2,37 @@
 // spec's extensions (see package specs). It never listens by itself: New returns a *Server, which
 // is an http.Handler, and main owns the http.Server (timeouts, graceful shutdown).
 //
-// The request path (DESIGN.md, "The mock"): CORS (cors.go) -> admin API under AdminPrefix ->
-// kin-openapi router -> provoked outcomes (Prefer header, queued faults: prefer.go, faults.go) ->
-// request validation (openapi3filter) -> authentication per the operation's security and the
-// schemes' x-authconform-credential -> the flow handler of the operation's kind -> response.
+// The request path, top to bottom (server.go, then the flow's file):
+//
+//	ServeHTTP        the middleware extensions installed (hooks.go), then serve
+//	serve            log line and panic guard; the admin API under AdminPrefix (admin.go); CORS
+//	                 (cors.go); find: kin-openapi's router (gorillamux) per mounted spec, HEAD as GET
+//	provoke          Prefer header and queued faults (prefer.go, faults.go), only when present
+//	serveOp          body read within the limit; openapi3filter.ValidateRequest, which also decodes
+//	                 a JSON body once for the flow (KeepValidatedValue); authenticate (auth.go) per
+//	                 the operation's security and the schemes' x-authconform-credential
+//	flow             flow_login.go, flow_refresh.go, flow_logout.go, flow_apikeys.go,
+//	                 flow_resource.go: parse -> check -> issue -> write; every failure goes to
+//	                 writeError (respond.go), the one writer of the vendor's error shape
+//
 // Routers, validators, signing keys, examples and templates are all prepared in New; the request
 // path only reads them. WithResponseCheck also checks every response against the spec at run time.
 //
-// State (Store) holds only what revokes: a login writes nothing, a token is good when it verifies
-// and its session or account generation was not revoked. The admin API under AdminPrefix reads
-// and moves the clock and resets everything (see admin.go); it also changes accounts, lists and
-// revokes sessions (sessions.go), reads the request journal (journal.go), queues faults, and
-// serves a dashboard embedded in the binary (dashboard.go). Live (reload.go) swaps in a Server
-// built from changed files while keeping the state.
+// The flows call two small interfaces: the Store of package store (generations, revocations, used
+// refresh tokens, API keys; scoped by spec, fallible) and TokenIssuer, which package tokens
+// implements with golang-jwt. A login writes nothing to the store: a token is good when it
+// verifies and its session or account generation was not revoked. The clock is package clock's.
 //
-// WithDefects and WithVariants (defects.go) start the mock with deliberate defects, realistic
-// bugs the suites must catch, or benign variants they must accept (docs/mutation.md). They are
-// decorators installed in New (operation settings, flow wrappers, a Store decorator, token
-// issuer hooks, request and response edits around ServeHTTP); a mock without them has no hooks.
+// Extensions (hooks.go) attach behaviour from outside: an Extension given with WithExtension gets
+// the extension points of Hooks once, in New: operation overrides, decorators around a spec's
+// token issuer and around the store, and handler middleware. The deliberate defects and benign
+// variants of package defects attach that way; the core never asks whether one is installed.
+//
+// The developer tools are still in this package: the admin API (admin.go, admin_dev.go, routed by
+// ServeMux patterns and held equal to adminapi.yaml; behind the guard of adminguard.go), the
+// request journal (journal.go), the session registry (sessions.go, a TokenIssuer decorator),
+// faults and Prefer, CORS and the dashboard (dashboard.go). Live (reload.go) swaps in a Server
+// built from changed files while keeping the state.
 //
 // Nothing in this package names a vendor: whatever differs between APIs comes from the spec model.
 package mockserver

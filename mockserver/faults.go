@@ -185,31 +185,32 @@ func (s *Server) resolveOperation(spec, name string) (*operation, error) {
 	return found[0], nil
 }
 
-// adminFaults serves GET, POST and DELETE /__authconform/faults.
-func (s *Server) adminFaults(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		writeJSON(w, http.StatusOK, map[string]any{"faults": s.dev.faults.snapshot()})
-	case http.MethodPost:
-		var req faultRequest
-		if !readAdminJSON(w, r, &req, `{"operation": "login", "status": 555, "count": 1}`) {
-			return
-		}
-		f, err := s.newFault(req)
-		if err != nil {
-			writePlain(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		if f, err = s.dev.faults.add(f); err != nil {
-			writePlain(w, http.StatusConflict, err.Error())
-			return
-		}
-		s.log.Info("admin fault queued", "id", f.ID, "spec", f.Spec, "operation", f.Operation, "count", f.Remaining, "status", f.Status, "delay", f.Delay, "drop", f.Drop)
-		writeJSON(w, http.StatusCreated, f)
-	case http.MethodDelete:
-		s.dev.faults.clear()
-		writeJSON(w, http.StatusOK, map[string]any{"faults": []Fault{}})
-	default:
-		methodNotAllowed(w, "GET, HEAD, POST, DELETE", "GET lists the queued faults, POST queues one, DELETE clears them")
+// adminListFaults serves GET /__authconform/faults.
+func (s *Server) adminListFaults(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"faults": s.dev.faults.snapshot()})
+}
+
+// adminAddFault serves POST /__authconform/faults.
+func (s *Server) adminAddFault(w http.ResponseWriter, r *http.Request) {
+	var req faultRequest
+	if !readAdminJSON(w, r, &req, `{"operation": "login", "status": 555, "count": 1}`) {
+		return
 	}
+	f, err := s.newFault(req)
+	if err != nil {
+		writePlain(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if f, err = s.dev.faults.add(f); err != nil {
+		writePlain(w, http.StatusConflict, err.Error())
+		return
+	}
+	s.log.Info("admin fault queued", "id", f.ID, "spec", f.Spec, "operation", f.Operation, "count", f.Remaining, "status", f.Status, "delay", f.Delay, "drop", f.Drop)
+	writeJSON(w, http.StatusCreated, f)
+}
+
+// adminClearFaults serves DELETE /__authconform/faults.
+func (s *Server) adminClearFaults(w http.ResponseWriter, _ *http.Request) {
+	s.dev.faults.clear()
+	writeJSON(w, http.StatusOK, map[string]any{"faults": []Fault{}})
 }

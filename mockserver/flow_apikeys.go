@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authconform/authconform/mockserver/store"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -33,9 +34,11 @@ func (s *Server) createKey(c *call) error {
 	token := keyPrefix + rand.Text() + rand.Text()
 	k := APIKey{
 		ID: newID(), Scope: m.spec.Name, AccountID: c.who.account.ID, Name: name,
-		Token: token, Hash: keyHash(token), Created: s.clock.Now().UTC().Truncate(time.Second),
+		Token: token, Hash: store.KeyHash(token), Created: s.clock.Now().UTC().Truncate(time.Second),
 	}
-	s.store.AddKey(k)
+	if err := s.store.AddKey(c.r.Context(), k); err != nil {
+		return err
+	}
 	if s.log.Enabled(c.r.Context(), slog.LevelDebug) {
 		s.log.Debug("api key created", "spec", m.spec.Name, "account", k.AccountID, "key", redact(k.Token))
 	}
@@ -49,7 +52,10 @@ func (s *Server) createKey(c *call) error {
 // listKeys lists the caller's keys created at run time, and only the caller's.
 func (s *Server) listKeys(c *call) error {
 	f := c.op.flow
-	keys := s.store.Keys(c.op.m.spec.Name, c.who.account.ID)
+	keys, err := s.store.Keys(c.r.Context(), c.op.m.spec.Name, c.who.account.ID)
+	if err != nil {
+		return err
+	}
 	now := c.now()
 	out := make([]any, 0, len(keys))
 	for _, k := range keys {
@@ -74,7 +80,11 @@ func (s *Server) deleteKey(c *call) error {
 	}
 
 	// check and act
-	if !s.store.DeleteKey(c.op.m.spec.Name, c.who.account.ID, keyHash(token)) {
+	deleted, err := s.store.DeleteKey(c.r.Context(), c.op.m.spec.Name, c.who.account.ID, store.KeyHash(token))
+	if err != nil {
+		return err
+	}
+	if !deleted {
 		return fail(specs.FailNotFound, "%s: no key of yours has this value", f.KeyValue)
 	}
 

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"time"
 
+	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -26,22 +27,27 @@ func (s *Server) login(c *call) error {
 	}
 
 	// check
-	m := c.op.m
+	m, accts := c.op.m, c.op.accounts()
 	var acc *specs.Account
 	for i, cr := range f.Credentials {
 		if cr.Secret() {
 			continue
 		}
-		found := m.accounts.find(cr.Field, given[i])
+		found := accts.find(cr.Field, given[i])
 		if found == nil || (acc != nil && found != acc) {
 			return fail(specs.FailUnknownAccount, "no account with this %s", cr.Field)
 		}
 		acc = found
 	}
+	ctx := c.r.Context()
 	if acc == nil { // only secrets: an API key names its owner
 		for i, cr := range f.Credentials {
 			if cr.Field == specs.FieldAPIKey {
-				acc = s.apiKeyOwner(m, given[i])
+				owner, err := s.apiKeyOwner(ctx, m.spec.Name, accts, given[i])
+				if err != nil {
+					return err
+				}
+				acc = owner
 				break
 			}
 		}
@@ -56,7 +62,11 @@ func (s *Server) login(c *call) error {
 				return fail(specs.FailBadCredentials, "wrong username or password")
 			}
 		case specs.FieldAPIKey:
-			if s.apiKeyOwner(m, given[i]) != acc {
+			owner, err := s.apiKeyOwner(ctx, m.spec.Name, accts, given[i])
+			if err != nil {
+				return err
+			}
+			if owner != acc {
 				return fail(specs.FailBadCredentials, "wrong API key")
 			}
 		}
@@ -71,7 +81,11 @@ func (s *Server) login(c *call) error {
 
 	// issue
 	now := s.clock.Now()
-	toks, err := s.issueTokens(m, f, acc.ID, rand.Text(), s.store.Generation(m.spec.Name, acc.ID))
+	gen, err := s.store.Generation(ctx, m.spec.Name, acc.ID)
+	if err != nil {
+		return err
+	}
+	toks, err := s.issueTokens(m, f, acc.ID, rand.Text(), gen)
 	if err != nil {
 		return err
 	}
@@ -85,7 +99,7 @@ func (s *Server) login(c *call) error {
 // tokenSet is what a login or refresh answers with: at most one token of each kind, written to
 // every location of its kind (header and body identical). Indexed by kind, no map; an issued token
 // is never empty, so an empty one is a kind not issued.
-type tokenSet [2]issued
+type tokenSet [2]tokens.Issued
 
 func kindIndex(kind specs.TokenKind) int {
 	if kind == specs.TokenRefresh {
@@ -95,13 +109,13 @@ func kindIndex(kind specs.TokenKind) int {
 }
 
 // get returns the token of a kind, if the set has one.
-func (ts *tokenSet) get(kind specs.TokenKind) (issued, bool) {
+func (ts *tokenSet) get(kind specs.TokenKind) (tokens.Issued, bool) {
 	t := ts[kindIndex(kind)]
-	return t, t.token != ""
+	return t, t.Token != ""
 }
 
 // put sets the token of a kind.
-func (ts *tokenSet) put(kind specs.TokenKind, t issued) { ts[kindIndex(kind)] = t }
+func (ts *tokenSet) put(kind specs.TokenKind, t tokens.Issued) { ts[kindIndex(kind)] = t }
 
 // issueTokens signs the kinds of token the flow writes, for one session.
 func (s *Server) issueTokens(m *mount, f *specs.Flow, sub, sid string, gen uint64) (tokenSet, error) {
@@ -110,7 +124,7 @@ func (s *Server) issueTokens(m *mount, f *specs.Flow, sub, sid string, gen uint6
 		if _, done := toks.get(t.Token); done {
 			continue
 		}
-		tok, err := m.iss.issue(t.Token, sub, sid, gen)
+		tok, err := m.tok.Issue(t.Token, sub, sid, gen)
 		if err != nil {
 			return tokenSet{}, err
 		}
@@ -134,9 +148,9 @@ func (c *call) writeTokens(f *specs.Flow, rendered any, toks tokenSet) {
 		}
 		switch t.In {
 		case specs.InHeader:
-			h.Set(t.Name, tok.token)
+			h.Set(t.Name, tok.Token)
 		case specs.InBody:
-			specs.SetPointer(body, t.Pointer, tok.token)
+			specs.SetPointer(body, t.Pointer, tok.Token)
 		}
 	}
 	noStore(c.w)

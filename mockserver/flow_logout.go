@@ -12,13 +12,18 @@ import (
 // ends every live session of the account (a spec's decision, e.g. on logout scope).
 func (s *Server) logout(c *call) error {
 	m := c.op.m
+	ctx, scope := c.r.Context(), m.spec.Name
+	var err error
 	switch {
 	case c.who.via == specs.CredAccessToken && !c.op.flow.EndsRefresh:
-		s.store.RevokeSession(c.who.jti, s.clock.Now().Add(m.iss.access))
+		err = s.store.RevokeSession(ctx, scope, c.who.jti, s.clock.Now().Add(m.tok.Lifetime(specs.TokenAccess)))
 	case c.who.via == specs.CredAccessToken:
-		s.store.RevokeSession(c.who.sid, s.clock.Now().Add(max(m.iss.access, m.iss.refresh)))
+		err = s.store.RevokeSession(ctx, scope, c.who.sid, s.clock.Now().Add(max(m.tok.Lifetime(specs.TokenAccess), m.tok.Lifetime(specs.TokenRefresh))))
 	default:
-		s.store.RevokeAccount(m.spec.Name, c.who.account.ID)
+		err = s.store.RevokeAccount(ctx, scope, c.who.account.ID)
+	}
+	if err != nil {
+		return err
 	}
 	c.reply(c.op.flow.Status, c.successBody(c.who.account))
 	return nil
@@ -32,4 +37,4 @@ func (c *call) successBody(acc *specs.Account) any {
 	return c.op.success
 }
 
-func (c *call) now() string { return c.op.m.iss.clock.Now().UTC().Format(time.RFC3339) }
+func (c *call) now() string { return c.op.m.iss.Clock().Now().UTC().Format(time.RFC3339) }

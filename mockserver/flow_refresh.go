@@ -3,6 +3,7 @@ package mockserver
 import (
 	"time"
 
+	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -22,20 +23,35 @@ func (s *Server) refresh(c *call) error {
 
 	// check
 	m := c.op.m
-	cl, err := m.iss.verify(raw, specs.TokenRefresh)
+	cl, err := m.tok.Verify(raw, specs.TokenRefresh)
 	if err != nil {
 		return failf(specs.FailInvalidCredential, err, "%s: %s", f.RefreshToken, tokenProblem(err, specs.TokenRefresh))
 	}
 	now := s.clock.Now()
-	if s.store.Revoked(cl.SID) || cl.Gen != s.store.Generation(m.spec.Name, cl.Subject) {
+	ctx, scope := c.r.Context(), m.spec.Name
+	revoked, err := s.store.Revoked(ctx, scope, cl.SID)
+	if err != nil {
+		return err
+	}
+	gen, err := s.store.Generation(ctx, scope, cl.Subject)
+	if err != nil {
+		return err
+	}
+	if revoked || cl.Gen != gen {
 		return fail(specs.FailInvalidCredential, "%s: the session has ended (logout)", f.RefreshToken)
 	}
 	acc := m.accounts.find(specs.FieldID, cl.Subject)
 	if acc == nil || acc.State != specs.StateEnabled {
 		return fail(specs.FailInvalidCredential, "%s: the token's account may not sign in", f.RefreshToken)
 	}
-	if f.Rotate && !s.store.UseRefresh(cl.ID, cl.ExpiresAt.Time) {
-		return fail(specs.FailInvalidCredential, "%s: this refresh token has already been used", f.RefreshToken)
+	if f.Rotate {
+		first, err := s.store.UseRefresh(ctx, scope, cl.ID, cl.ExpiresAt.Time)
+		if err != nil {
+			return err
+		}
+		if !first {
+			return fail(specs.FailInvalidCredential, "%s: this refresh token has already been used", f.RefreshToken)
+		}
 	}
 
 	// issue
@@ -46,10 +62,10 @@ func (s *Server) refresh(c *call) error {
 		}
 		if t.Token == specs.TokenRefresh && !f.Rotate {
 			// Not rotating: hand the same refresh token back where the flow writes one.
-			toks.put(t.Token, issued{token: raw, jti: cl.ID, expires: cl.ExpiresAt.Time})
+			toks.put(t.Token, tokens.Issued{Token: raw, JTI: cl.ID, Expires: cl.ExpiresAt.Time})
 			continue
 		}
-		tok, err := m.iss.issue(t.Token, acc.ID, cl.SID, cl.Gen)
+		tok, err := m.tok.Issue(t.Token, acc.ID, cl.SID, cl.Gen)
 		if err != nil {
 			return err
 		}

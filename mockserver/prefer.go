@@ -178,7 +178,7 @@ func refusePrefer(w *recorder, msg string) {
 	h := w.Header()
 	h.Set(MessageHeader, headerSafe(msg))
 	h.Set("Content-Type", "application/problem+json")
-	body, _ := marshalJSON(map[string]any{"type": "about:blank", "title": "Bad Request", "status": http.StatusBadRequest, "detail": msg})
+	body, _ := json.Marshal(map[string]any{"type": "about:blank", "title": "Bad Request", "status": http.StatusBadRequest, "detail": msg})
 	w.WriteHeader(http.StatusBadRequest)
 	_, _ = w.Write(body)
 }

@@ -80,8 +80,8 @@ func (l *Live) Reload(list []*specs.Spec, cfg *Config) error {
 	}
 	old := l.cur.Load()
 	for _, m := range next.mounts {
-		if o := old.mountNamed(m.spec.Name); o != nil && !o.iss.pinned && !m.iss.pinned {
-			m.iss.key.Store(o.iss.key.Load())
+		if o := old.mountNamed(m.spec.Name); o != nil {
+			m.iss.TakeKey(o.iss)
 		}
 	}
 	l.cur.Store(next)

@@ -134,7 +134,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if raw, ok := v.(json.RawMessage); ok {
 		b = raw // encoded in New
 	} else {
-		b, err = marshalJSON(v)
+		b, err = json.Marshal(v)
 	}
 	if err != nil {
 		b = []byte(`{"message":"the mock could not encode its answer"}`)

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -38,7 +40,7 @@ type options struct {
 	maxBody int64
 	dev     devOptions // developer tools (devtools.go)
 
-	mutations []mutationChoice // WithDefects, WithVariants (defects.go)
+	extensions []Extension // WithExtension (hooks.go)
 
 	checkResponses bool
 }
@@ -71,40 +73,28 @@ type Server struct {
 	log     *slog.Logger
 	cfg     *Config
 	maxBody int64
-	mounts  []*mount  // longest base path first
-	dev     *devState // CORS, provoked outcomes, journal, sessions (devtools.go)
-	mut     *mutator  // deliberate defects and benign variants (defects.go); nil, as shipped: none
+	mounts  []*mount     // longest base path first
+	dev     *devState    // CORS, provoked outcomes, journal, sessions (devtools.go)
+	handler http.Handler // serve, in the middleware extensions installed (hooks.go)
 
 	checkResponses bool
 }
 
 // mount is one spec as served: its router, operations, accounts and token issuer.
 type mount struct {
+	srv      *Server
 	spec     *specs.Spec
 	base     string
 	router   routers.Router
 	ops      map[*openapi3.Operation]*operation
 	accounts *accounts
-	iss      *issuer
+	iss      *tokens.Issuer // the spec's own issuer: its key, rotated by Reset, kept by a reload
+	tok      TokenIssuer    // what the flows call: iss, or decorators around it
 	validate *openapi3filter.Options
-	// exact routes the operations whose documented path has no parameter by method and escaped
-	// path, which is most requests: a map lookup in place of the router's regular expressions.
-	// Each entry is what the router itself answered for that request in New, so the two cannot
-	// disagree; anything else (parameters, 404, 405) goes to the router.
-	exact map[exactKey]exactRoute
 	// tokenRevocation: a logout of this spec ends the access token alone, not its session (a
 	// logout flow with endsRefresh false), so access tokens are also looked up by their jti.
 	tokenRevocation bool
 }
-
-// exactRoute is an entry of mount.exact: the operation and the route to validate it with.
-type exactRoute struct {
-	op    *operation
-	route *routers.Route
-}
-
-// exactKey is the key of mount.exact.
-type exactKey struct{ method, path string }
 
 // operation is one documented operation, everything its handler needs prepared in New.
 type operation struct {
@@ -113,8 +103,8 @@ type operation struct {
 	flow     *specs.Flow
 	handle   flowFunc
 	json     map[int]bool            // statuses whose documented response has JSON content
-	validate *openapi3filter.Options // kin-openapi's request validation; without the body when body is set
-	body     *bodyCheck              // validates a JSON request body from the flow's one decoding (validate.go)
+	validate *openapi3filter.Options // kin-openapi's request validation
+	jsonBody bool                    // the request body is JSON (jsonRequestBody): kin-openapi's decoding is the flow's
 	success  any                     // the documented example of the success response, or one built from its schema, encoded (json.RawMessage)
 	missing  string                  // the message for a call without any credential
 	fallback int                     // status for a failure the flow does not map: its first documented 4xx
@@ -124,7 +114,29 @@ type operation struct {
 	// authentication function kin-openapi's check only re-read the body for every scheme. The
 	// loader already refused a requirement naming an undeclared scheme.
 	vop *openapi3.Operation
+	// accts, when set by an extension (Operation.MapAccounts), are the accounts this operation's
+	// flow sees in place of the mount's.
+	accts *accounts
+	pub   *Operation // this operation as extensions see it (hooks.go)
 }
+
+// accounts are the accounts the operation's flow sees.
+func (o *operation) accounts() *accounts {
+	if o.accts != nil {
+		return o.accts
+	}
+	return o.m.accounts
+}
+
+// TokenIssuer is what the flows ask of package tokens: issue and verify the spec's tokens, and
+// how long each kind lives. The dev tools and deliberate defects decorate it.
+type TokenIssuer interface {
+	Issue(use specs.TokenKind, sub, sid string, gen uint64) (tokens.Issued, error)
+	Verify(token string, use specs.TokenKind) (*tokens.Claims, error)
+	Lifetime(use specs.TokenKind) time.Duration
+}
+
+var _ TokenIssuer = (*tokens.Issuer)(nil)
 
 // flowFunc handles one flow kind: parse -> check -> issue -> write (STYLE.md rule 10).
 type flowFunc func(s *Server, c *call) error
@@ -198,10 +210,12 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 		}
 	}
 	slices.SortStableFunc(s.mounts, func(a, b *mount) int { return len(b.base) - len(a.base) })
-	s.setupDev(o.dev)
-	if err := s.mutate(o.mutations); err != nil {
+	// Extensions decorate the issuer first, so the session registry (outermost) hears of every
+	// token, also of one a decorator signed itself.
+	if err := s.extend(o.extensions); err != nil {
 		return nil, err
 	}
+	s.setupDev(o.dev)
 	return s, nil
 }
 
@@ -248,7 +262,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		}
 		key = []byte(sc.SigningKey)
 	}
-	iss, err := newIssuer(sp.Tokens, key, access, refresh, s.clock)
+	iss, err := tokens.New(tokens.Config{Algorithm: sp.Tokens.Algorithm, Issuer: sp.Tokens.Issuer, Key: key, Access: access, Refresh: refresh, Clock: s.clock})
 	if err != nil {
 		return nil, err
 	}
@@ -266,11 +280,12 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		return nil, fmt.Errorf("building the router: %w", err)
 	}
 	m := &mount{
-		spec: sp, base: sp.BasePath, router: router, ops: map[*openapi3.Operation]*operation{},
-		accounts: newAccounts(accts), iss: iss,
+		srv: s, spec: sp, base: sp.BasePath, router: router, ops: map[*openapi3.Operation]*operation{},
+		accounts: newAccounts(accts), iss: iss, tok: iss,
 		validate: &openapi3filter.Options{
 			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc, // authentication is our own step
 			SkipSettingDefaults: true,                                  // flows read the body as sent
+			KeepValidatedValue:  true,                                  // the flows read the body kin-openapi decoded
 		},
 	}
 	for _, op := range sp.Operations {
@@ -284,11 +299,8 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		vop := *op.Op
 		vop.Security = &openapi3.SecurityRequirements{}
 		o := &operation{m: m, op: op, flow: &op.Flow, handle: h, json: map[int]bool{}, server5: http.StatusInternalServerError, validate: m.validate, vop: &vop}
-		if o.body = newBodyCheck(op.Op, &doc); o.body != nil {
-			noBody := *m.validate
-			noBody.ExcludeRequestBody = true
-			o.validate = &noBody
-		}
+		o.pub = &Operation{o}
+		o.jsonBody = jsonRequestBody(op.Op)
 		for _, st := range op.Statuses {
 			if r := op.Op.Responses.Status(st); r != nil && r.Value != nil && r.Value.Content.Get("application/json") != nil {
 				o.json[st] = true
@@ -312,32 +324,8 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		}
 		o.missing = missingMessage(op)
 		m.ops[op.Op] = o
-		m.addExact(op)
 	}
 	return m, nil
-}
-
-// addExact adds op to the exact routes when its path has no parameter and the router routes a
-// request for that path to op.
-func (m *mount) addExact(op *specs.Operation) {
-	if strings.Contains(op.Path, "{") {
-		return
-	}
-	full := strings.TrimSuffix(m.base, "/") + op.Path
-	probe, err := http.NewRequest(op.Method, full, nil)
-	if err != nil {
-		return
-	}
-	rt, params, err := m.router.FindRoute(probe)
-	if err != nil || rt.Operation != op.Op || len(params) > 0 {
-		return
-	}
-	if m.exact == nil {
-		m.exact = map[exactKey]exactRoute{}
-	}
-	o := m.ops[op.Op]
-	rt.Operation = o.vop
-	m.exact[exactKey{op.Method, probe.URL.EscapedPath()}] = exactRoute{o, rt}
 }
 
 // Specs returns the served specs, longest base path first.
@@ -366,9 +354,11 @@ func (s *Server) Clock() Clock { return s.clock }
 // the tokens issued before, revoked or not, are refused; keys pinned by the config stay), and an
 // adjustable clock back on its base time.
 func (s *Server) Reset() {
-	s.store.Reset()
+	if err := s.store.Reset(context.Background()); err != nil {
+		s.log.Error("reset: the store failed", "error", err)
+	}
 	for _, m := range s.mounts {
-		m.iss.rotate()
+		m.iss.Rotate()
 	}
 	if c, ok := s.clock.(AdjustableClock); ok {
 		c.Reset()
@@ -388,11 +378,11 @@ type call struct {
 	who      *principal
 }
 
-// ServeHTTP routes, validates, authenticates and runs the operation's flow.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.mut != nil && s.mut.intercept(w, r) { // deliberate defects and variants (defects.go)
-		return
-	}
+// ServeHTTP serves a request: through the middleware extensions installed, to serve.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// serve routes, validates, authenticates and runs the operation's flow.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now() // wall time for the log's duration, not the mock's clock
 	rec := &recorder{ResponseWriter: w}
 	defer func() {
@@ -455,18 +445,9 @@ func (s *Server) find(r *http.Request) (op *operation, route *routers.Route, par
 // lookup is find for the request's own method.
 func (s *Server) lookup(r *http.Request) (op *operation, route *routers.Route, params map[string]string, allow string) {
 	var methods []string
-	var key exactKey
 	for _, m := range s.mounts {
 		if m.base != "" && r.URL.Path != m.base && !strings.HasPrefix(r.URL.Path, m.base+"/") {
 			continue
-		}
-		if m.exact != nil {
-			if key.method == "" {
-				key = exactKey{r.Method, r.URL.EscapedPath()}
-			}
-			if e, ok := m.exact[key]; ok {
-				return e.op, e.route, nil, ""
-			}
 		}
 		rt, ps, err := m.router.FindRoute(r)
 		if err == nil {
@@ -519,17 +500,18 @@ func (s *Server) serveOp(w *recorder, r *http.Request, op *operation, route *rou
 		return
 	}
 	c.body = body
-	w.reqBody, w.readBody = body, true // for the journal
-	if op.body == nil {
-		r.Body = io.NopCloser(bytes.NewReader(body)) // kin-openapi reads it
-	}
+	w.reqBody, w.readBody = body, true           // for the journal
+	r.Body = io.NopCloser(bytes.NewReader(body)) // kin-openapi reads it
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: op.validate}
 	err = openapi3filter.ValidateRequest(r.Context(), in)
-	if err == nil && op.body != nil {
-		var doc any
-		if doc, err = op.body.check(in, body); doc != nil {
-			c.parsed, c.parsedOK = doc, true
-		}
+	if op.jsonBody && len(body) > 0 && bodyDecoded(err) && !json.Valid(body) {
+		// kin-openapi's decoder reads the first JSON value and ignores what follows it; data after
+		// the value is a body that does not parse, refused as one.
+		err = &openapi3filter.RequestError{Input: in, RequestBody: op.op.Op.RequestBody.Value, Reason: "failed to decode request body",
+			Err: &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: errTrailingData}}
+	}
+	if v, ok := r.Body.(interface{ ValidatedValue() any }); ok && err == nil {
+		c.parsed, c.parsedOK = v.ValidatedValue(), true // decoded once, by kin-openapi
 	}
 	if err != nil {
 		// No cause: kin-openapi's error quotes the offending value, which may be a password.

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"sync"
 	"time"
+
+	"github.com/authconform/authconform/mockserver/tokens"
+	"github.com/authconform/authconform/specs"
 )
 
 // The session registry lists the sessions the mock issued tokens for, so the admin API and the
@@ -68,6 +71,22 @@ type sessionSlot struct {
 
 type sessionKey struct{ spec, sid string }
 
+// sessionRecorder decorates a spec's token issuer: every token issued goes into the registry.
+type sessionRecorder struct {
+	TokenIssuer
+	spec     string
+	sessions *sessionRegistry
+	clock    Clock
+}
+
+func (r *sessionRecorder) Issue(use specs.TokenKind, sub, sid string, gen uint64) (tokens.Issued, error) {
+	t, err := r.TokenIssuer.Issue(use, sub, sid, gen)
+	if err == nil {
+		r.sessions.record(r.spec, use, sub, sid, gen, t, r.clock.Now())
+	}
+	return t, err
+}
+
 type sessionRegistry struct {
 	mu    sync.Mutex
 	limit int
@@ -85,8 +104,8 @@ func newSessionRegistry(limit int) *sessionRegistry {
 
 // record notes a token issued for a session. It is on every login's path: no allocation but the
 // new session's slot and the redacted token.
-func (r *sessionRegistry) record(spec, use, sub, sid string, gen uint64, t issued, now time.Time) {
-	info := tokenInfo{JTI: t.jti, Token: redact(t.token), Expires: t.expires, Issued: now.UTC().Truncate(time.Second)}
+func (r *sessionRegistry) record(spec string, use specs.TokenKind, sub, sid string, gen uint64, t tokens.Issued, now time.Time) {
+	info := tokenInfo{JTI: t.JTI, Token: redact(t.Token), Expires: t.Expires, Issued: now.UTC().Truncate(time.Second)}
 	key := sessionKey{spec, sid}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -102,7 +121,7 @@ func (r *sessionRegistry) record(spec, use, sub, sid string, gen uint64, t issue
 		r.push(key)
 	}
 	slot, at := &sl.access, &sl.s.Access
-	if use == "refresh" {
+	if use == specs.TokenRefresh {
 		slot, at = &sl.refresh, &sl.s.Refresh
 	}
 	if *at != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/authconform/authconform/mockserver/tokens"
 )
 
 // TestSessionRegistryBoundsAndOrder: the registry keeps at most its limit, forgets the oldest
@@ -12,8 +14,8 @@ import (
 func TestSessionRegistryBoundsAndOrder(t *testing.T) {
 	r := newSessionRegistry(5)
 	now := t0
-	tok := func(n int, life time.Duration) issued {
-		return issued{token: fmt.Sprintf("token-%d-%s", n, "padding-to-be-redacted"), jti: fmt.Sprint("j", n), expires: now.Add(life)}
+	tok := func(n int, life time.Duration) tokens.Issued {
+		return tokens.Issued{Token: fmt.Sprintf("token-%d-%s", n, "padding-to-be-redacted"), JTI: fmt.Sprint("j", n), Expires: now.Add(life)}
 	}
 	for n := range 1000 {
 		r.record("spec", "access", "alice", fmt.Sprint("s", n), 0, tok(n, time.Hour), now)

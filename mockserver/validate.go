@@ -108,80 +108,32 @@ func describeResponseError(err error) string {
 	return "does not match the documented response"
 }
 
-// bodyCheck validates an operation's JSON request body in serveOp, in place of kin-openapi's
-// ValidateRequestBody, so the body is decoded once for both the validation and the flow (which
-// reads credentials from it). It is prepared in New for operations whose request body is JSON
-// only; any other media type is left to kin-openapi (bodyCheck is nil then).
-type bodyCheck struct {
-	rb   *openapi3.RequestBody
-	opts []openapi3.SchemaValidationOption
-}
+// errTrailingData: a JSON body with data after its value.
+var errTrailingData = errors.New("data after the JSON value")
 
-// newBodyCheck returns the check for op's request body, or nil when kin-openapi must validate it
-// (no body, or a media type other than JSON).
-func newBodyCheck(op *openapi3.Operation, doc *openapi3.T) *bodyCheck {
-	if op.RequestBody == nil || op.RequestBody.Value == nil {
-		return nil
+// jsonRequestBody reports whether an operation's request body is JSON only: kin-openapi then
+// decodes it for the validation, and the flow reads that value (Options.KeepValidatedValue).
+func jsonRequestBody(op *openapi3.Operation) bool {
+	if op.RequestBody == nil || op.RequestBody.Value == nil || len(op.RequestBody.Value.Content) == 0 {
+		return false
 	}
-	rb := op.RequestBody.Value
-	for key, mt := range rb.Content {
+	for key := range op.RequestBody.Value.Content {
 		for _, r := range strings.Split(key, ",") {
 			r = strings.ToLower(strings.TrimSpace(r))
 			if r != "application/json" && !(strings.HasPrefix(r, "application/") && strings.HasSuffix(r, "+json")) {
-				return nil
+				return false
 			}
 		}
-		if mt != nil && (len(mt.Encoding) > 0 || mt.Schema != nil && mt.Schema.Value != nil && mt.Schema.Value.Type.Is("string") && mt.Schema.Value.Format == "binary") {
-			return nil
-		}
 	}
-	// The options kin-openapi's ValidateRequestBody passes for the mount's validation Options
-	// (defaults are not set: the flows read the body as sent).
-	opts := []openapi3.SchemaValidationOption{openapi3.VisitAsRequest()}
-	if doc.IsOpenAPI31OrLater() {
-		opts = append(opts, openapi3.EnableJSONSchema2020())
-	}
-	return &bodyCheck{rb: rb, opts: opts}
+	return true
 }
 
-// check validates body as kin-openapi's ValidateRequestBody does, with the same errors
-// (describeRequestError reads them), and returns the decoded value (nil when it did not decode
-// the body). One difference: a body with data after its JSON value is refused here as not valid
-// JSON, where kin-openapi reads the first value only (the flow refused it afterwards anyway).
-func (bc *bodyCheck) check(in *openapi3filter.RequestValidationInput, body []byte) (any, error) {
-	fail := func(reason string, err error) error {
-		return &openapi3filter.RequestError{Input: in, RequestBody: bc.rb, Reason: reason, Err: err}
+// bodyDecoded reports whether kin-openapi's validation got as far as decoding the body: it passed,
+// or refused the decoded value against the schema.
+func bodyDecoded(err error) bool {
+	if err == nil {
+		return true
 	}
-	if len(body) == 0 {
-		if bc.rb.Required {
-			return nil, fail("", openapi3filter.ErrInvalidRequired)
-		}
-		return nil, nil
-	}
-	if len(bc.rb.Content) == 0 {
-		return nil, nil // nothing to validate; the flow decodes what it reads
-	}
-	mime := in.Request.Header.Get("Content-Type")
-	ct := bc.rb.Content.Get(mime)
-	if ct == nil {
-		return nil, fail(fmt.Sprintf("header Content-Type has unexpected value %q", mime), nil)
-	}
-	value, err := decodeJSONBody(body)
-	if err != nil {
-		return nil, fail("failed to decode request body", &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err})
-	}
-	if ct.Schema == nil || ct.Schema.Value == nil {
-		return value, nil
-	}
-	if err := ct.Schema.Value.VisitJSON(value, bc.opts...); err != nil {
-		id := strings.TrimSpace(ct.Schema.Ref)
-		if id == "" {
-			id = strings.TrimSpace(ct.Schema.Value.Title)
-		}
-		if id != "" {
-			id = " " + id
-		}
-		return nil, fail("doesn't match schema"+id, err)
-	}
-	return value, nil
+	var re *openapi3filter.RequestError
+	return errors.As(err, &re) && re.RequestBody != nil && strings.HasPrefix(re.Reason, "doesn't match schema")
 }

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/defects"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -26,7 +26,7 @@ func catalogMarkdown() (string, error) {
 		}
 		loaded = append(loaded, sp)
 	}
-	on := func(m *mockserver.Mutation) string {
+	on := func(m *defects.Mutation) string {
 		var out []string
 		for _, sp := range loaded {
 			if m.AppliesTo(sp) {
@@ -38,17 +38,17 @@ func catalogMarkdown() (string, error) {
 	esc := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 	var b strings.Builder
 	b.WriteString(catalogBegin + "\n\n")
-	defects := mockserver.Defects()
-	fmt.Fprintf(&b, "### Defects (%d)\n\n", len(defects))
+	defectList := defects.Defects()
+	fmt.Fprintf(&b, "### Defects (%d)\n\n", len(defectList))
 	b.WriteString("| defect | flow | what the server does wrong | needs | bundled specs | caught by |\n| --- | --- | --- | --- | --- | --- |\n")
-	for _, m := range defects {
+	for _, m := range defectList {
 		caught := strings.Join(m.Catches, ", ")
 		if caught == "" {
 			caught = "no check yet (known weakness)"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", m.Name, m.Flow, esc(m.Summary), esc(m.Needs), on(m), caught)
 	}
-	variants := mockserver.Variants()
+	variants := defects.Variants()
 	fmt.Fprintf(&b, "\n### Variants (%d)\n\n", len(variants))
 	b.WriteString("| variant | what the server does differently | needs | bundled specs |\n| --- | --- | --- | --- |\n")
 	for _, m := range variants {

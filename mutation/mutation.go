@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/defects"
 	"github.com/authconform/authconform/reports"
 	"github.com/authconform/authconform/runner"
 	"github.com/authconform/authconform/specs"
@@ -85,14 +86,14 @@ func Execute(ctx context.Context, p Plan) ([]Result, error) {
 	if len(names) == 0 {
 		names = specs.Names()
 	}
-	var muts []*mockserver.Mutation
-	for _, m := range slices.Concat(mockserver.Variants(), mockserver.Defects()) {
+	var muts []*defects.Mutation
+	for _, m := range slices.Concat(defects.Variants(), defects.Defects()) {
 		if len(p.Only) == 0 || slices.Contains(p.Only, m.Name) {
 			muts = append(muts, m)
 		}
 	}
 	for _, n := range p.Only {
-		if _, ok := mockserver.LookupMutation(n); !ok {
+		if _, ok := defects.Lookup(n); !ok {
 			return nil, fmt.Errorf("no defect or variant %q", n)
 		}
 	}
@@ -102,7 +103,7 @@ func Execute(ctx context.Context, p Plan) ([]Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		base, baseRep := runOne(ctx, p, sp, nil)
+		base, baseRep := runOne(ctx, p, sp, nil, nil)
 		out = append(out, base)
 		if base.Error != "" {
 			continue
@@ -115,11 +116,11 @@ func Execute(ctx context.Context, p Plan) ([]Result, error) {
 			if err := ctx.Err(); err != nil {
 				return out, err
 			}
-			opt := mockserver.WithDefects(m.Name)
+			set := defects.Choose([]string{m.Name}, nil)
 			if m.Variant {
-				opt = mockserver.WithVariants(m.Name)
+				set = defects.Choose(nil, []string{m.Name})
 			}
-			res, rep := runOne(ctx, p, sp, m, opt)
+			res, rep := runOne(ctx, p, sp, m, set)
 			if rep != nil {
 				compare(&res, clean, rep, m)
 			}
@@ -130,20 +131,26 @@ func Execute(ctx context.Context, p Plan) ([]Result, error) {
 }
 
 // runOne serves sp from a fresh mock on 127.0.0.1 and runs every check against it.
-func runOne(ctx context.Context, p Plan, sp *specs.Spec, m *mockserver.Mutation, opts ...mockserver.Option) (Result, *reports.Report) {
+func runOne(ctx context.Context, p Plan, sp *specs.Spec, m *defects.Mutation, set *defects.Set) (Result, *reports.Report) {
 	res := Result{Spec: sp.Name}
 	if m != nil {
 		res.Mutation, res.Variant = m.Name, m.Variant
 	}
 	start := time.Now()
 	defer func() { res.Seconds = time.Since(start).Seconds() }()
+	var opts []mockserver.Option
+	if set != nil {
+		opts = append(opts, mockserver.WithExtension(set))
+	}
 	mock, err := mockserver.New([]*specs.Spec{sp}, opts...)
 	if err != nil {
 		res.Error = err.Error()
 		return res, nil
 	}
 	ts := httptest.NewUnstartedServer(mock)
-	ts.Listener = mock.WrapListener(ts.Listener)
+	if set != nil {
+		ts.Listener = set.Listener(ts.Listener) // the listener itself unless a defect needs the wire
+	}
 	ts.Start()
 	defer ts.Close()
 	tg, err := runner.LoadTarget(filepath.Join(p.TargetsDir, sp.Name+".yaml"), func(string) string { return "" })
@@ -210,7 +217,7 @@ func statuses(rep *reports.Report) map[string]reports.Status {
 func flagged(o reports.Status) bool { return o == reports.Failed || o == reports.Warning }
 
 // compare fills in what the mutation changed against the clean mock.
-func compare(res *Result, clean map[string]reports.Status, rep *reports.Report, m *mockserver.Mutation) {
+func compare(res *Result, clean map[string]reports.Status, rep *reports.Report, m *defects.Mutation) {
 	ids := map[string]bool{}
 	for _, c := range rep.Checks {
 		k := checkKey(c)

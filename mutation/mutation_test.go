@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/defects"
 	"github.com/authconform/authconform/specs"
 	"github.com/authconform/authconform/suites"
 )
@@ -62,8 +62,8 @@ func TestCatalogIsSound(t *testing.T) {
 	}
 	kebab := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	seen := map[string]bool{}
-	all := append(mockserver.Defects(), mockserver.Variants()...)
-	if n := len(mockserver.Defects()); n < 30 {
+	all := append(defects.Defects(), defects.Variants()...)
+	if n := len(defects.Defects()); n < 30 {
 		t.Errorf("%d defects; the catalog promises at least 30", n)
 	}
 	for _, m := range all {
@@ -97,7 +97,7 @@ func TestCatalogIsSound(t *testing.T) {
 	}
 	for k := range knownSurvivors {
 		name, spec, _ := strings.Cut(k, "/")
-		m, ok := mockserver.LookupMutation(name)
+		m, ok := defects.Lookup(name)
 		sp, err := specs.Load(spec)
 		if !ok || err != nil || !m.AppliesTo(sp) {
 			t.Errorf("known survivor %s names no defect applying to that spec", k)

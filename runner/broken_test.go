@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/defects"
 	"github.com/authconform/authconform/reports"
 	"github.com/authconform/authconform/specs"
 )
@@ -561,8 +562,9 @@ func TestBrokenServersFailTheirCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			var opts []mockserver.Option
-			if len(tc.defects) > 0 {
-				opts = append(opts, mockserver.WithDefects(tc.defects...))
+			set := defects.Choose(tc.defects, nil)
+			if !set.Empty() {
+				opts = append(opts, mockserver.WithExtension(set))
 			}
 			m, err := mockserver.New([]*specs.Spec{sp}, opts...)
 			if err != nil {
@@ -573,7 +575,7 @@ func TestBrokenServersFailTheirCheck(t *testing.T) {
 				h = tc.breakage(m)
 			}
 			ts := httptest.NewUnstartedServer(h)
-			ts.Listener = m.WrapListener(ts.Listener) // the listener itself unless a defect needs the wire
+			ts.Listener = set.Listener(ts.Listener) // the listener itself unless a defect needs the wire
 			ts.Start()
 			defer ts.Close()
 			tg := exampleTarget(t, tc.spec, ts.URL)

@@ -1,9 +1,12 @@
-package mockserver
+package defects
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/authconform/authconform/mockserver/store"
 )
 
 // mutantStore decorates the server's Store for the defects that live in state: a logout that
@@ -11,7 +14,7 @@ import (
 // still listed, listed to everyone or deletable by anyone. Each switch is off unless a defect
 // turned it on for the spec (scope) it applies to; everything else goes to the real store.
 type mutantStore struct {
-	Store
+	store.Store
 	mu sync.Mutex
 
 	noRevoke     bool                       // RevokeSession and RevokeAccount do nothing
@@ -26,49 +29,60 @@ type mutantStore struct {
 	owners       map[string]map[string]bool // scope -> accounts that created keys (for listAll)
 }
 
-var _ Store = (*mutantStore)(nil)
+var _ store.Store = (*mutantStore)(nil)
 
-// mutStore returns the server's store decorator, installing it.
-func (mu *mutator) mutStore() *mutantStore {
-	if mu.store == nil {
-		mu.store = &mutantStore{Store: mu.s.store, ghostAuth: map[string]bool{}, ghostList: map[string]bool{}, listAll: map[string]bool{},
+// store returns the store decorator of the installation, creating it; Extend installs it.
+func (m *mount) store() *mutantStore {
+	in := m.in
+	if in.store == nil {
+		in.store = &mutantStore{ghostAuth: map[string]bool{}, ghostList: map[string]bool{}, listAll: map[string]bool{},
 			deleteAny: map[string]bool{}, keysUnusable: map[string]bool{}, listEmpty: map[string]bool{},
 			ghosts: map[string]APIKey{}, owners: map[string]map[string]bool{}}
-		mu.s.store = mu.store
 	}
-	return mu.store
+	return in.store
 }
 
-func (m *mutantStore) RevokeAccount(scope, accountID string) {
-	if !m.noRevoke {
-		m.Store.RevokeAccount(scope, accountID)
+// wrap decorates the store (Hooks.DecorateStore).
+func (m *mutantStore) wrap(next store.Store) store.Store {
+	m.Store = next
+	return m
+}
+
+// APIKey is a key created at run time.
+type APIKey = store.APIKey
+
+func (m *mutantStore) RevokeAccount(ctx context.Context, scope, accountID string) error {
+	if m.noRevoke {
+		return nil
 	}
+	return m.Store.RevokeAccount(ctx, scope, accountID)
 }
 
-func (m *mutantStore) RevokeSession(id string, until time.Time) {
-	if !m.noRevoke {
-		m.Store.RevokeSession(id, until)
+func (m *mutantStore) RevokeSession(ctx context.Context, scope, id string, until time.Time) error {
+	if m.noRevoke {
+		return nil
 	}
+	return m.Store.RevokeSession(ctx, scope, id, until)
 }
 
-func (m *mutantStore) UseRefresh(jti string, until time.Time) bool {
-	first := m.Store.UseRefresh(jti, until)
-	return first || m.reuseRefresh
+func (m *mutantStore) UseRefresh(ctx context.Context, scope, jti string, until time.Time) (bool, error) {
+	first, err := m.Store.UseRefresh(ctx, scope, jti, until)
+	return first || m.reuseRefresh, err
 }
 
-func (m *mutantStore) AddKey(k APIKey) {
+func (m *mutantStore) AddKey(ctx context.Context, k APIKey) error {
 	m.mu.Lock()
 	if m.owners[k.Scope] == nil {
 		m.owners[k.Scope] = map[string]bool{}
 	}
 	m.owners[k.Scope][k.AccountID] = true
 	m.mu.Unlock()
-	m.Store.AddKey(k)
+	return m.Store.AddKey(ctx, k)
 }
 
-func (m *mutantStore) Keys(scope, accountID string) []APIKey {
+func (m *mutantStore) Keys(ctx context.Context, scope, accountID string) ([]APIKey, error) {
 	if m.listEmpty[scope] {
-		return nil
+		return nil, nil
 	}
 	var out []APIKey
 	if m.listAll[scope] {
@@ -80,10 +94,18 @@ func (m *mutantStore) Keys(scope, accountID string) []APIKey {
 		m.mu.Unlock()
 		slices.Sort(owners)
 		for _, o := range owners {
-			out = append(out, m.Store.Keys(scope, o)...)
+			keys, err := m.Store.Keys(ctx, scope, o)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, keys...)
 		}
 	} else {
-		out = m.Store.Keys(scope, accountID)
+		keys, err := m.Store.Keys(ctx, scope, accountID)
+		if err != nil {
+			return nil, err
+		}
+		out = keys
 	}
 	if m.ghostList[scope] {
 		m.mu.Lock()
@@ -94,45 +116,48 @@ func (m *mutantStore) Keys(scope, accountID string) []APIKey {
 		}
 		m.mu.Unlock()
 	}
-	return out
+	return out, nil
 }
 
-func (m *mutantStore) KeyByHash(scope, hash string) (APIKey, bool) {
+func (m *mutantStore) KeyByHash(ctx context.Context, scope, hash string) (APIKey, bool, error) {
 	if m.keysUnusable[scope] {
-		return APIKey{}, false
+		return APIKey{}, false, nil
 	}
-	if k, ok := m.Store.KeyByHash(scope, hash); ok {
-		return k, true
+	if k, ok, err := m.Store.KeyByHash(ctx, scope, hash); ok || err != nil {
+		return k, ok, err
 	}
 	if m.ghostAuth[scope] {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		k, ok := m.ghosts[scope+"\x00"+hash]
-		return k, ok
+		return k, ok, nil
 	}
-	return APIKey{}, false
+	return APIKey{}, false, nil
 }
 
-func (m *mutantStore) DeleteKey(scope, accountID, hash string) bool {
-	k, known := m.Store.KeyByHash(scope, hash)
+func (m *mutantStore) DeleteKey(ctx context.Context, scope, accountID, hash string) (bool, error) {
+	k, known, err := m.Store.KeyByHash(ctx, scope, hash)
+	if err != nil {
+		return false, err
+	}
 	if known && m.deleteAny[scope] {
 		accountID = k.AccountID
 	}
-	if !m.Store.DeleteKey(scope, accountID, hash) {
-		return false
+	if deleted, err := m.Store.DeleteKey(ctx, scope, accountID, hash); !deleted || err != nil {
+		return false, err
 	}
 	if m.ghostAuth[scope] || m.ghostList[scope] {
 		m.mu.Lock()
 		m.ghosts[scope+"\x00"+hash] = k
 		m.mu.Unlock()
 	}
-	return true
+	return true, nil
 }
 
-func (m *mutantStore) Reset() {
+func (m *mutantStore) Reset(ctx context.Context) error {
 	m.mu.Lock()
 	m.ghosts = map[string]APIKey{}
 	m.owners = map[string]map[string]bool{}
 	m.mu.Unlock()
-	m.Store.Reset()
+	return m.Store.Reset(ctx)
 }

@@ -1,4 +1,4 @@
-package mockserver
+package defects
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -23,9 +24,9 @@ var defectCatalog = []*Mutation{
 		Summary: "a refused login answers 200 with the error body instead of the documented failure status",
 		Needs:   "a login",
 		applies: specHas(kindIs(specs.KindLogin)),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, kindIs(specs.KindLogin), func(o *operation) {
-				o.setFailures(http.StatusOK, specs.FailBadCredentials, specs.FailUnknownAccount, specs.FailAccountDisabled, specs.FailPasswordExpired)
+		install: func(m *mount) {
+			m.ops(kindIs(specs.KindLogin), func(o *mockserver.Operation) {
+				o.SetFailures(http.StatusOK, specs.FailBadCredentials, specs.FailUnknownAccount, specs.FailAccountDisabled, specs.FailPasswordExpired)
 			})
 		},
 	},
@@ -34,9 +35,9 @@ var defectCatalog = []*Mutation{
 		Summary: "a refused login answers 500 (an uncaught exception) instead of the documented failure status",
 		Needs:   "a login",
 		applies: specHas(kindIs(specs.KindLogin)),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, kindIs(specs.KindLogin), func(o *operation) {
-				o.setFailures(http.StatusInternalServerError, specs.FailBadCredentials, specs.FailUnknownAccount, specs.FailAccountDisabled, specs.FailPasswordExpired)
+		install: func(m *mount) {
+			m.ops(kindIs(specs.KindLogin), func(o *mockserver.Operation) {
+				o.SetFailures(http.StatusInternalServerError, specs.FailBadCredentials, specs.FailUnknownAccount, specs.FailAccountDisabled, specs.FailPasswordExpired)
 			})
 		},
 	},
@@ -45,9 +46,9 @@ var defectCatalog = []*Mutation{
 		Summary: "a refused login answers a generic 400 instead of the documented status (401, 555, ...)",
 		Needs:   "a login documenting a refusal status other than 400",
 		applies: specHas(documentsOther(specs.FailUnknownAccount, http.StatusBadRequest)),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, documentsOther(specs.FailUnknownAccount, http.StatusBadRequest), func(o *operation) {
-				o.setFailures(http.StatusBadRequest, specs.FailBadCredentials, specs.FailUnknownAccount, specs.FailAccountDisabled, specs.FailPasswordExpired)
+		install: func(m *mount) {
+			m.ops(documentsOther(specs.FailUnknownAccount, http.StatusBadRequest), func(o *mockserver.Operation) {
+				o.SetFailures(http.StatusBadRequest, specs.FailBadCredentials, specs.FailUnknownAccount, specs.FailAccountDisabled, specs.FailPasswordExpired)
 			})
 		},
 	},
@@ -56,9 +57,9 @@ var defectCatalog = []*Mutation{
 		Summary: "an unknown account answers 404 \"user not found\" (and so tells which accounts exist)",
 		Needs:   "a login documenting a refusal status other than 404",
 		applies: specHas(documentsOther(specs.FailUnknownAccount, http.StatusNotFound)),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, documentsOther(specs.FailUnknownAccount, http.StatusNotFound), func(o *operation) {
-				o.setFailures(http.StatusNotFound, specs.FailUnknownAccount)
+		install: func(m *mount) {
+			m.ops(documentsOther(specs.FailUnknownAccount, http.StatusNotFound), func(o *mockserver.Operation) {
+				o.SetFailures(http.StatusNotFound, specs.FailUnknownAccount)
 			})
 		},
 	},
@@ -67,21 +68,21 @@ var defectCatalog = []*Mutation{
 		Summary: "the password is not checked: any password logs a known account in",
 		Needs:   "a login taking a password",
 		applies: specHas(takesSecret),
-		install: func(mu *mutator, m *mount) { ignorePassword(m) },
+		install: func(m *mount) { ignorePassword(m) },
 	},
 	{
 		Name: "disabled-account-let-in", Flow: "login", Catches: []string{"LOG-14"},
 		Summary: "a disabled account logs in (the state is not checked at login)",
 		Needs:   "a disabled demo account",
 		applies: hasAccount(specs.StateDisabled),
-		install: func(mu *mutator, m *mount) { letIn(m, specs.StateDisabled) },
+		install: func(m *mount) { letIn(m, specs.StateDisabled) },
 	},
 	{
 		Name: "expired-password-let-in", Flow: "login", Catches: []string{"LOG-15"},
 		Summary: "an account whose password has expired logs in",
 		Needs:   "a password-expired demo account",
 		applies: hasAccount(specs.StatePasswordExpired),
-		install: func(mu *mutator, m *mount) { letIn(m, specs.StatePasswordExpired) },
+		install: func(m *mount) { letIn(m, specs.StatePasswordExpired) },
 	},
 	{
 		Name: "account-state-as-bad-credentials", Flow: "login", Catches: []string{"LOG-14", "LOG-15"},
@@ -90,14 +91,14 @@ var defectCatalog = []*Mutation{
 		applies: specHas(func(op *specs.Operation) bool {
 			return distinctState(specs.FailAccountDisabled)(op) || distinctState(specs.FailPasswordExpired)(op)
 		}),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, kindIs(specs.KindLogin), func(o *operation) {
-				bad, ok := o.flow.Failure(specs.FailBadCredentials)
+		install: func(m *mount) {
+			m.ops(kindIs(specs.KindLogin), func(o *mockserver.Operation) {
+				bad, ok := o.Flow().Failure(specs.FailBadCredentials)
 				if !ok {
-					bad, ok = o.flow.Failure(specs.FailUnknownAccount)
+					bad, ok = o.Flow().Failure(specs.FailUnknownAccount)
 				}
 				if ok {
-					o.setFailures(bad, specs.FailAccountDisabled, specs.FailPasswordExpired)
+					o.SetFailures(bad, specs.FailAccountDisabled, specs.FailPasswordExpired)
 				}
 			})
 		},
@@ -107,19 +108,19 @@ var defectCatalog = []*Mutation{
 		Summary: "a login also takes its credentials from the query string (where logs and histories keep them)",
 		Needs:   "a login reading credentials from its body",
 		applies: specHas(takesBodyCredentials),
-		install: func(mu *mutator, m *mount) {
-			mu.onRequest(m, func(o *operation, w http.ResponseWriter, r *http.Request) bool {
-				if !takesBodyCredentials(o.op) {
+		install: func(m *mount) {
+			m.onRequest(func(o *mockserver.Operation, w http.ResponseWriter, r *http.Request) bool {
+				if !takesBodyCredentials(o.Op()) {
 					return false
 				}
 				q := r.URL.Query()
 				var doc map[string]any
-				_ = json.Unmarshal(mu.readBody(r), &doc)
+				_ = json.Unmarshal(m.in.readBody(r), &doc)
 				if doc == nil {
 					doc = map[string]any{}
 				}
 				found := false
-				for _, c := range o.flow.Credentials {
+				for _, c := range o.Flow().Credentials {
 					name := c.Pointer[strings.LastIndexByte(c.Pointer, '/')+1:]
 					if c.In == specs.InBody && q.Has(name) {
 						specs.SetPointer(doc, c.Pointer, q.Get(name))
@@ -128,7 +129,7 @@ var defectCatalog = []*Mutation{
 				}
 				if found {
 					b, _ := json.Marshal(doc)
-					mutSetBody(r, b)
+					setBody(r, b)
 					r.Header.Set("Content-Type", "application/json")
 				}
 				return false
@@ -140,8 +141,8 @@ var defectCatalog = []*Mutation{
 		Summary: "a login body that does not parse answers 500 instead of a 4xx",
 		Needs:   "a login",
 		applies: specHas(kindIs(specs.KindLogin)),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, kindIs(specs.KindLogin), func(o *operation) { o.setFailures(http.StatusInternalServerError, specs.FailInvalidRequest) })
+		install: func(m *mount) {
+			m.ops(kindIs(specs.KindLogin), func(o *mockserver.Operation) { o.SetFailures(http.StatusInternalServerError, specs.FailInvalidRequest) })
 		},
 	},
 	{
@@ -149,9 +150,9 @@ var defectCatalog = []*Mutation{
 		Summary: "a login body that does not parse answers the framework's 422 where the spec names another 4xx",
 		Needs:   "a login documenting a malformed-request status other than 422",
 		applies: specHas(both(kindIs(specs.KindLogin), documentsOther(specs.FailInvalidRequest, http.StatusUnprocessableEntity))),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, both(kindIs(specs.KindLogin), documentsOther(specs.FailInvalidRequest, http.StatusUnprocessableEntity)), func(o *operation) {
-				o.setFailures(http.StatusUnprocessableEntity, specs.FailInvalidRequest)
+		install: func(m *mount) {
+			m.ops(both(kindIs(specs.KindLogin), documentsOther(specs.FailInvalidRequest, http.StatusUnprocessableEntity)), func(o *mockserver.Operation) {
+				o.SetFailures(http.StatusUnprocessableEntity, specs.FailInvalidRequest)
 			})
 		},
 	},
@@ -160,8 +161,8 @@ var defectCatalog = []*Mutation{
 		Summary: "a successful login answers 201 Created instead of the documented status",
 		Needs:   "a login",
 		applies: specHas(kindIs(specs.KindLogin)),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, kindIs(specs.KindLogin), func(o *operation) { o.setStatus(http.StatusCreated) })
+		install: func(m *mount) {
+			m.ops(kindIs(specs.KindLogin), func(o *mockserver.Operation) { o.SetStatus(http.StatusCreated) })
 		},
 	},
 	{
@@ -169,9 +170,9 @@ var defectCatalog = []*Mutation{
 		Summary: "the token documented in a response header is not sent there (only in the body, if at all)",
 		Needs:   "a login writing its access token to a response header",
 		applies: specHas(both(kindIs(specs.KindLogin), writesAccess(specs.InHeader))),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, both(kindIs(specs.KindLogin), writesAccess(specs.InHeader)), func(o *operation) {
-				o.editFlow(func(f *specs.Flow) {
+		install: func(m *mount) {
+			m.ops(both(kindIs(specs.KindLogin), writesAccess(specs.InHeader)), func(o *mockserver.Operation) {
+				o.EditFlow(func(f *specs.Flow) {
 					f.Tokens = slices.DeleteFunc(f.Tokens, func(t specs.TokenOut) bool { return t.In == specs.InHeader })
 				})
 			})
@@ -182,9 +183,9 @@ var defectCatalog = []*Mutation{
 		Summary: "a token documented in both a header and the body is sent in the header only",
 		Needs:   "a login writing its access token to both a header and the body",
 		applies: specHas(both(writesAccess(specs.InHeader), writesAccess(specs.InBody))),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, both(writesAccess(specs.InHeader), writesAccess(specs.InBody)), func(o *operation) {
-				o.editFlow(func(f *specs.Flow) {
+		install: func(m *mount) {
+			m.ops(both(writesAccess(specs.InHeader), writesAccess(specs.InBody)), func(o *mockserver.Operation) {
+				o.EditFlow(func(f *specs.Flow) {
 					f.Tokens = slices.DeleteFunc(f.Tokens, func(t specs.TokenOut) bool { return t.In == specs.InBody })
 				})
 			})
@@ -195,21 +196,21 @@ var defectCatalog = []*Mutation{
 		Summary: "the header and the body carry two different (each valid) tokens where the spec documents one",
 		Needs:   "a login writing its access token to both a header and the body",
 		applies: specHas(both(writesAccess(specs.InHeader), writesAccess(specs.InBody))),
-		install: func(mu *mutator, m *mount) {
-			mu.onResponse(m, func(o *operation, _ *http.Request, res *bufferedResponse) {
-				if !writesAccess(specs.InBody)(o.op) || res.status/100 != 2 {
+		install: func(m *mount) {
+			m.onResponse(func(o *mockserver.Operation, _ *http.Request, res *bufferedResponse) {
+				if !writesAccess(specs.InBody)(o.Op()) || res.status/100 != 2 {
 					return
 				}
 				for _, t := range accessPlaces(o) {
 					if t.In != specs.InHeader {
 						continue
 					}
-					cl, err := o.m.iss.verify(res.h.Get(t.Name), specs.TokenAccess)
+					cl, err := o.Issuer().Verify(res.h.Get(t.Name), specs.TokenAccess)
 					if err != nil {
 						continue
 					}
-					if other, err := o.m.iss.issue(specs.TokenAccess, cl.Subject, cl.SID, cl.Gen); err == nil {
-						res.h.Set(t.Name, other.token)
+					if other, err := o.Issuer().Issue(specs.TokenAccess, cl.Subject, cl.SID, cl.Gen); err == nil {
+						res.h.Set(t.Name, other.Token)
 					}
 				}
 			}, specs.KindLogin)
@@ -220,9 +221,9 @@ var defectCatalog = []*Mutation{
 		Summary: "the access token's body field is renamed by another serializer naming policy (accessToken -> access_token)",
 		Needs:   "a login writing its access token to the body",
 		applies: specHas(both(kindIs(specs.KindLogin), writesAccess(specs.InBody))),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, both(kindIs(specs.KindLogin, specs.KindRefresh), writesAccess(specs.InBody)), func(o *operation) {
-				o.editFlow(func(f *specs.Flow) {
+		install: func(m *mount) {
+			m.ops(both(kindIs(specs.KindLogin, specs.KindRefresh), writesAccess(specs.InBody)), func(o *mockserver.Operation) {
+				o.EditFlow(func(f *specs.Flow) {
 					for i, t := range f.Tokens {
 						if t.Token == specs.TokenAccess && t.In == specs.InBody {
 							f.Tokens[i].Pointer = renamePointer(t.Pointer)
@@ -237,12 +238,12 @@ var defectCatalog = []*Mutation{
 		Summary: "a deprecated login that the spec still documents answers 404 (removed before its time)",
 		Needs:   "a deprecated login",
 		applies: specHas(func(op *specs.Operation) bool { return op.Flow.Kind == specs.KindLogin && op.Deprecated }),
-		install: func(mu *mutator, m *mount) {
-			mu.onRequest(m, func(o *operation, w http.ResponseWriter, r *http.Request) bool {
-				if !o.op.Deprecated {
+		install: func(m *mount) {
+			m.onRequest(func(o *mockserver.Operation, w http.ResponseWriter, r *http.Request) bool {
+				if !o.Op().Deprecated {
 					return false
 				}
-				writePlain(w, http.StatusNotFound, "no operation at "+r.URL.Path)
+				mockserver.WritePlain(w, http.StatusNotFound, "no operation at "+r.URL.Path)
 				return true
 			}, specs.KindLogin)
 		},
@@ -252,8 +253,8 @@ var defectCatalog = []*Mutation{
 		Summary: "login and refresh responses carry no Cache-Control: no-store, so proxies may keep tokens",
 		Needs:   "a login",
 		applies: specHas(kindIs(specs.KindLogin)),
-		install: func(mu *mutator, m *mount) {
-			mu.onResponse(m, func(_ *operation, _ *http.Request, res *bufferedResponse) {
+		install: func(m *mount) {
+			m.onResponse(func(_ *mockserver.Operation, _ *http.Request, res *bufferedResponse) {
 				res.h.Del("Cache-Control")
 				res.h.Del("Pragma")
 			}, specs.KindLogin, specs.KindRefresh)
@@ -266,23 +267,27 @@ var defectCatalog = []*Mutation{
 		Summary: "the access token lives half its lifetime (12 h where 24 h is documented)",
 		Needs:   "a login issuing an access token",
 		applies: specHas(kindIs(specs.KindLogin)),
-		install: func(mu *mutator, m *mount) { m.iss.access /= 2 },
+		install: func(m *mount) {
+			m.relife(specs.TokenAccess, func(d time.Duration) time.Duration { return d / 2 })
+		},
 	},
 	{
 		Name: "refresh-lifetime-short", Flow: "tokens", Catches: []string{"LIF-16"},
 		Summary: "the refresh token lives a twelfth of its lifetime (30 d where 360 d is documented: days read as months)",
 		Needs:   "a refresh token",
 		applies: func(sp *specs.Spec) bool { return sp.Tokens.Refresh != nil },
-		install: func(mu *mutator, m *mount) { m.iss.refresh /= 12 },
+		install: func(m *mount) {
+			m.relife(specs.TokenRefresh, func(d time.Duration) time.Duration { return d / 12 })
+		},
 	},
 	{
 		Name: "token-without-exp", Flow: "tokens", Catches: []string{"LIF-01"},
 		Summary: "access tokens carry no exp claim and never expire",
 		Needs:   "a login issuing an access token",
 		applies: specHas(kindIs(specs.KindLogin)),
-		install: func(mu *mutator, m *mount) {
-			mu.reshape(m, specs.TokenAccess, func(s *tokenShape) { s.noExp = true })
-			mu.relax(m, specs.TokenAccess, func(l *laxity) { l.noExpiry = true })
+		install: func(m *mount) {
+			m.reshape(specs.TokenAccess, func(s *tokenShape) { s.noExp = true })
+			m.relax(specs.TokenAccess, func(l *laxity) { l.noExpiry = true })
 		},
 	},
 	{
@@ -290,8 +295,8 @@ var defectCatalog = []*Mutation{
 		Summary: "an expired access token is still accepted (exp is not checked)",
 		Needs:   "a protected operation taking an access token",
 		applies: specHas(schemeWhere(accepts(specs.CredAccessToken))),
-		install: func(mu *mutator, m *mount) {
-			mu.relax(m, specs.TokenAccess, func(l *laxity) { l.leeway = 100 * 365 * 24 * time.Hour })
+		install: func(m *mount) {
+			m.relax(specs.TokenAccess, func(l *laxity) { l.leeway = 100 * 365 * 24 * time.Hour })
 		},
 	},
 	{
@@ -299,8 +304,8 @@ var defectCatalog = []*Mutation{
 		Summary: "an expired refresh token is still exchanged",
 		Needs:   "a refresh flow",
 		applies: specHas(kindIs(specs.KindRefresh)),
-		install: func(mu *mutator, m *mount) {
-			mu.relax(m, specs.TokenRefresh, func(l *laxity) { l.leeway = 100 * 365 * 24 * time.Hour })
+		install: func(m *mount) {
+			m.relax(specs.TokenRefresh, func(l *laxity) { l.leeway = 100 * 365 * 24 * time.Hour })
 		},
 	},
 	{
@@ -308,8 +313,8 @@ var defectCatalog = []*Mutation{
 		Summary: "the JWT signature of access tokens is not verified (the claims are only decoded)",
 		Needs:   "a protected operation taking an access token",
 		applies: specHas(schemeWhere(accepts(specs.CredAccessToken))),
-		install: func(mu *mutator, m *mount) {
-			mu.relax(m, specs.TokenAccess, func(l *laxity) { l.noSignature = true })
+		install: func(m *mount) {
+			m.relax(specs.TokenAccess, func(l *laxity) { l.noSignature = true })
 		},
 	},
 	{
@@ -317,8 +322,8 @@ var defectCatalog = []*Mutation{
 		Summary: "an unsigned access token (alg \"none\") is accepted",
 		Needs:   "a protected operation taking an access token",
 		applies: specHas(schemeWhere(accepts(specs.CredAccessToken))),
-		install: func(mu *mutator, m *mount) {
-			mu.relax(m, specs.TokenAccess, func(l *laxity) { l.allowNone = true })
+		install: func(m *mount) {
+			m.relax(specs.TokenAccess, func(l *laxity) { l.allowNone = true })
 		},
 	},
 	{
@@ -326,8 +331,8 @@ var defectCatalog = []*Mutation{
 		Summary: "an access token is accepted as a refresh token (the token kind is not checked)",
 		Needs:   "a refresh flow",
 		applies: specHas(kindIs(specs.KindRefresh)),
-		install: func(mu *mutator, m *mount) {
-			mu.relax(m, specs.TokenRefresh, func(l *laxity) { l.anyUse = true })
+		install: func(m *mount) {
+			m.relax(specs.TokenRefresh, func(l *laxity) { l.anyUse = true })
 		},
 	},
 	{
@@ -337,8 +342,8 @@ var defectCatalog = []*Mutation{
 		applies: func(sp *specs.Spec) bool {
 			return specHas(kindIs(specs.KindRefresh))(sp) && specHas(schemeWhere(accepts(specs.CredAccessToken)))(sp)
 		},
-		install: func(mu *mutator, m *mount) {
-			mu.relax(m, specs.TokenAccess, func(l *laxity) { l.anyUse = true })
+		install: func(m *mount) {
+			m.relax(specs.TokenAccess, func(l *laxity) { l.anyUse = true })
 		},
 	},
 
@@ -348,8 +353,8 @@ var defectCatalog = []*Mutation{
 		Summary: "a refresh documented as rotating hands back the same refresh token, which stays valid",
 		Needs:   "a rotating refresh flow",
 		applies: specHas(func(op *specs.Operation) bool { return op.Flow.Kind == specs.KindRefresh && op.Flow.Rotate }),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, kindIs(specs.KindRefresh), func(o *operation) { o.editFlow(func(f *specs.Flow) { f.Rotate = false }) })
+		install: func(m *mount) {
+			m.ops(kindIs(specs.KindRefresh), func(o *mockserver.Operation) { o.EditFlow(func(f *specs.Flow) { f.Rotate = false }) })
 		},
 	},
 	{
@@ -357,15 +362,15 @@ var defectCatalog = []*Mutation{
 		Summary: "a rotating refresh issues a new refresh token but the used one keeps working",
 		Needs:   "a rotating refresh flow",
 		applies: specHas(func(op *specs.Operation) bool { return op.Flow.Kind == specs.KindRefresh && op.Flow.Rotate }),
-		install: func(mu *mutator, m *mount) { mu.mutStore().reuseRefresh = true },
+		install: func(m *mount) { m.store().reuseRefresh = true },
 	},
 	{
 		Name: "refresh-refusal-400", Flow: "refresh", Catches: []string{"REF-02"},
 		Summary: "a garbage refresh token answers a generic 400 instead of the documented status",
 		Needs:   "a refresh flow documenting a refusal status other than 400",
 		applies: specHas(both(kindIs(specs.KindRefresh), documentsOther(specs.FailInvalidCredential, http.StatusBadRequest))),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, kindIs(specs.KindRefresh), func(o *operation) { o.setFailures(http.StatusBadRequest, specs.FailInvalidCredential) })
+		install: func(m *mount) {
+			m.ops(kindIs(specs.KindRefresh), func(o *mockserver.Operation) { o.SetFailures(http.StatusBadRequest, specs.FailInvalidCredential) })
 		},
 	},
 	{
@@ -373,8 +378,8 @@ var defectCatalog = []*Mutation{
 		Summary: "the access token a refresh returns is signed with a stale key and refused everywhere",
 		Needs:   "a refresh flow",
 		applies: specHas(kindIs(specs.KindRefresh)),
-		install: func(mu *mutator, m *mount) {
-			mu.onResponse(m, func(o *operation, _ *http.Request, res *bufferedResponse) {
+		install: func(m *mount) {
+			m.onResponse(func(o *mockserver.Operation, _ *http.Request, res *bufferedResponse) {
 				editAccessTokens(o, res, breakSignature)
 			}, specs.KindRefresh)
 		},
@@ -386,7 +391,7 @@ var defectCatalog = []*Mutation{
 		Summary: "logout answers success but revokes nothing: the tokens keep working",
 		Needs:   "a logout flow",
 		applies: specHas(kindIs(specs.KindLogout)),
-		install: func(mu *mutator, m *mount) { mu.mutStore().noRevoke = true },
+		install: func(m *mount) { m.store().noRevoke = true },
 	},
 	{
 		Name: "logout-keeps-refresh", Flow: "logout", Catches: []string{"OUT-03"},
@@ -395,12 +400,12 @@ var defectCatalog = []*Mutation{
 		applies: func(sp *specs.Spec) bool {
 			return specHas(both(kindIs(specs.KindLogout), schemeWhere(accepts(specs.CredAccessToken))))(sp) && specHas(kindIs(specs.KindRefresh))(sp)
 		},
-		install: func(mu *mutator, m *mount) {
-			mu.mutStore().noRevoke = true
+		install: func(m *mount) {
+			m.store().noRevoke = true
 			var blocked sync.Map // access tokens presented to a logout
-			mu.onRequest(m, func(o *operation, w http.ResponseWriter, r *http.Request) bool {
+			m.onRequest(func(o *mockserver.Operation, w http.ResponseWriter, r *http.Request) bool {
 				tokens := presentedTokens(o, r)
-				if o.flow.Kind == specs.KindLogout {
+				if o.Flow().Kind == specs.KindLogout {
 					for _, t := range tokens {
 						blocked.Store(t, true)
 					}
@@ -408,8 +413,7 @@ var defectCatalog = []*Mutation{
 				}
 				for _, t := range tokens {
 					if _, ok := blocked.Load(t); ok {
-						c := &call{w: &recorder{ResponseWriter: w, op: o}, r: r, op: o}
-						mu.s.writeError(c, fail(specs.FailInvalidCredential, "the token has been revoked (logout)"))
+						o.WriteFailure(w, r, specs.FailInvalidCredential, "the token has been revoked (logout)")
 						return true
 					}
 				}
@@ -422,16 +426,12 @@ var defectCatalog = []*Mutation{
 		Summary: "a logout without any credential answers success (\"nothing to do\") instead of the documented refusal",
 		Needs:   "a logout flow",
 		applies: specHas(kindIs(specs.KindLogout)),
-		install: func(mu *mutator, m *mount) {
-			mu.onRequest(m, func(o *operation, w http.ResponseWriter, r *http.Request) bool {
+		install: func(m *mount) {
+			m.onRequest(func(o *mockserver.Operation, w http.ResponseWriter, r *http.Request) bool {
 				if hasCredential(o, r) {
 					return false
 				}
-				if o.json[o.flow.Status] && o.success != nil {
-					writeJSON(w, o.flow.Status, o.success)
-				} else {
-					w.WriteHeader(o.flow.Status)
-				}
+				o.WriteSuccess(w)
 				return true
 			}, specs.KindLogout)
 		},
@@ -443,8 +443,8 @@ var defectCatalog = []*Mutation{
 		applies: specHas(func(op *specs.Operation) bool {
 			return op.Flow.Kind == specs.KindLogout && op.Flow.Status != http.StatusNoContent
 		}),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, kindIs(specs.KindLogout), func(o *operation) { o.setStatus(http.StatusNoContent) })
+		install: func(m *mount) {
+			m.ops(kindIs(specs.KindLogout), func(o *mockserver.Operation) { o.SetStatus(http.StatusNoContent) })
 		},
 	},
 
@@ -456,8 +456,8 @@ var defectCatalog = []*Mutation{
 		applies: specHas(func(op *specs.Operation) bool {
 			return op.Flow.Kind == specs.KindAPIKeyCreate && op.Flow.Status != http.StatusCreated
 		}),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, kindIs(specs.KindAPIKeyCreate), func(o *operation) { o.setStatus(http.StatusCreated) })
+		install: func(m *mount) {
+			m.ops(kindIs(specs.KindAPIKeyCreate), func(o *mockserver.Operation) { o.SetStatus(http.StatusCreated) })
 		},
 	},
 	{
@@ -467,21 +467,21 @@ var defectCatalog = []*Mutation{
 		applies: func(sp *specs.Spec) bool {
 			return specHas(kindIs(specs.KindAPIKeyCreate))(sp) && specHas(schemeWhere(accepts(specs.CredAPIKey)))(sp)
 		},
-		install: func(mu *mutator, m *mount) { mu.mutStore().keysUnusable[m.spec.Name] = true },
+		install: func(m *mount) { m.store().keysUnusable[m.spec.Name] = true },
 	},
 	{
 		Name: "key-list-empty", Flow: "apikey", Catches: []string{"KEY-06"},
 		Summary: "the API-key list is always empty (it reads a replica that never catches up)",
 		Needs:   "an apikey-list flow",
 		applies: specHas(kindIs(specs.KindAPIKeyList)),
-		install: func(mu *mutator, m *mount) { mu.mutStore().listEmpty[m.spec.Name] = true },
+		install: func(m *mount) { m.store().listEmpty[m.spec.Name] = true },
 	},
 	{
 		Name: "keys-listed-to-everyone", Flow: "apikey", Catches: []string{"KEY-04"},
 		Summary: "the API-key list shows every account's keys, not only the caller's",
 		Needs:   "an apikey-list flow",
 		applies: specHas(kindIs(specs.KindAPIKeyList)),
-		install: func(mu *mutator, m *mount) { mu.mutStore().listAll[m.spec.Name] = true },
+		install: func(m *mount) { m.store().listAll[m.spec.Name] = true },
 	},
 	{
 		Name: "deleted-key-still-works", Flow: "apikey", Catches: []string{"KEY-03"},
@@ -490,7 +490,7 @@ var defectCatalog = []*Mutation{
 		applies: func(sp *specs.Spec) bool {
 			return specHas(kindIs(specs.KindAPIKeyDelete))(sp) && specHas(schemeWhere(accepts(specs.CredAPIKey)))(sp)
 		},
-		install: func(mu *mutator, m *mount) { mu.mutStore().ghostAuth[m.spec.Name] = true },
+		install: func(m *mount) { m.store().ghostAuth[m.spec.Name] = true },
 	},
 	{
 		Name: "deleted-key-still-listed", Flow: "apikey", Catches: []string{"KEY-03"},
@@ -499,22 +499,22 @@ var defectCatalog = []*Mutation{
 		applies: func(sp *specs.Spec) bool {
 			return specHas(kindIs(specs.KindAPIKeyDelete))(sp) && specHas(kindIs(specs.KindAPIKeyList))(sp)
 		},
-		install: func(mu *mutator, m *mount) { mu.mutStore().ghostList[m.spec.Name] = true },
+		install: func(m *mount) { m.store().ghostList[m.spec.Name] = true },
 	},
 	{
 		Name: "anyone-deletes-keys", Flow: "apikey", Catches: []string{"KEY-08"},
 		Summary: "any account may delete any API key (ownership is not checked)",
 		Needs:   "an apikey-delete flow",
 		applies: specHas(kindIs(specs.KindAPIKeyDelete)),
-		install: func(mu *mutator, m *mount) { mu.mutStore().deleteAny[m.spec.Name] = true },
+		install: func(m *mount) { m.store().deleteAny[m.spec.Name] = true },
 	},
 	{
 		Name: "foreign-key-delete-403", Flow: "apikey", Catches: []string{"KEY-09"},
 		Summary: "deleting another account's API key answers 403 where the spec documents another status",
 		Needs:   "an apikey-delete flow documenting a not-found status other than 403",
 		applies: specHas(both(kindIs(specs.KindAPIKeyDelete), documentsOther(specs.FailNotFound, http.StatusForbidden))),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, kindIs(specs.KindAPIKeyDelete), func(o *operation) { o.setFailures(http.StatusForbidden, specs.FailNotFound) })
+		install: func(m *mount) {
+			m.ops(kindIs(specs.KindAPIKeyDelete), func(o *mockserver.Operation) { o.SetFailures(http.StatusForbidden, specs.FailNotFound) })
 		},
 	},
 	{
@@ -522,8 +522,8 @@ var defectCatalog = []*Mutation{
 		Summary: "the API-key list comes wrapped in an object ({\"items\": [...]}) where the spec documents an array",
 		Needs:   "an apikey-list flow",
 		applies: specHas(kindIs(specs.KindAPIKeyList)),
-		install: func(mu *mutator, m *mount) {
-			mu.onResponse(m, func(_ *operation, _ *http.Request, res *bufferedResponse) {
+		install: func(m *mount) {
+			m.onResponse(func(_ *mockserver.Operation, _ *http.Request, res *bufferedResponse) {
 				if res.status/100 == 2 {
 					editJSON(res, func(v any) any {
 						if list, ok := v.([]any); ok {
@@ -542,16 +542,12 @@ var defectCatalog = []*Mutation{
 		Summary: "a protected operation answers without any credential (the endpoint forgot its auth filter)",
 		Needs:   "a protected resource operation",
 		applies: specHas(both(kindIs(specs.KindResource), func(op *specs.Operation) bool { return op.Protected() })),
-		install: func(mu *mutator, m *mount) {
-			mu.onRequest(m, func(o *operation, w http.ResponseWriter, r *http.Request) bool {
-				if !o.op.Protected() || hasCredential(o, r) {
+		install: func(m *mount) {
+			m.onRequest(func(o *mockserver.Operation, w http.ResponseWriter, r *http.Request) bool {
+				if !o.Op().Protected() || hasCredential(o, r) {
 					return false
 				}
-				if o.json[o.flow.Status] && o.success != nil {
-					writeJSON(w, o.flow.Status, o.success)
-				} else {
-					w.WriteHeader(o.flow.Status)
-				}
+				o.WriteSuccess(w)
 				return true
 			}, specs.KindResource)
 		},
@@ -561,9 +557,9 @@ var defectCatalog = []*Mutation{
 		Summary: "a protected call without credentials answers 403 where the spec documents another status",
 		Needs:   "a protected operation documenting a missing-credential status other than 403",
 		applies: specHas(documentsOther(specs.FailMissingCredential, http.StatusForbidden)),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, func(op *specs.Operation) bool { return op.Protected() }, func(o *operation) {
-				o.setFailures(http.StatusForbidden, specs.FailMissingCredential)
+		install: func(m *mount) {
+			m.ops(func(op *specs.Operation) bool { return op.Protected() }, func(o *mockserver.Operation) {
+				o.SetFailures(http.StatusForbidden, specs.FailMissingCredential)
 			})
 		},
 	},
@@ -572,9 +568,9 @@ var defectCatalog = []*Mutation{
 		Summary: "a garbage, forged, expired or revoked credential answers 403 where the spec documents another status",
 		Needs:   "a protected operation documenting an invalid-credential status other than 403",
 		applies: specHas(both(func(op *specs.Operation) bool { return op.Protected() }, documentsOther(specs.FailInvalidCredential, http.StatusForbidden))),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, func(op *specs.Operation) bool { return op.Protected() }, func(o *operation) {
-				o.setFailures(http.StatusForbidden, specs.FailInvalidCredential, specs.FailTenantMismatch)
+		install: func(m *mount) {
+			m.ops(func(op *specs.Operation) bool { return op.Protected() }, func(o *mockserver.Operation) {
+				o.SetFailures(http.StatusForbidden, specs.FailInvalidCredential, specs.FailTenantMismatch)
 			})
 		},
 	},
@@ -583,8 +579,8 @@ var defectCatalog = []*Mutation{
 		Summary: "the Bearer scheme name is matched case-sensitively: \"bearer <token>\" is refused",
 		Needs:   "a protected operation taking an access token as Authorization: Bearer",
 		applies: specHas(schemeWhere(isBearer)),
-		install: func(mu *mutator, m *mount) {
-			mu.onRequest(m, func(o *operation, _ http.ResponseWriter, r *http.Request) bool {
+		install: func(m *mount) {
+			m.onRequest(func(o *mockserver.Operation, _ http.ResponseWriter, r *http.Request) bool {
 				if v := r.Header.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "bearer ") && v[:7] != "Bearer " {
 					r.Header.Del("Authorization")
 				}
@@ -597,12 +593,12 @@ var defectCatalog = []*Mutation{
 		Summary: "credential header names are matched case-sensitively: \"x-auth-token\" is not \"X-Auth-Token\"",
 		Needs:   "a protected operation whose credential header the spec spells with capitals",
 		applies: specHas(schemeWhere(func(s *specs.Scheme) bool { return s.In != specs.InQuery && strings.ToLower(s.Header) != s.Header })),
-		install: func(mu *mutator, m *mount) {
+		install: func(m *mount) {
 			for _, op := range m.spec.Operations {
 				for _, alt := range op.Security {
 					for _, s := range alt {
-						if l := strings.ToLower(s.Header); s.In != specs.InQuery && l != s.Header && !slices.Contains(mu.blind, l) {
-							mu.blind = append(mu.blind, l)
+						if l := strings.ToLower(s.Header); s.In != specs.InQuery && l != s.Header && !slices.Contains(m.in.blind, l) {
+							m.in.blind = append(m.in.blind, l)
 						}
 					}
 				}
@@ -614,13 +610,13 @@ var defectCatalog = []*Mutation{
 		Summary: "protected calls also take the access token from ?access_token= in the URL, where logs keep it (RFC 6750 5.3)",
 		Needs:   "a protected operation taking an access token in a header",
 		applies: specHas(schemeWhere(func(s *specs.Scheme) bool { return s.AcceptsKind(specs.CredAccessToken) && s.In != specs.InQuery })),
-		install: func(mu *mutator, m *mount) {
-			mu.onRequest(m, func(o *operation, _ http.ResponseWriter, r *http.Request) bool {
+		install: func(m *mount) {
+			m.onRequest(func(o *mockserver.Operation, _ http.ResponseWriter, r *http.Request) bool {
 				tok := r.URL.Query().Get("access_token")
 				if tok == "" || hasCredential(o, r) {
 					return false
 				}
-				for _, alt := range o.op.Security {
+				for _, alt := range o.Op().Security {
 					for _, s := range alt {
 						if s.AcceptsKind(specs.CredAccessToken) && s.In != specs.InQuery {
 							if s.IsBearer() {
@@ -640,9 +636,9 @@ var defectCatalog = []*Mutation{
 		Summary: "the bound header (a tenant or company id) is ignored: any value, or none, is accepted with a valid token",
 		Needs:   "a protected operation binding a header to the account",
 		applies: specHas(schemeWhere(binds)),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, schemeWhere(binds), func(o *operation) {
-				o.editSchemes(func(s *specs.Scheme) *specs.Scheme {
+		install: func(m *mount) {
+			m.ops(schemeWhere(binds), func(o *mockserver.Operation) {
+				o.EditSecurity(func(s *specs.Scheme) *specs.Scheme {
 					if s.Binds != "" {
 						return nil
 					}
@@ -656,8 +652,8 @@ var defectCatalog = []*Mutation{
 		Summary: "protected calls refuse API keys, a documented credential form (the filter only knows tokens)",
 		Needs:   "a protected operation taking API keys",
 		applies: specHas(schemeWhere(accepts(specs.CredAPIKey))),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, schemeWhere(accepts(specs.CredAPIKey)), func(o *operation) { o.editSchemes(withoutKind(specs.CredAPIKey)) })
+		install: func(m *mount) {
+			m.ops(schemeWhere(accepts(specs.CredAPIKey)), func(o *mockserver.Operation) { o.EditSecurity(withoutKind(specs.CredAPIKey)) })
 		},
 	},
 	{
@@ -665,8 +661,8 @@ var defectCatalog = []*Mutation{
 		Summary: "protected calls refuse Basic username:password, a documented credential form",
 		Needs:   "a protected operation taking Basic credentials",
 		applies: specHas(schemeWhere(accepts(specs.CredPassword))),
-		install: func(mu *mutator, m *mount) {
-			eachOp(m, schemeWhere(accepts(specs.CredPassword)), func(o *operation) { o.editSchemes(withoutKind(specs.CredPassword)) })
+		install: func(m *mount) {
+			m.ops(schemeWhere(accepts(specs.CredPassword)), func(o *mockserver.Operation) { o.EditSecurity(withoutKind(specs.CredPassword)) })
 		},
 	},
 	{
@@ -674,8 +670,8 @@ var defectCatalog = []*Mutation{
 		Summary: "a protected operation answers its success with a null body (a serializer writing an empty result)",
 		Needs:   "a protected operation with a JSON success body",
 		applies: specHas(both(kindIs(specs.KindResource), jsonSuccess)),
-		install: func(mu *mutator, m *mount) {
-			mu.onResponse(m, func(_ *operation, _ *http.Request, res *bufferedResponse) {
+		install: func(m *mount) {
+			m.onResponse(func(_ *mockserver.Operation, _ *http.Request, res *bufferedResponse) {
 				if res.status/100 == 2 && res.isJSON() {
 					res.setBody([]byte("null"))
 				}
@@ -687,8 +683,8 @@ var defectCatalog = []*Mutation{
 		Summary: "numbers in success bodies are sent as strings (\"id\": \"42\"), as serializers guarding 64-bit integers do",
 		Needs:   "a protected operation whose success schema has a number or integer member",
 		applies: specHas(both(kindIs(specs.KindResource), numericSuccess)),
-		install: func(mu *mutator, m *mount) {
-			mu.onResponse(m, func(_ *operation, _ *http.Request, res *bufferedResponse) {
+		install: func(m *mount) {
+			m.onResponse(func(_ *mockserver.Operation, _ *http.Request, res *bufferedResponse) {
 				if res.status/100 == 2 {
 					editJSON(res, stringifyNumbers)
 				}
@@ -700,8 +696,8 @@ var defectCatalog = []*Mutation{
 		Summary: "errors come as the framework's HTML error page instead of the vendor's JSON error body",
 		Needs:   "an operation documenting a JSON error body",
 		applies: func(sp *specs.Spec) bool { return sp.ErrorBody != nil },
-		install: func(mu *mutator, m *mount) {
-			mu.onResponse(m, func(_ *operation, _ *http.Request, res *bufferedResponse) {
+		install: func(m *mount) {
+			m.onResponse(func(_ *mockserver.Operation, _ *http.Request, res *bufferedResponse) {
 				if res.status >= 400 && res.isJSON() {
 					res.h.Set("Content-Type", "text/html;charset=utf-8")
 					res.setBody([]byte("<!doctype html><html><body><h1>HTTP Status " + strconv.Itoa(res.status) + " - " + http.StatusText(res.status) + "</h1></body></html>"))
@@ -714,8 +710,8 @@ var defectCatalog = []*Mutation{
 		Summary: "refusals come with an empty body (a security filter's bare 401) where the spec documents a JSON error body",
 		Needs:   "an operation documenting a JSON error body",
 		applies: func(sp *specs.Spec) bool { return sp.ErrorBody != nil },
-		install: func(mu *mutator, m *mount) {
-			mu.onResponse(m, func(_ *operation, _ *http.Request, res *bufferedResponse) {
+		install: func(m *mount) {
+			m.onResponse(func(_ *mockserver.Operation, _ *http.Request, res *bufferedResponse) {
 				if res.status >= 400 && res.isJSON() {
 					res.h.Del("Content-Type")
 					res.setBody(nil)
@@ -728,10 +724,10 @@ var defectCatalog = []*Mutation{
 		Summary: "errors come in a generic JSON shape ({\"error\": ..., \"status\": ...}) instead of the vendor's",
 		Needs:   "an operation documenting a JSON error body",
 		applies: func(sp *specs.Spec) bool { return sp.ErrorBody != nil },
-		install: func(mu *mutator, m *mount) {
-			mu.onResponse(m, func(_ *operation, _ *http.Request, res *bufferedResponse) {
+		install: func(m *mount) {
+			m.onResponse(func(_ *mockserver.Operation, _ *http.Request, res *bufferedResponse) {
 				if res.status >= 400 && res.isJSON() {
-					b, _ := json.Marshal(map[string]any{"error": http.StatusText(res.status), "status": strconv.Itoa(res.status), "detail": res.h.Get(MessageHeader)})
+					b, _ := json.Marshal(map[string]any{"error": http.StatusText(res.status), "status": strconv.Itoa(res.status), "detail": res.h.Get(mockserver.MessageHeader)})
 					res.setBody(b)
 				}
 			})
@@ -742,19 +738,19 @@ var defectCatalog = []*Mutation{
 		Summary: "error bodies carry the stack trace of the exception that refused the request",
 		Needs:   "a protected operation",
 		applies: specHas(func(op *specs.Operation) bool { return op.Protected() }),
-		install: func(mu *mutator, m *mount) {
-			mu.onResponse(m, func(_ *operation, _ *http.Request, res *bufferedResponse) {
+		install: func(m *mount) {
+			m.onResponse(func(_ *mockserver.Operation, _ *http.Request, res *bufferedResponse) {
 				if res.status < 400 {
 					return
 				}
 				if !res.isJSON() {
 					res.h.Set("Content-Type", "text/plain;charset=utf-8")
-					res.setBody([]byte("java.lang.IllegalStateException: " + res.h.Get(MessageHeader) + stackFrames))
+					res.setBody([]byte("java.lang.IllegalStateException: " + res.h.Get(mockserver.MessageHeader) + stackFrames))
 					return
 				}
 				editJSON(res, func(v any) any {
 					if obj, ok := v.(map[string]any); ok {
-						obj["trace"] = "java.lang.IllegalStateException: " + res.h.Get(MessageHeader) + stackFrames
+						obj["trace"] = "java.lang.IllegalStateException: " + res.h.Get(mockserver.MessageHeader) + stackFrames
 					}
 					return v
 				})

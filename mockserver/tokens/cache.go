@@ -1,4 +1,4 @@
-package mockserver
+package tokens
 
 import "sync"
 
@@ -12,14 +12,14 @@ import "sync"
 type verifiedCache struct {
 	mu  sync.RWMutex
 	key *[]byte // the key the entries were verified with
-	m   map[string]*claims
+	m   map[string]*Claims
 }
 
-// verifiedCacheSize bounds the cache; when full it starts over, which costs one verification per
+// cacheSize bounds the cache; when full it starts over, which costs one verification per
 // live token and keeps memory flat whatever the clients do.
-const verifiedCacheSize = 8192
+const cacheSize = 8192
 
-func (v *verifiedCache) get(token string, key *[]byte) (*claims, bool) {
+func (v *verifiedCache) get(token string, key *[]byte) (*Claims, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	if v.key != key {
@@ -29,11 +29,11 @@ func (v *verifiedCache) get(token string, key *[]byte) (*claims, bool) {
 	return c, ok
 }
 
-func (v *verifiedCache) put(token string, key *[]byte, c *claims) {
+func (v *verifiedCache) put(token string, key *[]byte, c *Claims) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.key != key || v.m == nil || len(v.m) >= verifiedCacheSize {
-		v.key, v.m = key, make(map[string]*claims, 64)
+	if v.key != key || v.m == nil || len(v.m) >= cacheSize {
+		v.key, v.m = key, make(map[string]*Claims, 64)
 	}
 	v.m[token] = c
 }

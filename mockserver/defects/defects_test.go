@@ -1,4 +1,4 @@
-package mockserver
+package defects
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -24,31 +25,6 @@ func loadAll(t *testing.T) []*specs.Spec {
 	return out
 }
 
-// TestShippedMockHasNoMutationHooks guards the rule that the correct path is the one that ships:
-// without WithDefects or WithVariants nothing is wrapped.
-func TestShippedMockHasNoMutationHooks(t *testing.T) {
-	s, err := New(loadAll(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.mut != nil || s.Mutations() != nil {
-		t.Error("a mock without mutations has a mutator")
-	}
-	for _, m := range s.mounts {
-		if m.iss.hooks != nil {
-			t.Errorf("%s: the issuer has hooks", m.spec.Name)
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	if s.WrapListener(ln) != ln {
-		t.Error("WrapListener changed the listener of a mock without mutations")
-	}
-}
-
 func TestMutationOptionsRefuse(t *testing.T) {
 	all := loadAll(t)
 	var noLogout []*specs.Spec
@@ -60,17 +36,17 @@ func TestMutationOptionsRefuse(t *testing.T) {
 	tests := []struct {
 		name string
 		list []*specs.Spec
-		opt  Option
+		set  *Set
 		want string
 	}{
-		{"unknown defect", all, WithDefects("no-such-defect"), `unknown defect "no-such-defect"; the defects are: login-refusal-200`},
-		{"variant given as defect", all, WithDefects("chunked"), `unknown defect "chunked"`},
-		{"defect given as variant", all, WithVariants("logout-not-revoking"), `unknown variant "logout-not-revoking"; the variants are: extra-fields`},
-		{"defect without its feature", noLogout, WithDefects("logout-not-revoking"), "needs a logout flow, which none of the served specs"},
+		{"unknown defect", all, Choose([]string{"no-such-defect"}, nil), `unknown defect "no-such-defect"; the defects are: login-refusal-200`},
+		{"variant given as defect", all, Choose([]string{"chunked"}, nil), `unknown defect "chunked"`},
+		{"defect given as variant", all, Choose(nil, []string{"logout-not-revoking"}), `unknown variant "logout-not-revoking"; the variants are: extra-fields`},
+		{"defect without its feature", noLogout, Choose([]string{"logout-not-revoking"}, nil), "needs a logout flow, which none of the served specs"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := New(tc.list, tc.opt)
+			_, err := mockserver.New(tc.list, mockserver.WithExtension(tc.set))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("New: %v; want an error containing %q", err, tc.want)
 			}
@@ -109,17 +85,20 @@ func TestMutationsLeaveTheSpecAlone(t *testing.T) {
 					variants = append(variants, m.Name)
 				}
 			}
-			s, err := New([]*specs.Spec{sp}, WithDefects(strings.Join(defects, ",")), WithVariants(variants...))
+			set := Choose([]string{strings.Join(defects, ",")}, variants)
+			s, err := mockserver.New([]*specs.Spec{sp}, mockserver.WithExtension(set))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := len(s.Mutations()); got != len(defects)+len(variants) {
+			if got := len(set.Active()); got != len(defects)+len(variants) {
 				t.Errorf("%d mutations active, want %d", got, len(defects)+len(variants))
 			}
 			if after := snapshot(sp); after != before {
 				t.Errorf("the spec changed:\nbefore %s\nafter  %s", before, after)
 			}
-			ts := httptest.NewServer(s)
+			ts := httptest.NewUnstartedServer(s)
+			ts.Listener = set.Listener(ts.Listener)
+			ts.Start()
 			defer ts.Close()
 			resp, err := http.Get(ts.URL + sp.BasePath + "/no-such-path")
 			if err != nil {
@@ -146,5 +125,58 @@ func TestBreakSignatureChangesTheFirstSignatureByte(t *testing.T) {
 		if got := breakSignature(tok); got == tok || len(got) < len(tok) {
 			t.Errorf("breakSignature(%q) = %q", tok, got)
 		}
+	}
+}
+
+// TestListenerOnlyWhenNeeded: a Set without a defect below HTTP leaves the listener alone, and one
+// with it refuses, loudly, a request that did not come through its Listener.
+func TestListenerOnlyWhenNeeded(t *testing.T) {
+	sp, err := specs.Load("pixfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	plain := Choose([]string{"login-status-201"}, nil)
+	if _, err := mockserver.New([]*specs.Spec{sp}, mockserver.WithExtension(plain)); err != nil {
+		t.Fatal(err)
+	}
+	if plain.Listener(ln) != ln {
+		t.Error("Listener changed the listener of a set without a defect below HTTP")
+	}
+
+	blind := Choose([]string{"header-names-case-sensitive"}, nil)
+	mock, err := mockserver.New([]*specs.Spec{sp}, mockserver.WithExtension(blind))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		wrapped bool
+		want    int
+	}{
+		{"listener not wrapped", false, http.StatusInternalServerError},
+		{"listener wrapped", true, http.StatusNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := httptest.NewUnstartedServer(mock)
+			if tc.wrapped {
+				ts.Listener = blind.Listener(ts.Listener)
+			}
+			ts.Start()
+			defer ts.Close()
+			resp, err := http.Get(ts.URL + sp.BasePath + "/no-such-path")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
 	}
 }

@@ -1,4 +1,4 @@
-package mockserver
+package defects
 
 import (
 	"bytes"
@@ -80,20 +80,31 @@ func (b *bufferedResponse) send(w http.ResponseWriter, lower, chunked bool) {
 	}
 }
 
-// WrapListener returns ln, or, when a mutation makes the mock match header names
-// case-sensitively, a listener whose connections hide the header names that mutation chose (a
-// server that looks up "X-Auth-Token" byte for byte never sees "x-auth-token"). Whoever owns the
-// http.Server calls it; without such a mutation it returns ln itself.
-func (s *Server) WrapListener(ln net.Listener) net.Listener {
-	if s.mut == nil || len(s.mut.blind) == 0 {
+// Listener returns ln, or, when a defect of the Set makes the mock match header names
+// case-sensitively, a listener whose connections hide the header names that defect chose (a
+// server that looks up "X-Auth-Token" byte for byte never sees "x-auth-token"). Whoever serves the
+// mock wraps its listener once; the Set's middleware refuses requests that did not come through
+// it, so a forgotten wrap fails loudly. Call it after New (Extend chooses the names).
+func (s *Set) Listener(ln net.Listener) net.Listener {
+	s.mu.Lock()
+	blind := s.blind
+	s.mu.Unlock()
+	if len(blind) == 0 {
 		return ln
 	}
-	return blindListener{Listener: ln, names: s.mut.blind}
+	return blindListener{Listener: ln, names: blind, set: s}
+}
+
+// throughListener reports whether a request came through a connection Listener accepted.
+func (s *Set) throughListener(r *http.Request) bool {
+	_, ok := s.conns.Load(r.RemoteAddr)
+	return ok
 }
 
 type blindListener struct {
 	net.Listener
 	names []string
+	set   *Set
 }
 
 func (l blindListener) Accept() (net.Conn, error) {
@@ -101,7 +112,9 @@ func (l blindListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &blindConn{Conn: c, names: l.names}, nil
+	addr := c.RemoteAddr().String()
+	l.set.conns.Store(addr, true)
+	return &blindConn{Conn: c, names: l.names, set: l.set, addr: addr}, nil
 }
 
 // blindConn renames the chosen lower-case header names on the wire, keeping their length so the
@@ -109,6 +122,8 @@ func (l blindListener) Accept() (net.Conn, error) {
 type blindConn struct {
 	net.Conn
 	names []string
+	set   *Set
+	addr  string
 }
 
 func (c *blindConn) Read(p []byte) (int, error) {
@@ -119,4 +134,9 @@ func (c *blindConn) Read(p []byte) (int, error) {
 		copy(p[:n], bytes.ReplaceAll(p[:n], from, to))
 	}
 	return n, err
+}
+
+func (c *blindConn) Close() error {
+	c.set.conns.Delete(c.addr)
+	return c.Conn.Close()
 }

@@ -1,8 +1,10 @@
-package mockserver
+package defects
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -106,141 +109,118 @@ func distinctState(f specs.Failure) func(*specs.Operation) bool {
 	}
 }
 
-// eachOp calls fn for every operation of m satisfying pred.
-func eachOp(m *mount, pred func(*specs.Operation) bool, fn func(o *operation)) {
-	for _, o := range m.ops {
-		if pred(o.op) {
-			fn(o)
-		}
-	}
-}
-
-// editFlow changes a copy of the operation's flow.
-func (o *operation) editFlow(fn func(f *specs.Flow)) {
-	f := *o.flow
-	f.Failures = maps.Clone(f.Failures)
-	if f.Failures == nil {
-		f.Failures = map[specs.Failure]int{}
-	}
-	f.Tokens = slices.Clone(f.Tokens)
-	fn(&f)
-	o.flow = &f
-}
-
-// setFailures answers each of the failures with status (a body in the error shape when the
-// status has JSON content, or takes that of the success).
-func (o *operation) setFailures(status int, fs ...specs.Failure) {
-	o.editFlow(func(f *specs.Flow) {
-		for _, name := range fs {
-			f.Failures[name] = status
-		}
-	})
-}
-
-// setStatus answers success with status, with the body the documented one would have.
-func (o *operation) setStatus(status int) {
-	o.json = maps.Clone(o.json)
-	o.json[status] = o.json[o.flow.Status]
-	o.editFlow(func(f *specs.Flow) { f.Status = status })
-}
-
-// editSchemes changes copies of every scheme of the operation's security.
-func (o *operation) editSchemes(fn func(s *specs.Scheme) *specs.Scheme) {
-	op := *o.op
-	op.Security = nil
-	for _, alt := range o.op.Security {
-		var out specs.SecurityAlt
-		for _, s := range alt {
-			c := *s
-			c.Accepts = slices.Clone(s.Accepts)
-			if n := fn(&c); n != nil {
-				out = append(out, n)
-			}
-		}
-		op.Security = append(op.Security, out)
-	}
-	o.op = &op
-}
-
-// withoutKind drops a credential kind from a scheme.
-func withoutKind(k specs.CredentialKind) func(s *specs.Scheme) *specs.Scheme {
-	return func(s *specs.Scheme) *specs.Scheme {
-		s.Accepts = slices.DeleteFunc(s.Accepts, func(x specs.CredentialKind) bool { return x == k })
-		return s
-	}
-}
-
-// wrapFlow decorates the operation's flow.
-func (o *operation) wrapFlow(fn func(next flowFunc) flowFunc) { o.handle = fn(o.handle) }
-
 // letIn makes login flows see every account in one of the states as enabled: the flow is the
 // real one, reading from a view of the accounts.
 func letIn(m *mount, states ...specs.AccountState) {
-	list := slices.Clone(m.accounts.orig)
-	for i := range list {
-		if slices.Contains(states, list[i].State) {
-			list[i].State = specs.StateEnabled
-		}
-	}
-	view := *m
-	view.accounts = newAccounts(list)
-	eachOp(m, kindIs(specs.KindLogin), func(o *operation) {
-		seen := *o
-		seen.m = &view
-		o.wrapFlow(func(next flowFunc) flowFunc {
-			return func(s *Server, c *call) error {
-				c.op = &seen
-				return next(s, c)
+	m.ops(kindIs(specs.KindLogin), func(o *mockserver.Operation) {
+		o.MapAccounts(func(a specs.Account) specs.Account {
+			if slices.Contains(states, a.State) {
+				a.State = specs.StateEnabled
 			}
+			return a
 		})
 	})
 }
 
-// ignorePassword makes login flows take any password of a known account: the decorator looks the
-// account up by the identifying credentials and hands the flow the account's own password.
+// ignorePassword makes login flows take any password of a known account: before the mock sees a
+// login, the account is looked up by the identifying credentials and the request gets the
+// account's own password in place of the one sent.
 func ignorePassword(m *mount) {
-	eachOp(m, takesSecret, func(o *operation) {
-		o.wrapFlow(func(next flowFunc) flowFunc {
-			return func(s *Server, c *call) error {
-				var acc *specs.Account
-				for _, cr := range o.flow.Credentials {
-					if cr.Secret() {
-						continue
-					}
-					if v, found, err := c.read(cr.Location); err == nil && found {
-						acc = m.accounts.find(cr.Field, v)
-					}
+	m.onRequest(func(o *mockserver.Operation, _ http.ResponseWriter, r *http.Request) bool {
+		if !takesSecret(o.Op()) {
+			return false
+		}
+		creds := o.Flow().Credentials
+		var body map[string]any
+		decoded := false
+		readBody := func() map[string]any {
+			if !decoded {
+				decoded = true
+				dec := json.NewDecoder(bytes.NewReader(m.in.readBody(r)))
+				dec.UseNumber()
+				if dec.Decode(&body) != nil {
+					body = nil
 				}
-				if acc == nil {
-					return next(s, c)
-				}
-				for _, cr := range o.flow.Credentials {
-					if cr.Field != specs.FieldPassword {
-						continue
-					}
-					switch cr.In {
-					case specs.InBody:
-						if doc, err := c.json(); err == nil {
-							if obj, ok := doc.(map[string]any); ok {
-								specs.SetPointer(obj, cr.Pointer, acc.Password)
+			}
+			return body
+		}
+		read := func(l specs.Location) (string, bool) {
+			switch l.In {
+			case specs.InHeader:
+				v := headerValue(r.Header, l.Name)
+				return v, v != ""
+			case specs.InQuery:
+				q := r.URL.Query()
+				return q.Get(l.Name), q.Has(l.Name)
+			case specs.InBody:
+				v, ok := specs.GetPointer(readBody(), l.Pointer)
+				s, isString := v.(string)
+				return s, ok && isString
+			}
+			return "", false
+		}
+		accounts := m.in.srv.Accounts(m.spec.Name)
+		var acc *specs.Account
+		for _, cr := range creds {
+			if cr.Secret() {
+				continue
+			}
+			if v, found := read(cr.Location); found {
+				acc = findAccount(accounts, cr.Field, v)
+			}
+		}
+		if acc == nil {
+			return false
+		}
+		for _, cr := range creds {
+			if cr.Field != specs.FieldPassword {
+				continue
+			}
+			switch cr.In {
+			case specs.InBody:
+				if b := readBody(); b != nil {
+					if v, ok := specs.GetPointer(b, cr.Pointer); ok {
+						if _, isString := v.(string); isString {
+							specs.SetPointer(b, cr.Pointer, acc.Password)
+							if out, err := json.Marshal(b); err == nil {
+								setBody(r, out)
 							}
 						}
-					case specs.InQuery:
-						r := c.r.Clone(c.r.Context())
-						q := r.URL.Query()
-						q.Set(cr.Name, acc.Password)
-						r.URL.RawQuery = q.Encode()
-						c.r = r
-					case specs.InHeader:
-						r := c.r.Clone(c.r.Context())
-						r.Header.Set(cr.Name, acc.Password)
-						c.r = r
 					}
 				}
-				return next(s, c)
+			case specs.InQuery:
+				q := r.URL.Query()
+				q.Set(cr.Name, acc.Password)
+				r.URL.RawQuery = q.Encode()
+			case specs.InHeader:
+				r.Header.Set(cr.Name, acc.Password)
 			}
-		})
-	})
+		}
+		return false
+	}, specs.KindLogin)
+}
+
+// findAccount is the account whose field reads value.
+func findAccount(list []specs.Account, field, value string) *specs.Account {
+	for i := range list {
+		if v, ok := list[i].Field(field); ok && v != nil && fmt.Sprint(v) == value {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
+// headerValue reads a header whatever the case of its name.
+func headerValue(h http.Header, name string) string {
+	if v := h.Get(name); v != "" {
+		return v
+	}
+	for k, vs := range h {
+		if len(vs) > 0 && strings.EqualFold(k, name) {
+			return vs[0]
+		}
+	}
+	return ""
 }
 
 // editJSON decodes a JSON response body, lets fn change it, and encodes it again. Numbers stay
@@ -262,9 +242,9 @@ func editJSON(res *bufferedResponse, fn func(v any) any) {
 }
 
 // accessPlaces are where the operation's flow writes its access token.
-func accessPlaces(o *operation) []specs.TokenOut {
+func accessPlaces(o *mockserver.Operation) []specs.TokenOut {
 	var out []specs.TokenOut
-	for _, t := range o.flow.Tokens {
+	for _, t := range o.Flow().Tokens {
 		if t.Token == specs.TokenAccess {
 			out = append(out, t)
 		}
@@ -273,7 +253,7 @@ func accessPlaces(o *operation) []specs.TokenOut {
 }
 
 // editAccessTokens changes the access token wherever a success response carries it.
-func editAccessTokens(o *operation, res *bufferedResponse, fn func(string) string) {
+func editAccessTokens(o *mockserver.Operation, res *bufferedResponse, fn func(string) string) {
 	if res.status/100 != 2 {
 		return
 	}
@@ -348,8 +328,8 @@ func renamePointer(p string) string {
 const stackFrames = "\n\tat com.example.auth.TokenFilter.doFilter(TokenFilter.java:87)\n\tat org.springframework.web.filter.OncePerRequestFilter.doFilter(OncePerRequestFilter.java:117)"
 
 // hasCredential reports whether the request presents any credential the operation's security reads.
-func hasCredential(o *operation, r *http.Request) bool {
-	for _, alt := range o.op.Security {
+func hasCredential(o *mockserver.Operation, r *http.Request) bool {
+	for _, alt := range o.Op().Security {
 		for _, s := range alt {
 			if len(s.Accepts) == 0 {
 				continue
@@ -398,9 +378,9 @@ func reorder(v any) json.RawMessage {
 
 // presentedTokens are the values of the request's headers (or query parameters) that the
 // operation's security reads as access tokens, without their "Bearer " prefix.
-func presentedTokens(o *operation, r *http.Request) []string {
+func presentedTokens(o *mockserver.Operation, r *http.Request) []string {
 	var out []string
-	for _, alt := range o.op.Security {
+	for _, alt := range o.Op().Security {
 		for _, s := range alt {
 			if !s.AcceptsKind(specs.CredAccessToken) {
 				continue
@@ -468,4 +448,29 @@ func stringifyNumbers(v any) any {
 		}
 	}
 	return v
+}
+
+// withoutKind drops a credential kind from a scheme.
+func withoutKind(k specs.CredentialKind) func(s *specs.Scheme) *specs.Scheme {
+	return func(s *specs.Scheme) *specs.Scheme {
+		s.Accepts = slices.DeleteFunc(s.Accepts, func(x specs.CredentialKind) bool { return x == k })
+		return s
+	}
+}
+
+// requestID is a random UUID (version 4) for the X-Request-Id header a variant adds.
+func requestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	const hex = "0123456789abcdef"
+	out := make([]byte, 0, 36)
+	for i, x := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, hex[x>>4], hex[x&0x0f])
+	}
+	return string(out)
 }

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// Generations numbers the generations of an account: every token carries the generation it was
+// issued in, and a logout with a password or an API key moves the account to a new one, ending
+// every token issued before.
+type Generations interface {
+	// Generation is the account's current generation (0 for an account never revoked).
+	Generation(ctx context.Context, scope, accountID string) (uint64, error)
+	// RevokeAccount ends every session of an account by moving it to a new generation.
+	RevokeAccount(ctx context.Context, scope, accountID string) error
+}
+
+// Revocations remembers sessions (and single access tokens, by their jti) ended by a logout.
+type Revocations interface {
+	// RevokeSession ends a session or a token; until is when its last token expires anyway.
+	RevokeSession(ctx context.Context, scope, id string, until time.Time) error
+	// Revoked reports whether RevokeSession ended that session or token.
+	Revoked(ctx context.Context, scope, id string) (bool, error)
+}
+
+// RefreshTokens remembers single-use refresh tokens a rotating refresh consumed.
+type RefreshTokens interface {
+	// UseRefresh consumes a refresh token by its jti: true the first time only. until is when the
+	// token expires anyway.
+	UseRefresh(ctx context.Context, scope, jti string, until time.Time) (bool, error)
+}
+
+// APIKeys keeps the API keys created at run time, indexed by the SHA-256 of their token
+// (KeyHash), so a lookup never compares secrets byte by byte.
+type APIKeys interface {
+	// AddKey stores a key; the same key added again (its hash) replaces it, owner included.
+	AddKey(ctx context.Context, k APIKey) error
+	// Keys lists the keys of an account, oldest first (then by id).
+	Keys(ctx context.Context, scope, accountID string) ([]APIKey, error)
+	// KeyByHash finds a key by the hash of its token.
+	KeyByHash(ctx context.Context, scope, hash string) (APIKey, bool, error)
+	// DeleteKey removes the key with that hash if, and only if, the account owns it.
+	DeleteKey(ctx context.Context, scope, accountID, hash string) (bool, error)
+}
+
+// Store is every concern at once, and Reset, which forgets everything (the admin API's reset).
+type Store interface {
+	Generations
+	Revocations
+	RefreshTokens
+	APIKeys
+	Reset(ctx context.Context) error
+}
+
+// APIKey is a key created at run time.
+type APIKey struct {
+	ID        string
+	Scope     string
+	AccountID string
+	Name      string
+	Token     string
+	Hash      string // KeyHash(Token)
+	Created   time.Time
+}
+
+// KeyHash is how stores index API keys: the hex SHA-256 of the token.
+func KeyHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}

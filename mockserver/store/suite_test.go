@@ -1,0 +1,14 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/authconform/authconform/mockserver/clock"
+	"github.com/authconform/authconform/mockserver/store"
+	"github.com/authconform/authconform/mockserver/store/storetest"
+)
+
+// TestMemory runs the store suite against the memory store.
+func TestMemory(t *testing.T) {
+	storetest.Run(t, func(_ *testing.T, c clock.Clock) store.Store { return store.NewMemory(c) })
+}

@@ -1,0 +1,262 @@
+package tokens
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authconform/authconform/mockserver/clock"
+	"github.com/authconform/authconform/specs"
+)
+
+// Claims are the claims of every token the mock issues. Use tells an access token from a refresh
+// token, so neither is accepted in the other's place; SID names the login session, which a logout
+// with that session's token revokes; Gen is the account's generation at issue, which a logout
+// with a password or an API key moves on (package store).
+type Claims struct {
+	jwt.RegisteredClaims
+	Use string `json:"use"`
+	SID string `json:"sid"`
+	Gen uint64 `json:"gen"`
+}
+
+// Issued is a signed token and what the flows need of it.
+type Issued struct {
+	Token   string
+	JTI     string
+	Expires time.Time
+}
+
+// Sentinel errors of verification besides golang-jwt's own (jwt.ErrTokenExpired, ...).
+var (
+	// ErrWrongUse: a valid token of the other kind (an access token presented as a refresh token).
+	ErrWrongUse = errors.New("token is of the wrong kind")
+	// ErrIncomplete: a valid token without sub, sid or jti, which the mock never issues.
+	ErrIncomplete = errors.New("token lacks sub, sid or jti")
+)
+
+// Config makes an Issuer.
+type Config struct {
+	Algorithm string // HS256, HS384 or HS512
+	Issuer    string // the iss claim written and required
+	Key       []byte // the signing key; nil: a random one, replaced by Rotate
+	Access    time.Duration
+	Refresh   time.Duration // 0 when the spec has no refresh token
+	Clock     clock.Clock
+}
+
+// Issuer signs and verifies the tokens of one spec. It is safe for concurrent use.
+type Issuer struct {
+	method  jwt.SigningMethod
+	header  string // the encoded JOSE header golang-jwt writes for method
+	key     atomic.Pointer[[]byte]
+	pinned  bool // the config fixed the key; Rotate keeps it
+	iss     string
+	clock   clock.Clock
+	access  time.Duration
+	refresh time.Duration
+	parser  *jwt.Parser
+	// validator judges the time claims and the issuer of a token verified before (cache).
+	validator *jwt.Validator
+	cache     verifiedCache
+}
+
+// KeySize is the size of a random signing key: 64 bytes covers HS512's block.
+const KeySize = 64
+
+// New prepares an Issuer; the algorithm must be an HMAC one.
+func New(cfg Config) (*Issuer, error) {
+	m, ok := jwt.GetSigningMethod(cfg.Algorithm).(*jwt.SigningMethodHMAC)
+	if !ok {
+		return nil, fmt.Errorf("algorithm %q is not an HMAC algorithm the mock signs with", cfg.Algorithm)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.New()
+	}
+	i := &Issuer{
+		method: m, pinned: len(cfg.Key) > 0, iss: cfg.Issuer, clock: cfg.Clock, access: cfg.Access, refresh: cfg.Refresh,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{m.Alg()}),
+			jwt.WithIssuer(cfg.Issuer),
+			jwt.WithTimeFunc(cfg.Clock.Now),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+		),
+		validator: jwt.NewValidator(
+			jwt.WithIssuer(cfg.Issuer),
+			jwt.WithTimeFunc(cfg.Clock.Now),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+		),
+	}
+	h, err := jwt.New(m).SigningString() // header "." encoded empty claims
+	if err != nil {
+		return nil, err
+	}
+	i.header, _, _ = strings.Cut(h, ".")
+	key := cfg.Key
+	if !i.pinned {
+		key = randomKey()
+	}
+	i.key.Store(&key)
+	return i, nil
+}
+
+func randomKey() []byte {
+	key := make([]byte, KeySize)
+	_, _ = rand.Read(key) // never fails (crypto/rand)
+	return key
+}
+
+// Rotate replaces a random key by a new one, which refuses every token issued before, as a
+// restart does (a spec may promise that a restart expires tokens). A key pinned by the config stays.
+func (i *Issuer) Rotate() {
+	if !i.pinned {
+		key := randomKey()
+		i.key.Store(&key)
+	}
+}
+
+// Pinned reports whether the config fixed the key.
+func (i *Issuer) Pinned() bool { return i.pinned }
+
+// TakeKey makes i sign with from's key, when neither key is pinned: a reload keeps the tokens
+// issued before it valid.
+func (i *Issuer) TakeKey(from *Issuer) {
+	if !i.pinned && !from.pinned {
+		i.key.Store(from.key.Load())
+	}
+}
+
+// Algorithm is the JWS algorithm the issuer signs with and requires.
+func (i *Issuer) Algorithm() string { return i.method.Alg() }
+
+// Name is the iss claim the issuer writes.
+func (i *Issuer) Name() string { return i.iss }
+
+// Clock is the issuer's clock.
+func (i *Issuer) Clock() clock.Clock { return i.clock }
+
+// Lifetime is how long a token of that kind lives.
+func (i *Issuer) Lifetime(use specs.TokenKind) time.Duration {
+	if use == specs.TokenRefresh {
+		return i.refresh
+	}
+	return i.access
+}
+
+// Keyfunc hands golang-jwt the issuer's current key, for decorators that parse with options of
+// their own.
+func (i *Issuer) Keyfunc() jwt.Keyfunc {
+	key := *i.key.Load()
+	return func(*jwt.Token) (any, error) { return key, nil }
+}
+
+// Claims are the claims Issue signs for a token of kind use, for subject sub in session sid of
+// account generation gen, issued now: iss, sub, exp, nbf, iat, a random jti, use, sid and gen.
+func (i *Issuer) Claims(use specs.TokenKind, sub, sid string, gen uint64) Claims {
+	now := i.clock.Now().Truncate(time.Second)
+	return Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    i.iss,
+			Subject:   sub,
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(i.Lifetime(use))),
+			ID:        rand.Text(),
+		},
+		Use: string(use),
+		SID: sid,
+		Gen: gen,
+	}
+}
+
+// Sign signs claims with the issuer's algorithm and current key (golang-jwt).
+func (i *Issuer) Sign(c *Claims) (string, error) {
+	token, _, err := i.sign(c)
+	return token, err
+}
+
+// sign is jwt.NewWithClaims(i.method, c).SignedString(key) with the header segment prepared
+// once: SignedString marshals the same header map for every token. The claims are encoded by
+// encoding/json and signed by golang-jwt's signing method, as SignedString does
+// (TestSignMatchesSignedString).
+func (i *Issuer) sign(c *Claims) (string, *[]byte, error) {
+	keyp := i.key.Load()
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", keyp, err
+	}
+	buf := make([]byte, 0, len(i.header)+1+base64.RawURLEncoding.EncodedLen(len(payload))+1+128)
+	buf = append(buf, i.header...)
+	buf = append(buf, '.')
+	buf = base64.RawURLEncoding.AppendEncode(buf, payload)
+	sig, err := i.method.Sign(string(buf), *keyp)
+	if err != nil {
+		return "", keyp, err
+	}
+	buf = append(buf, '.')
+	buf = base64.RawURLEncoding.AppendEncode(buf, sig)
+	return string(buf), keyp, nil
+}
+
+// Issue signs a token of kind use for subject sub in session sid of account generation gen.
+func (i *Issuer) Issue(use specs.TokenKind, sub, sid string, gen uint64) (Issued, error) {
+	c := i.Claims(use, sub, sid, gen)
+	token, keyp, err := i.sign(&c)
+	if err != nil {
+		return Issued{}, err
+	}
+	// Signed here with keyp, so it verifies with keyp: the first use of the token (the rotating
+	// refresh presents a new one every time) need not decode and verify it again. The time claims
+	// are still judged on every use.
+	i.cache.put(token, keyp, &c)
+	return Issued{Token: token, JTI: c.ID, Expires: c.ExpiresAt.Time}, nil
+}
+
+// Verify checks signature, algorithm, issuer, time claims and kind. It does not know about
+// revocation; callers ask the store.
+func (i *Issuer) Verify(token string, use specs.TokenKind) (*Claims, error) {
+	var c Claims
+	keyp := i.key.Load()
+	var err error
+	if cached, hit := i.cache.get(token, keyp); hit {
+		// Verified before with this key: only what depends on the clock is judged again.
+		if err = i.validator.Validate(cached); err == nil {
+			c = *cached
+		}
+	} else {
+		key := *keyp
+		if _, err = i.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key, nil }); err == nil {
+			cc := c
+			i.cache.put(token, keyp, &cc)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return CheckUse(&c, use)
+}
+
+// CheckUse is what Verify asks of verified claims: the kind, and sub, sid and jti present.
+func CheckUse(c *Claims, use specs.TokenKind) (*Claims, error) {
+	if c.Use != string(use) {
+		return nil, fmt.Errorf("%w: %q, want %q", ErrWrongUse, c.Use, use)
+	}
+	return CheckComplete(c)
+}
+
+// CheckComplete refuses claims without sub, sid or jti.
+func CheckComplete(c *Claims) (*Claims, error) {
+	if c.Subject == "" || c.SID == "" || c.ID == "" {
+		return nil, ErrIncomplete
+	}
+	return c, nil
+}
