@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -142,7 +143,18 @@ func runOne(ctx context.Context, p Plan, sp *specs.Spec, m *defects.Mutation, se
 	if set != nil {
 		opts = append(opts, mockserver.WithExtension(set))
 	}
-	mock, err := mockserver.New([]*specs.Spec{sp}, opts...)
+	// The readings the mutation runs under (a server claiming one and breaking it): the mock
+	// follows them, the target declares them.
+	var readings map[string]string
+	if m != nil {
+		readings = m.Readings(sp)
+	}
+	served, err := sp.WithReadings(readings)
+	if err != nil {
+		res.Error = err.Error()
+		return res, nil
+	}
+	mock, err := mockserver.New([]*specs.Spec{served}, opts...)
 	if err != nil {
 		res.Error = err.Error()
 		return res, nil
@@ -169,6 +181,7 @@ func runOne(ctx context.Context, p Plan, sp *specs.Spec, m *defects.Mutation, se
 			tg.Readings[d.ID] = d.Readings[0].Choice
 		}
 	}
+	maps.Copy(tg.Readings, readings)
 	if tg.Spec, err = tg.Spec.WithReadings(tg.Readings); err != nil {
 		res.Error = err.Error()
 		return res, nil

@@ -657,6 +657,29 @@ var defectCatalog = []*Mutation{
 		},
 	},
 	{
+		Name: "raw-token-refused", Flow: "resource", Catches: []string{"HDR-11"},
+		Summary: "a server that declares the raw-token reading (Authorization: <jwt>) still demands \"Bearer <jwt>\"",
+		Needs:   "a bearer scheme with a reading that takes the raw token",
+		applies: func(sp *specs.Spec) bool { _, _, _, ok := rawTokenReading(sp); return ok },
+		readings: func(sp *specs.Spec) map[string]string {
+			id, choice, _, _ := rawTokenReading(sp)
+			return map[string]string{id: choice}
+		},
+		install: func(m *mount) {
+			_, _, name, _ := rawTokenReading(m.spec)
+			m.ops(schemeWhere(func(s *specs.Scheme) bool { return s.Name == name }), func(o *mockserver.Operation) {
+				o.EditSecurity(func(s *specs.Scheme) *specs.Scheme {
+					if s.Name != name {
+						return s
+					}
+					c := *s
+					c.BearerPrefix = specs.PrefixRequired
+					return &c
+				})
+			})
+		},
+	},
+	{
 		Name: "basic-credential-refused", Flow: "resource", Catches: []string{"HDR-11"},
 		Summary: "protected calls refuse Basic username:password, a documented credential form",
 		Needs:   "a protected operation taking Basic credentials",

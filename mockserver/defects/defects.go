@@ -23,10 +23,23 @@ type Mutation struct {
 
 	applies func(*specs.Spec) bool
 	install func(*mount)
+	// readings, when set, picks readings of the spec's gaps the mutation runs under: the mock
+	// follows them (specs.WithReadings) and the kill matrix's target declares them, so a server
+	// that claims a reading and breaks it is caught.
+	readings func(*specs.Spec) map[string]string
 }
 
 // AppliesTo reports whether the spec has the feature the mutation changes.
 func (m *Mutation) AppliesTo(sp *specs.Spec) bool { return m.applies(sp) }
+
+// Readings are the readings (decision id -> choice) the mutation runs under on sp; nil for the
+// document as written.
+func (m *Mutation) Readings(sp *specs.Spec) map[string]string {
+	if m.readings == nil {
+		return nil
+	}
+	return m.readings(sp)
+}
 
 // Defects lists every deliberate defect, in catalog order.
 func Defects() []*Mutation { return slices.Clone(defectCatalog) }

@@ -75,6 +75,36 @@ func accepts(k specs.CredentialKind) func(*specs.Scheme) bool {
 	return func(s *specs.Scheme) bool { return s.AcceptsKind(k) }
 }
 
+// readingSetting finds a reading of one of the spec's decisions that sets pointer's value so
+// that want holds: the decision id and the choice.
+func readingSetting(sp *specs.Spec, want func(pointer string, v any) bool) (id, choice string, ok bool) {
+	for _, d := range sp.Decisions {
+		for _, rd := range d.Readings {
+			for ptr, v := range rd.Set {
+				if want(ptr, v) {
+					return d.ID, rd.Choice, true
+				}
+			}
+		}
+	}
+	return "", "", false
+}
+
+// rawTokenReading is the reading under which a bearer scheme takes the raw token only
+// (bearerPrefix: none), and the scheme's name.
+func rawTokenReading(sp *specs.Spec) (id, choice, scheme string, ok bool) {
+	for name, sc := range sp.Schemes {
+		if !sc.IsBearer() {
+			continue
+		}
+		ptr := sc.Pointer + "/bearerPrefix"
+		if id, choice, ok := readingSetting(sp, func(p string, v any) bool { return p == ptr && v == string(specs.PrefixNone) }); ok {
+			return id, choice, name, true
+		}
+	}
+	return "", "", "", false
+}
+
 func isBearer(s *specs.Scheme) bool { return s.IsBearer() && s.AcceptsKind(specs.CredAccessToken) }
 
 func binds(s *specs.Scheme) bool { return s.Binds != "" }
