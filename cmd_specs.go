@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/authconform/authconform/runner"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -204,6 +207,25 @@ func showSpec(w io.Writer, s *specs.Spec) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.ID, a.State, strings.Join(parts, ", "))
 	}
 	tw.Flush()
+
+	if plan, err := runner.Plan(s, nil); err == nil {
+		count := map[string]int{}
+		for _, p := range plan {
+			if p.Operation != "" {
+				count[string(p.Level)+" "+string(p.Provenance.Basis)]++
+			}
+		}
+		fmt.Fprintln(w, "\nCHECKS (what a target of this spec is held to, by provenance; authconform specs catalog "+s.Name+" lists each)")
+		for _, k := range slices.Sorted(maps.Keys(count)) {
+			level, basis, _ := strings.Cut(k, " ")
+			fmt.Fprintf(w, "  %-6s %3d  %s\n", level, count[k], map[string]string{
+				"documented": "documented: the vendor's document states or implies it",
+				"target":     "target: what the target file states (expect)",
+				"reading":    "reading: one of the decisions below; MUST when the target file declares it",
+				"practice":   "practice: an RFC or OWASP rule the vendor did not state",
+			}[basis])
+		}
+	}
 
 	if len(s.Decisions) > 0 {
 		fmt.Fprintln(w, "\nDECISIONS (where the vendor's document is silent or contradicts itself)")
