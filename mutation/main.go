@@ -69,6 +69,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if Summarize(results).Bad > 0 {
 		return 1
 	}
+	// A full run (every spec, every mutation) also proves every check can fail.
+	if *only == "" && *specList == "" {
+		if un := Unkilled(results); len(un) > 0 {
+			fmt.Fprintf(stderr, "mutation: no defect makes these checks fail: %s; add a defect to mockserver/defects that each catches\n", strings.Join(un, " "))
+			return 1
+		}
+	}
 	return 0
 }
 

@@ -384,6 +384,17 @@ var defectCatalog = []*Mutation{
 			}, specs.KindRefresh)
 		},
 	},
+	{
+		Name: "rotated-refresh-token-unusable", Flow: "refresh", Catches: []string{"REF-03"},
+		Summary: "the refresh token a refresh hands out is one the server never stored: the next refresh fails",
+		Needs:   "a refresh flow that hands out a refresh token",
+		applies: specHas(both(kindIs(specs.KindRefresh), writesRefresh)),
+		install: func(m *mount) {
+			m.onResponse(func(o *mockserver.Operation, _ *http.Request, res *bufferedResponse) {
+				editTokens(o, res, specs.TokenRefresh, breakSignature)
+			}, specs.KindRefresh)
+		},
+	},
 
 	// logout
 	{
@@ -654,6 +665,25 @@ var defectCatalog = []*Mutation{
 		applies: specHas(schemeWhere(accepts(specs.CredAPIKey))),
 		install: func(m *mount) {
 			m.ops(schemeWhere(accepts(specs.CredAPIKey)), func(o *mockserver.Operation) { o.EditSecurity(withoutKind(specs.CredAPIKey)) })
+		},
+	},
+	{
+		Name: "impersonation-unchecked", Flow: "resource", Catches: []string{"HDR-13"},
+		Summary: "the impersonation header is ignored: naming an account that does not exist still acts as the key's owner",
+		Needs:   "a protected operation with an impersonation header",
+		applies: specHas(schemeWhere(impersonates)),
+		install: func(m *mount) {
+			m.ops(schemeWhere(impersonates), func(o *mockserver.Operation) {
+				o.EditSecurity(func(s *specs.Scheme) *specs.Scheme {
+					if s.Impersonates == "" {
+						return s
+					}
+					c := *s
+					c.Impersonates, c.Accepts = "", nil
+					c.Optional = true
+					return &c
+				})
+			})
 		},
 	},
 	{

@@ -21,7 +21,8 @@
 // through a wrapped listener is answered 500 with the reason, so forgetting it cannot pass
 // silently.
 //
-// Adding a breakage. A new catalog entry is a Mutation in catalog.go (defects) or variants.go
+// Adding a breakage. Every check must be shown failing here: `make mutation` fails when a check
+// has no defect that makes it fail. A new catalog entry is a Mutation in catalog.go (defects) or variants.go
 // (variants): a name, the flow it touches, a one-line summary, what it needs in words, the check
 // IDs expected to catch it, a predicate over the spec (applies) and install, which receives the
 // chosen spec's install context (mount) and uses one of its helpers. A middleware-style breakage,

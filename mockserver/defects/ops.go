@@ -105,6 +105,19 @@ func rawTokenReading(sp *specs.Spec) (id, choice, scheme string, ok bool) {
 	return "", "", "", false
 }
 
+// writesRefresh: the operation hands out a refresh token.
+func writesRefresh(op *specs.Operation) bool {
+	for _, t := range op.Flow.Tokens {
+		if t.Token == specs.TokenRefresh {
+			return true
+		}
+	}
+	return false
+}
+
+// impersonates: the operation has a scheme naming the account to act as.
+func impersonates(s *specs.Scheme) bool { return s.Impersonates != "" }
+
 func isBearer(s *specs.Scheme) bool { return s.IsBearer() && s.AcceptsKind(specs.CredAccessToken) }
 
 func binds(s *specs.Scheme) bool { return s.Binds != "" }
@@ -272,10 +285,13 @@ func editJSON(res *bufferedResponse, fn func(v any) any) {
 }
 
 // accessPlaces are where the operation's flow writes its access token.
-func accessPlaces(o *mockserver.Operation) []specs.TokenOut {
+func accessPlaces(o *mockserver.Operation) []specs.TokenOut { return tokenPlaces(o, specs.TokenAccess) }
+
+// tokenPlaces are where the operation writes tokens of a kind.
+func tokenPlaces(o *mockserver.Operation, kind specs.TokenKind) []specs.TokenOut {
 	var out []specs.TokenOut
 	for _, t := range o.Flow().Tokens {
-		if t.Token == specs.TokenAccess {
+		if t.Token == kind {
 			out = append(out, t)
 		}
 	}
@@ -284,10 +300,15 @@ func accessPlaces(o *mockserver.Operation) []specs.TokenOut {
 
 // editAccessTokens changes the access token wherever a success response carries it.
 func editAccessTokens(o *mockserver.Operation, res *bufferedResponse, fn func(string) string) {
+	editTokens(o, res, specs.TokenAccess, fn)
+}
+
+// editTokens rewrites every token of a kind a successful answer carries.
+func editTokens(o *mockserver.Operation, res *bufferedResponse, kind specs.TokenKind, fn func(string) string) {
 	if res.status/100 != 2 {
 		return
 	}
-	for _, t := range accessPlaces(o) {
+	for _, t := range tokenPlaces(o, kind) {
 		switch t.In {
 		case specs.InHeader:
 			if v := res.h.Get(t.Name); v != "" {
