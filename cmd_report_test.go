@@ -29,9 +29,13 @@ func certifiableMock(t *testing.T) (target string, spy *tokenSpy) {
 	}
 	var accts []mockserver.AccountConfig
 	for _, a := range sp.Accounts {
-		accts = append(accts, mockserver.AccountConfig{ID: a.ID, Username: a.Username, Password: a.Password, CompanyID: a.CompanyID, APIKeys: a.APIKeys, State: string(a.State), Profile: a.Profile})
+		ac := mockserver.AccountConfig{"id": a.ID, "state": string(a.State), "profile": a.Profile}
+		for k, v := range a.Fields {
+			ac[k] = v
+		}
+		accts = append(accts, ac)
 	}
-	accts = append(accts, mockserver.AccountConfig{ID: "42345678-1234-4234-8234-123456789abc", Username: "dora.off", Password: "dora-secret-pw", State: "disabled"})
+	accts = append(accts, mockserver.AccountConfig{"id": "42345678-1234-4234-8234-123456789abc", "username": "dora.off", "password": "dora-secret-pw", "state": "disabled"})
 	m, err := mockserver.New([]*specs.Spec{sp}, mockserver.WithConfig(&mockserver.Config{Specs: map[string]*mockserver.SpecConfig{"precrime": {Accounts: accts}}}))
 	if err != nil {
 		t.Fatal(err)

@@ -300,7 +300,7 @@ func printBanner(w io.Writer, root string, mock *mockserver.Server, configFile s
 			fmt.Fprintln(w, "  accounts:")
 		}
 		for _, a := range accounts {
-			fmt.Fprintf(w, "    %s\n", describeAccount(a, !fromConfig))
+			fmt.Fprintf(w, "    %s\n", describeAccount(s, a, !fromConfig))
 		}
 		if line, acc, vars := loginCurl(root, s, accounts, fromConfig); line != "" {
 			fmt.Fprintf(w, "  log in:\n    %s\n", line)
@@ -319,26 +319,22 @@ func printBanner(w io.Writer, root string, mock *mockserver.Server, configFile s
 	fmt.Fprintln(w, "Ctrl-C to stop.")
 }
 
-func describeAccount(a specs.Account, showSecrets bool) string {
+// describeAccount is an account for the banner: its fields in the spec's order (secrets only
+// with showSecrets, the demo accounts' published values), its API keys likewise, and its state.
+func describeAccount(sp *specs.Spec, a specs.Account, showSecrets bool) string {
 	var parts []string
-	switch {
-	case a.Username != "":
-		parts = append(parts, "username "+a.Username)
-	case a.CompanyID != "":
-		parts = append(parts, "companyId "+a.CompanyID)
-	default:
-		parts = append(parts, "id "+a.ID)
-	}
-	if a.Username != "" && a.CompanyID != "" {
-		parts = append(parts, "companyId "+a.CompanyID)
-	}
-	if showSecrets {
-		if a.Password != "" {
-			parts = append(parts, "password "+a.Password)
+	for _, f := range sp.Fields {
+		v := a.Fields[f.Name]
+		if v == "" || f.Secret && !showSecrets {
+			continue
 		}
-		if len(a.APIKeys) > 0 {
-			parts = append(parts, "API key "+strings.Join(a.APIKeys, ", "))
-		}
+		parts = append(parts, f.Name+" "+v)
+	}
+	if len(parts) == 0 || !slices.ContainsFunc(sp.Fields, func(f specs.AccountField) bool { return !f.Secret && a.Fields[f.Name] != "" }) {
+		parts = append([]string{"id " + a.ID}, parts...)
+	}
+	if showSecrets && len(a.APIKeys) > 0 {
+		parts = append(parts, "API key "+strings.Join(a.APIKeys, ", "))
 	}
 	out := strings.Join(parts, ", ")
 	if a.State != specs.StateEnabled {
@@ -378,7 +374,7 @@ func loginCurl(root string, s *specs.Spec, accounts []specs.Account, hideSecrets
 		if !hideSecrets || v == "" {
 			return v
 		}
-		sv := secretVar{"PASSWORD", "password"}
+		sv := secretVar{strings.ToUpper(envName(field)), field}
 		if field == specs.FieldAPIKey {
 			sv = secretVar{"API_KEY", "API key"}
 		}
@@ -430,10 +426,30 @@ func loginCurl(root string, s *specs.Spec, accounts []specs.Account, hideSecrets
 		line = strings.ReplaceAll(line, marker, `'"$`+sv.name+`"'`)
 	}
 	name := acc.ID
-	if acc.Username != "" {
-		name = acc.Username
+	for _, f := range s.Fields {
+		if v := acc.Fields[f.Name]; v != "" && !f.Secret {
+			name = v
+			break
+		}
 	}
 	return line, "account " + name, vars
+}
+
+// envName turns a field name into a shell variable's: password -> PASSWORD, pinCode -> PIN_CODE.
+func envName(field string) string {
+	var b strings.Builder
+	for i, r := range field {
+		switch {
+		case r >= 'A' && r <= 'Z' && i > 0:
+			b.WriteByte('_')
+			b.WriteRune(r)
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
 }
 
 // probeCurl shows how the spec's probe operation takes the token of the login line.

@@ -46,7 +46,7 @@ func TestServeRefuses(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{name: "bad config", args: []string{"serve", "--config", bad}, stderr: "bad.yaml: specs.pixfile.acounts: unknown field"},
+		{name: "bad config", args: []string{"serve", "--config", bad}, stderr: "bad.yaml:3:5: specs.pixfile.acounts: unknown field"},
 		{name: "missing config", args: []string{"serve", "--config", filepath.Join(t.TempDir(), "none.yaml")}, stderr: "none.yaml"},
 		{name: "unknown spec", args: []string{"serve", "--spec", "nosuch"}, stderr: "no bundled spec of that name"},
 		{name: "bad log format", args: []string{"serve", "--log-format", "xml"}, stderr: "--log-format"},

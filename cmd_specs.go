@@ -188,18 +188,22 @@ func showSpec(w io.Writer, s *specs.Spec) {
 	}
 	tw.Flush()
 
-	fmt.Fprintln(w, "\nDEMO ACCOUNTS")
+	var fields []string
+	for _, f := range s.Fields {
+		if f.Secret {
+			fields = append(fields, f.Name+" (secret)")
+		} else {
+			fields = append(fields, f.Name)
+		}
+	}
+	fmt.Fprintf(w, "\nDEMO ACCOUNTS (fields: %s)\n", strings.Join(fields, ", "))
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, a := range s.Accounts {
 		var parts []string
-		if a.Username != "" {
-			parts = append(parts, "username "+a.Username)
-		}
-		if a.Password != "" {
-			parts = append(parts, "password "+a.Password)
-		}
-		if a.CompanyID != "" {
-			parts = append(parts, "companyId "+a.CompanyID)
+		for _, f := range s.Fields {
+			if v := a.Fields[f.Name]; v != "" {
+				parts = append(parts, f.Name+" "+v)
+			}
 		}
 		for _, k := range a.APIKeys {
 			parts = append(parts, "API key "+k)

@@ -258,8 +258,8 @@ func (rt *floorRoute) passwordOK(body map[string]any) bool {
 		return true // a login without a password (a company id alone)
 	}
 	for _, a := range rt.spec.Accounts {
-		if a.Username == user {
-			return a.Password == pass
+		if a.Value(specs.FieldUsername) == user {
+			return a.Value(specs.FieldPassword) == pass
 		}
 	}
 	return false

@@ -12,10 +12,11 @@ import (
 
 // accounts are the accounts of one mounted spec, indexed once in New.
 type accounts struct {
+	spec    *specs.Spec     // what fields the accounts have, which are secret
 	mu      sync.RWMutex    // the admin API replaces the index (accounts_admin.go); flows read it
 	orig    []specs.Account // as configured, for a reset
 	list    []*specs.Account
-	byField map[string]map[string]*specs.Account // id, username, companyId -> value -> account
+	byField map[string]map[string]*specs.Account // id and each identifying field -> value -> account
 	keys    []configuredKey
 }
 
@@ -25,19 +26,22 @@ type configuredKey struct {
 	account *specs.Account
 }
 
-func newAccounts(list []specs.Account) *accounts {
-	a := &accounts{orig: list, byField: map[string]map[string]*specs.Account{
-		specs.FieldID: {}, specs.FieldUsername: {}, specs.FieldCompanyID: {},
-	}}
+// newAccounts indexes the accounts of sp by id and by each field that is not secret (the ones
+// logins and schemes look accounts up by).
+func newAccounts(sp *specs.Spec, list []specs.Account) *accounts {
+	a := &accounts{spec: sp, orig: list, byField: map[string]map[string]*specs.Account{specs.FieldID: {}}}
+	for _, f := range sp.Fields {
+		if !f.Secret {
+			a.byField[f.Name] = map[string]*specs.Account{}
+		}
+	}
 	for i := range list {
-		acc := list[i] // a copy: the spec's own accounts stay untouched
+		acc := list[i].Clone() // a copy: the spec's own accounts stay untouched
 		p := &acc
 		a.list = append(a.list, p)
 		for field, idx := range a.byField {
-			if v, ok := p.Field(field); ok {
-				if s, isString := v.(string); isString {
-					idx[s] = p
-				}
+			if v := p.Value(field); v != "" {
+				idx[v] = p
 			}
 		}
 		for _, k := range p.APIKeys {
@@ -82,7 +86,8 @@ func secretEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare(x[:], y[:]) == 1
 }
 
-// fieldString is an account field as text, for comparing with a header or a credential.
+// fieldString is an account field as text, for comparing with a header or a credential: a field
+// or the id, else a profile value.
 func fieldString(acc *specs.Account, field string) (string, bool) {
 	v, ok := acc.Field(field)
 	if !ok || v == nil {

@@ -35,9 +35,10 @@ func takesPassword(sp *specs.Spec) bool {
 	return false
 }
 
+// flowTakesPassword: the login reads a secret account field (a password, a PIN), which can expire.
 func flowTakesPassword(f *specs.Flow) bool {
 	for _, c := range f.Credentials {
-		if c.Field == specs.FieldPassword {
+		if c.Secret() && c.Field != specs.FieldAPIKey {
 			return true
 		}
 	}
@@ -73,7 +74,7 @@ func (a *accounts) snapshot() []specs.Account {
 
 // replace swaps in an index built from list.
 func (a *accounts) replace(list []specs.Account) {
-	n := newAccounts(list)
+	n := newAccounts(a.spec, list)
 	a.mu.Lock()
 	a.list, a.byField, a.keys = n.list, n.byField, n.keys
 	a.mu.Unlock()
@@ -94,26 +95,38 @@ func (a *accounts) setState(id string, state specs.AccountState) (specs.Account,
 	return list[i], nil
 }
 
-// add adds an account after checking it as the config's are checked: normalized, and no id,
-// username or company id taken.
+// add adds an account after checking it as the config's are checked: normalized, and no id or
+// identifying field's value taken.
 func (a *accounts) add(acc specs.Account) (specs.Account, error) {
-	if err := acc.Normalize(); err != nil {
+	if err := a.spec.Normalize(&acc); err != nil {
 		return specs.Account{}, err
 	}
 	list := a.snapshot()
 	if len(list) >= maxAccounts {
 		return specs.Account{}, errTooManyAccounts
 	}
-	for _, o := range list {
-		switch {
-		case o.ID == acc.ID:
-			return specs.Account{}, fmt.Errorf("an account with id %q exists", acc.ID)
-		case acc.Username != "" && o.Username == acc.Username:
-			return specs.Account{}, fmt.Errorf("an account with username %q exists", acc.Username)
-		case acc.CompanyID != "" && o.CompanyID == acc.CompanyID:
-			return specs.Account{}, fmt.Errorf("an account with companyId %q exists", acc.CompanyID)
-		}
+	if field, v, taken := a.taken(list, acc); taken {
+		return specs.Account{}, fmt.Errorf("an account with %s %q exists", field, v)
 	}
 	a.replace(append(list, acc))
 	return acc, nil
+}
+
+// taken names an identifying field (the id, or a field that is not secret) whose value acc shares
+// with an account of list.
+func (a *accounts) taken(list []specs.Account, acc specs.Account) (field, value string, ok bool) {
+	fields := []string{specs.FieldID}
+	for _, f := range a.spec.Fields {
+		if !f.Secret {
+			fields = append(fields, f.Name)
+		}
+	}
+	for _, o := range list {
+		for _, f := range fields {
+			if v := acc.Value(f); v != "" && o.Value(f) == v {
+				return f, v, true
+			}
+		}
+	}
+	return "", "", false
 }

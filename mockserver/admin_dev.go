@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -141,38 +142,40 @@ func (s *Server) mountNamed(name string) *mount {
 	return nil
 }
 
-// accountView is an account as the admin API shows it: secrets redacted.
-type accountView struct {
-	Spec      string         `json:"spec"`
-	ID        string         `json:"id"`
-	Username  string         `json:"username,omitempty"`
-	CompanyID string         `json:"companyId,omitempty"`
-	State     string         `json:"state"`
-	Password  string         `json:"password,omitempty"`
-	APIKeys   []string       `json:"apiKeys,omitempty"`
-	Profile   map[string]any `json:"profile,omitempty"`
-}
+// accountView is an account as the admin API shows it: spec, id, state, its fields by name,
+// API keys and profile, secrets redacted (the spec says which fields are).
+type accountView map[string]any
 
-func viewAccount(spec string, a specs.Account) accountView {
-	v := accountView{Spec: spec, ID: a.ID, Username: a.Username, CompanyID: a.CompanyID, State: string(a.State), Profile: a.Profile}
-	if a.Password != "" {
-		v.Password = redact(a.Password)
+func viewAccount(sp *specs.Spec, a specs.Account) accountView {
+	v := accountView{"spec": sp.Name, "id": a.ID, "state": string(a.State)}
+	for name, val := range a.Fields {
+		if sp.Secret(name) {
+			val = redact(val)
+		}
+		v[name] = val
 	}
+	if len(a.Profile) > 0 {
+		v["profile"] = a.Profile
+	}
+	var keys []string
 	for _, k := range a.APIKeys {
-		v.APIKeys = append(v.APIKeys, redact(k))
+		keys = append(keys, redact(k))
+	}
+	if len(keys) > 0 {
+		v["apiKeys"] = keys
 	}
 	return v
 }
 
-// accountRequest is the body of POST /__authconform/accounts.
-type accountRequest struct {
-	ID        string         `json:"id"`
-	Username  string         `json:"username"`
-	Password  string         `json:"password"`
-	CompanyID string         `json:"companyId"`
-	APIKeys   []string       `json:"apiKeys"`
-	State     string         `json:"state"`
-	Profile   map[string]any `json:"profile"`
+// secretsOf are the secret values of an account: its secret fields and API keys.
+func secretsOf(sp *specs.Spec, a specs.Account) []string {
+	out := slices.Clone(a.APIKeys)
+	for name, val := range a.Fields {
+		if sp.Secret(name) {
+			out = append(out, val)
+		}
+	}
+	return out
 }
 
 // adminListAccounts serves GET /__authconform/accounts[?spec=NAME].
@@ -184,7 +187,7 @@ func (s *Server) adminListAccounts(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		for _, a := range m.accounts.snapshot() {
-			out = append(out, viewAccount(m.spec.Name, a))
+			out = append(out, viewAccount(m.spec, a))
 		}
 	}
 	if name != "" && s.mountNamed(name) == nil {
@@ -205,25 +208,27 @@ func (s *Server) adminAddAccount(w http.ResponseWriter, r *http.Request) {
 		writePlain(w, http.StatusBadRequest, fmt.Sprintf("query spec=%q: name a served spec, e.g. ?spec=%s", name, s.mounts[0].spec.Name))
 		return
 	}
-	var req accountRequest
+	var req map[string]any
 	if !readAdminJSON(w, r, &req, `{"username": "erin", "password": "erin-password"}`) {
 		return
 	}
-	if req.State != "" {
-		if err := stateAllowed(m.spec, specs.AccountState(req.State)); err != nil {
-			writePlain(w, http.StatusBadRequest, "body /state: "+err.Error())
-			return
-		}
-	}
-	acc, err := m.accounts.add(specs.Account{ID: req.ID, Username: req.Username, Password: req.Password, CompanyID: req.CompanyID,
-		APIKeys: req.APIKeys, State: specs.AccountState(req.State), Profile: req.Profile})
+	parsed, err := m.spec.ParseAccount(req)
 	if err != nil {
 		writePlain(w, http.StatusBadRequest, "body: "+err.Error())
 		return
 	}
-	s.dev.journal.addSecrets(append([]string{acc.Password}, acc.APIKeys...)...)
+	if err := stateAllowed(m.spec, parsed.State); err != nil {
+		writePlain(w, http.StatusBadRequest, "body /state: "+err.Error())
+		return
+	}
+	acc, err := m.accounts.add(parsed)
+	if err != nil {
+		writePlain(w, http.StatusBadRequest, "body: "+err.Error())
+		return
+	}
+	s.dev.journal.addSecrets(secretsOf(m.spec, acc)...)
 	s.log.Info("admin account added", "spec", m.spec.Name, "account", acc.ID)
-	writeJSON(w, http.StatusCreated, viewAccount(m.spec.Name, acc))
+	writeJSON(w, http.StatusCreated, viewAccount(m.spec, acc))
 }
 
 // accountActions maps the last path segment to the state it sets.
@@ -261,7 +266,7 @@ func (s *Server) adminAccountAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("admin account changed", "spec", spec, "account", id, "state", string(state))
-	writeJSON(w, http.StatusOK, viewAccount(spec, acc))
+	writeJSON(w, http.StatusOK, viewAccount(m.spec, acc))
 }
 
 // sessionView is a session with its state and remaining lifetimes on the mock's clock.

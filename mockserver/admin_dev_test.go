@@ -32,7 +32,7 @@ func TestAdminAccounts(t *testing.T) {
 			}
 			var body struct{ Accounts []accountView }
 			_ = json.Unmarshal(rec.Body.Bytes(), &body)
-			if len(body.Accounts) != 3 || body.Accounts[1].ID != "carol" || body.Accounts[1].Password != "[redacted 14 chars]" {
+			if len(body.Accounts) != 3 || body.Accounts[1]["id"] != "carol" || body.Accounts[1]["password"] != "[redacted 14 chars]" {
 				t.Errorf("accounts %+v", body.Accounts)
 			}
 			all := h.admin("GET", "accounts", "", 200)["accounts"].([]any)

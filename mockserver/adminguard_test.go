@@ -370,7 +370,7 @@ func TestConfigAdminHosts(t *testing.T) {
 		{name: "a URL", yaml: "admin:\n  hosts: ['http://mock.team.internal']\n", err: "admin.hosts[0]"},
 		{name: "a port", yaml: "admin:\n  hosts: ['mock.team.internal:8080']\n", err: "without scheme, port or path"},
 		{name: "a wildcard", yaml: "admin:\n  hosts: ['*']\n", err: "admin.hosts[0]"},
-		{name: "not a list", yaml: "admin:\n  hosts: mock\n", err: "admin.hosts: expected a list"},
+		{name: "not a list", yaml: "admin:\n  hosts: mock\n", err: "admin.hosts: want a list"},
 		{name: "empty admin section", yaml: "admin: {}\n", err: "admin.token"},
 	}
 	for _, tc := range cases {

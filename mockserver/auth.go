@@ -218,9 +218,9 @@ func (s *Server) checkBasic(m *mount, raw, where string) (*principal, *failure) 
 	// Compare even for an unknown user, so both refusals take the same time.
 	want := ""
 	if acc != nil {
-		want = acc.Password
+		want = acc.Value(specs.FieldPassword)
 	}
-	if !secretEqual(pass, want) || acc == nil || acc.Password == "" {
+	if !secretEqual(pass, want) || acc == nil || want == "" {
 		return nil, fail(specs.FailInvalidCredential, "%s: wrong username or password", where)
 	}
 	if acc.State != specs.StateEnabled {

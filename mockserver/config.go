@@ -1,14 +1,11 @@
 package mockserver
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/authconform/authconform/specs"
 )
@@ -35,6 +32,8 @@ type Config struct {
 	CORS  CORSConfig
 	Admin AdminConfig
 	File  string // where it was read from; "" when built in code
+
+	doc *specs.Document // the file as read, to locate problems found when the mock is built
 }
 
 // AdminConfig protects the admin API: with a Token, every admin call but the dashboard's own
@@ -54,16 +53,11 @@ type SpecConfig struct {
 	SigningKey string
 }
 
-// AccountConfig is an account as the config writes it; the fields are those of specs.Account.
-type AccountConfig struct {
-	ID        string
-	Username  string
-	Password  string
-	CompanyID string
-	APIKeys   []string
-	State     string
-	Profile   map[string]any
-}
+// AccountConfig is an account as the config writes it: id, apiKeys, state, profile and the
+// spec's account fields by name. It is read against its spec when the mock is built
+// (specs.Spec.ParseAccount), so a field the spec's accounts do not have is an error there, with
+// the file, line and field.
+type AccountConfig map[string]any
 
 // CORSConfig lists the origins browsers may call the mock from, and request headers every
 // preflight allows besides those the specs name (used by the CORS layer, cors.go).
@@ -74,15 +68,19 @@ type CORSConfig struct {
 
 // ConfigError locates a problem in a config file.
 type ConfigError struct {
-	File    string
-	Field   string // dotted path, e.g. specs.NAME.accounts[1].state; empty for the whole file
-	Problem string
+	File         string
+	Line, Column int    // where the problem stands; 0 when unknown
+	Field        string // dotted path, e.g. specs.NAME.accounts[1].state; empty for the whole file
+	Problem      string
 }
 
 func (e *ConfigError) Error() string {
 	file := e.File
 	if file == "" {
 		file = "config"
+	}
+	if e.Line > 0 {
+		file += fmt.Sprintf(":%d:%d", e.Line, e.Column)
 	}
 	if e.Field == "" {
 		return file + ": " + e.Problem
@@ -110,209 +108,162 @@ func LoadConfig(path string) (*Config, error) {
 	return ParseConfig(path, data)
 }
 
-// ParseConfig is LoadConfig on bytes; file names them in errors.
+// ParseConfig is LoadConfig on bytes; file names them in errors. It reads the file as every user
+// file is read (specs.ReadYAML and the strict decoder): every problem at once, each with the
+// file, line, column and field.
 func ParseConfig(file string, data []byte) (*Config, error) {
-	js, err := yaml.YAMLToJSON(data)
+	doc, err := specs.ReadYAML(file, data)
 	if err != nil {
-		return nil, &ConfigError{File: file, Problem: "not valid YAML: " + strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")}
+		return nil, configErrors(file, err)
 	}
-	var raw any
-	if err := json.Unmarshal(js, &raw); err != nil {
-		return nil, &ConfigError{File: file, Problem: "not valid YAML: " + err.Error()}
+	var raw rawConfig
+	if err := doc.Decode(&raw); err != nil {
+		return nil, configErrors(file, err)
 	}
-	d := &cfgDecoder{file: file}
-	c := d.config(raw)
-	if len(d.errs) > 0 {
-		return nil, errors.Join(d.errs...)
-	}
-	c.File = file
-	return c, nil
-}
-
-type cfgDecoder struct {
-	file string
-	errs []error
-}
-
-func (d *cfgDecoder) addf(field, format string, args ...any) {
-	d.errs = append(d.errs, &ConfigError{File: d.file, Field: field, Problem: fmt.Sprintf(format, args...)})
-}
-
-// object checks that v is an object with only the allowed keys.
-func (d *cfgDecoder) object(v any, at string, allowed ...string) map[string]any {
-	if v == nil {
-		return nil
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		d.addf(at, "expected a mapping, found %s", kindOf(v))
-		return nil
-	}
-	for _, k := range slices.Sorted(mapKeys(m)) {
-		if allowed != nil && !slices.Contains(allowed, k) {
-			d.addf(join(at, k), "unknown field; use one of %s", strings.Join(allowed, ", "))
+	c := &Config{Specs: map[string]*SpecConfig{}, File: file, doc: doc}
+	var errs []error
+	addf := func(pointer, field, format string, args ...any) {
+		e := &ConfigError{File: file, Field: field, Problem: fmt.Sprintf(format, args...)}
+		if pos, ok := doc.At(pointer); ok {
+			e.Line, e.Column = pos.Line, pos.Column
 		}
+		errs = append(errs, e)
 	}
-	return m
-}
-
-func (d *cfgDecoder) str(v any, at string) string {
-	if v == nil {
-		return ""
-	}
-	s, ok := v.(string)
-	if !ok {
-		d.addf(at, "expected a string, found %s", kindOf(v))
-	}
-	return s
-}
-
-func (d *cfgDecoder) strings(v any, at string) []string {
-	if v == nil {
-		return nil
-	}
-	l, ok := v.([]any)
-	if !ok {
-		d.addf(at, "expected a list of strings, found %s", kindOf(v))
-		return nil
-	}
-	out := make([]string, 0, len(l))
-	for i, e := range l {
-		out = append(out, d.str(e, fmt.Sprintf("%s[%d]", at, i)))
-	}
-	return out
-}
-
-func (d *cfgDecoder) duration(v any, at string) *specs.Duration {
-	if v == nil {
-		return nil
-	}
-	s := d.str(v, at)
-	if s == "" {
-		return nil
-	}
-	dur, err := specs.ParseDuration(s)
-	if err != nil {
-		d.addf(at, "%v; write it like 24h, 90m or 360d", err)
-		return nil
-	}
-	if dur <= 0 {
-		d.addf(at, "a lifetime must be positive")
-		return nil
-	}
-	return &dur
-}
-
-func (d *cfgDecoder) config(raw any) *Config {
-	c := &Config{Specs: map[string]*SpecConfig{}}
-	root := d.object(raw, "", "specs", "cors", "admin")
-	if root == nil && raw != nil {
-		return c
-	}
-	if sp := d.object(root["specs"], "specs"); sp != nil {
-		for _, name := range slices.Sorted(mapKeys(sp)) {
-			c.Specs[name] = d.spec(sp[name], "specs."+name)
+	for _, name := range slices.Sorted(mapKeys(raw.Specs)) {
+		rs, at, ptr := raw.Specs[name], "specs."+name, "/specs/"+name
+		sc := &SpecConfig{}
+		if rs != nil {
+			sc.Access, sc.Refresh, sc.SigningKey = rs.Access, rs.Refresh, rs.SigningKey
+			for _, l := range []struct {
+				name string
+				d    *specs.Duration
+			}{{"access", rs.Access}, {"refresh", rs.Refresh}} {
+				if l.d != nil && *l.d <= 0 {
+					addf(ptr+"/"+l.name, at+"."+l.name, "a lifetime must be positive")
+				}
+			}
+			if rs.SigningKey != "" && len(rs.SigningKey) < 16 {
+				addf(ptr+"/signingKey", at+".signingKey", "at least 16 characters, found %d", len(rs.SigningKey))
+			}
+			if rs.Accounts != nil {
+				sc.Accounts = make([]AccountConfig, len(rs.Accounts))
+				for i, a := range rs.Accounts {
+					sc.Accounts[i] = AccountConfig(a)
+				}
+			}
 		}
+		c.Specs[name] = sc
 	}
-	if cors := d.object(root["cors"], "cors", "origins", "headers"); cors != nil {
-		c.CORS.Origins = d.strings(cors["origins"], "cors.origins")
-		for i, h := range d.strings(cors["headers"], "cors.headers") {
+	if cors := raw.CORS; cors != nil {
+		c.CORS.Origins = cors.Origins
+		for i, h := range cors.Headers {
+			at, ptr := fmt.Sprintf("cors.headers[%d]", i), fmt.Sprintf("/cors/headers/%d", i)
 			switch {
 			case !validHeaderName(h):
-				d.addf(fmt.Sprintf("cors.headers[%d]", i), "%q is not a header name", h)
+				addf(ptr, at, "%q is not a header name", h)
 			case forbiddenRequestHeader(h):
-				d.addf(fmt.Sprintf("cors.headers[%d]", i), "%s is a header no page may set (a forbidden request header of the Fetch standard)", h)
+				addf(ptr, at, "%s is a header no page may set (a forbidden request header of the Fetch standard)", h)
 			default:
 				c.CORS.Headers = append(c.CORS.Headers, h)
 			}
 		}
 	}
-	if adm := d.object(root["admin"], "admin", "token", "hosts"); adm != nil {
-		if v, ok := adm["token"]; ok || len(adm) == 0 {
-			c.Admin.Token = d.str(v, "admin.token")
-			if len(c.Admin.Token) < 16 {
-				d.addf("admin.token", "at least 16 characters, found %d", len(c.Admin.Token))
-			}
+	if adm := raw.Admin; adm != nil {
+		c.Admin.Token = adm.Token
+		if adm.Token != "" && len(adm.Token) < 16 || adm.Token == "" && len(adm.Hosts) == 0 {
+			addf("/admin/token", "admin.token", "at least 16 characters, found %d", len(adm.Token))
 		}
-		for i, h := range d.strings(adm["hosts"], "admin.hosts") {
+		for i, h := range adm.Hosts {
 			if _, ok := canonicalHost(h); !ok {
-				d.addf(fmt.Sprintf("admin.hosts[%d]", i), "%q is not a host name or an IP address; write it without scheme, port or path, e.g. mock.team.internal or 10.0.0.5", h)
+				addf(fmt.Sprintf("/admin/hosts/%d", i), fmt.Sprintf("admin.hosts[%d]", i), "%q is not a host name or an IP address; write it without scheme, port or path, e.g. mock.team.internal or 10.0.0.5", h)
 				continue
 			}
 			c.Admin.Hosts = append(c.Admin.Hosts, h)
 		}
 	}
-	return c
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
 }
 
-func (d *cfgDecoder) spec(raw any, at string) *SpecConfig {
-	sc := &SpecConfig{}
-	m := d.object(raw, at, "accounts", "access", "refresh", "signingKey")
-	if m == nil {
-		return sc
-	}
-	sc.Access = d.duration(m["access"], at+".access")
-	sc.Refresh = d.duration(m["refresh"], at+".refresh")
-	sc.SigningKey = d.str(m["signingKey"], at+".signingKey")
-	if v, ok := m["signingKey"]; ok && v != nil && len(sc.SigningKey) < 16 {
-		d.addf(at+".signingKey", "at least 16 characters, found %d", len(sc.SigningKey))
-	}
-	if v, ok := m["accounts"]; ok {
-		l, isList := v.([]any)
-		if !isList {
-			d.addf(at+".accounts", "expected a list of accounts, found %s", kindOf(v))
-			return sc
+// The shapes of a config file, decoded strictly.
+type rawConfig struct {
+	Specs map[string]*rawSpecConfig `yaml:"specs"`
+	CORS  *rawCORS                  `yaml:"cors"`
+	Admin *rawAdmin                 `yaml:"admin"`
+}
+
+type rawSpecConfig struct {
+	Accounts   []map[string]any `yaml:"accounts"`
+	Access     *specs.Duration  `yaml:"access"`
+	Refresh    *specs.Duration  `yaml:"refresh"`
+	SigningKey string           `yaml:"signingKey"`
+}
+
+type rawCORS struct {
+	Origins []string `yaml:"origins"`
+	Headers []string `yaml:"headers"`
+}
+
+type rawAdmin struct {
+	Token string   `yaml:"token"`
+	Hosts []string `yaml:"hosts"`
+}
+
+// configErrors turns the reader's and decoder's located errors into ConfigErrors, all of them.
+func configErrors(file string, err error) error {
+	var list specs.Errors
+	if !errors.As(err, &list) {
+		var one *specs.Error
+		if !errors.As(err, &one) {
+			return &ConfigError{File: file, Problem: err.Error()}
 		}
-		sc.Accounts = []AccountConfig{}
-		ids := map[string]bool{}
-		names := map[string]bool{}
-		for i, e := range l {
-			aat := fmt.Sprintf("%s.accounts[%d]", at, i)
-			a := d.account(e, aat)
-			sc.Accounts = append(sc.Accounts, a)
-			acc, err := a.toAccount()
-			if err != nil {
-				d.addf(aat, "%v", err)
-				continue
+		list = specs.Errors{one}
+	}
+	out := make([]error, len(list))
+	for i, e := range list {
+		out[i] = &ConfigError{File: file, Line: e.Line, Column: e.Column, Field: e.Pointer, Problem: e.Problem}
+	}
+	return errors.Join(out...)
+}
+
+// accounts reads the config's accounts of sp against the spec: its fields, states and
+// identifiers, each problem located in the file.
+func (c *Config) accounts(sp *specs.Spec, list []AccountConfig) ([]specs.Account, error) {
+	out := make([]specs.Account, 0, len(list))
+	idx := newAccounts(sp, nil)
+	for i, a := range list {
+		at, ptr := fmt.Sprintf("specs.%s.accounts[%d]", sp.Name, i), fmt.Sprintf("/specs/%s/accounts/%d", sp.Name, i)
+		fail := func(key, format string, args ...any) error {
+			field, p := at, ptr
+			if key != "" {
+				field, p = at+"."+key, ptr+"/"+strings.SplitN(key, "[", 2)[0]
 			}
-			if ids[acc.ID] {
-				d.addf(aat, "two accounts have the id %q", acc.ID)
-			}
-			ids[acc.ID] = true
-			for _, k := range []string{"username:" + acc.Username, "companyId:" + acc.CompanyID} {
-				if !strings.HasSuffix(k, ":") && names[k] {
-					d.addf(aat, "two accounts have the same %s", strings.Replace(k, ":", " ", 1))
+			e := &ConfigError{File: c.File, Field: field, Problem: fmt.Sprintf(format, args...)}
+			if c.doc != nil {
+				if pos, ok := c.doc.At(p); ok {
+					e.Line, e.Column = pos.Line, pos.Column
+				} else if pos, ok := c.doc.At(ptr); ok {
+					e.Line, e.Column = pos.Line, pos.Column
 				}
-				names[k] = true
 			}
+			return e
 		}
+		acc, err := sp.ParseAccount(a)
+		var ae *specs.AccountError
+		if errors.As(err, &ae) {
+			return nil, fail(ae.Key, "%s", ae.Problem)
+		}
+		if err := stateAllowed(sp, acc.State); err != nil {
+			return nil, fail("state", "%v", err)
+		}
+		if field, v, taken := idx.taken(out, acc); taken {
+			return nil, fail("", "two accounts have the same %s (%q)", field, v)
+		}
+		out = append(out, acc)
 	}
-	return sc
-}
-
-func (d *cfgDecoder) account(raw any, at string) AccountConfig {
-	m := d.object(raw, at, "id", "username", "password", "companyId", "apiKeys", "state", "profile")
-	if m == nil {
-		d.addf(at, "expected an account (id, username, password, companyId, apiKeys, state, profile)")
-		return AccountConfig{}
-	}
-	a := AccountConfig{
-		ID: d.str(m["id"], at+".id"), Username: d.str(m["username"], at+".username"),
-		Password: d.str(m["password"], at+".password"), CompanyID: d.str(m["companyId"], at+".companyId"),
-		APIKeys: d.strings(m["apiKeys"], at+".apiKeys"), State: d.str(m["state"], at+".state"),
-	}
-	if p := d.object(m["profile"], at+".profile"); p != nil {
-		a.Profile = p
-	}
-	return a
-}
-
-// toAccount checks an account the way specs checks the spec's own (id default, state, profile).
-func (a AccountConfig) toAccount() (specs.Account, error) {
-	acc := specs.Account{ID: a.ID, Username: a.Username, Password: a.Password, CompanyID: a.CompanyID,
-		APIKeys: a.APIKeys, State: specs.AccountState(a.State), Profile: a.Profile}
-	err := acc.Normalize()
-	return acc, err
+	return out, nil
 }
 
 func (c *Config) specNames() []string {
@@ -327,29 +278,4 @@ func (c *Config) where() string {
 		return "config"
 	}
 	return c.File
-}
-
-func join(at, k string) string {
-	if at == "" {
-		return k
-	}
-	return at + "." + k
-}
-
-func kindOf(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "a mapping"
-	case []any:
-		return "a list"
-	case string:
-		return "a string"
-	case float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case nil:
-		return "nothing"
-	}
-	return fmt.Sprintf("%T", v)
 }

@@ -24,23 +24,30 @@ func TestLoadConfigErrors(t *testing.T) {
 		body string
 		want []string
 	}{
-		{name: "unknown top-level field", body: "spec: {}\n", want: []string{"mock.yaml: spec: unknown field"}},
+		{name: "unknown top-level field", body: "spec: {}\n", want: []string{"mock.yaml:1:1: spec: unknown field"}},
 		{name: "misspelt account field", body: "specs:\n  pixfile:\n    accounts:\n      - {username: u, pasword: p}\n",
-			want: []string{"specs.pixfile.accounts[0].pasword: unknown field"}},
+			want: []string{"mock.yaml:4:23: specs.pixfile.accounts[0].pasword: unknown field", "an account of pixfile has id, apiKeys, state, profile, username, password"}},
+		{name: "a field of another spec's accounts", body: "specs:\n  pixfile:\n    accounts:\n      - {username: u, companyId: c}\n",
+			want: []string{"specs.pixfile.accounts[0].companyId: unknown field"}},
 		{name: "bad state", body: "specs:\n  pixfile:\n    accounts:\n      - {username: u, state: locked}\n",
-			want: []string{"specs.pixfile.accounts[0]", `state "locked"`}},
-		{name: "bad duration", body: "specs:\n  elyssa:\n    access: soon\n", want: []string{"specs.elyssa.access", "24h"}},
-		{name: "wrong type", body: "specs:\n  pixfile:\n    accounts: yes\n", want: []string{"specs.pixfile.accounts: expected a list"}},
+			want: []string{"mock.yaml:4:23: specs.pixfile.accounts[0].state", `state "locked"`}},
+		{name: "bad duration", body: "specs:\n  elyssa:\n    access: soon\n", want: []string{"mock.yaml:3:5: specs.elyssa.access", "24h"}},
+		{name: "wrong type", body: "specs:\n  pixfile:\n    accounts: yes\n", want: []string{"mock.yaml:3:5: specs.pixfile.accounts: want a list"}},
 		{name: "short signing key", body: "specs:\n  pixfile:\n    signingKey: short\n", want: []string{"specs.pixfile.signingKey"}},
 		{name: "duplicate username", body: "specs:\n  pixfile:\n    accounts:\n      - {id: a, username: u}\n      - {id: b, username: u}\n",
-			want: []string{"specs.pixfile.accounts[1]", "same username"}},
+			want: []string{"mock.yaml:5:9: specs.pixfile.accounts[1]", "same username"}},
 		{name: "cors origins not a list", body: "cors:\n  origins: http://x\n", want: []string{"cors.origins"}},
 		{name: "not YAML", body: "specs: [\n", want: []string{"mock.yaml", "not valid YAML"}},
 		{name: "two problems at once", body: "specs:\n  pixfile:\n    acess: 1h\n    refrsh: 1h\n", want: []string{"acess", "refrsh"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := LoadConfig(writeConfig(t, tc.body))
+			// The accounts are read against their spec when the mock is built: that is when
+			// serve refuses a config, so the two steps are one here.
+			cfg, err := LoadConfig(writeConfig(t, tc.body))
+			if err == nil {
+				_, err = New([]*specs.Spec{loadSpec(t, "pixfile"), loadSpec(t, "elyssa")}, WithConfig(cfg))
+			}
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -120,7 +127,7 @@ cors:
 			h2.expect(h2.do(h2.req("GET", "/api/v2/customers", "", "X-Auth-Token", tok)), 200)
 		}},
 		{name: "accounts are reported", run: func(t *testing.T) {
-			if a := h.s.Accounts("pixfile"); len(a) != 1 || a[0].Username != "ops" {
+			if a := h.s.Accounts("pixfile"); len(a) != 1 || a[0].Value("username") != "ops" {
 				t.Errorf("Accounts(pixfile) = %v", a)
 			}
 		}},

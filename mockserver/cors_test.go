@@ -269,7 +269,7 @@ func TestCORSConfiguredHeaders(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"cors:\n  headers: [Cookie]\n", "cors.headers[0]: Cookie is a header no page may set"},
 		{"cors:\n  headers: [ok, 'two words']\n", `cors.headers[1]: "two words" is not a header name`},
-		{"cors:\n  headers: traceparent\n", "cors.headers: expected a list"},
+		{"cors:\n  headers: traceparent\n", "cors.headers: want a list"},
 	} {
 		if _, err := ParseConfig("mock.yaml", []byte(tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)

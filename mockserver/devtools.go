@@ -87,8 +87,7 @@ func (s *Server) setupDev(o devOptions) {
 	secrets := []string{s.cfg.Admin.Token}
 	for _, m := range s.mounts {
 		for _, a := range m.accounts.snapshot() {
-			secrets = append(secrets, a.Password)
-			secrets = append(secrets, a.APIKeys...)
+			secrets = append(secrets, secretsOf(m.spec, a)...)
 		}
 		if sc := s.cfg.Specs[m.spec.Name]; sc != nil {
 			secrets = append(secrets, sc.SigningKey)

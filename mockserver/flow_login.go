@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"crypto/rand"
+	"strings"
 	"time"
 
 	"github.com/authconform/authconform/mockserver/tokens"
@@ -56,18 +57,18 @@ func (s *Server) login(c *call) error {
 		}
 	}
 	for i, cr := range f.Credentials {
-		switch cr.Field {
-		case specs.FieldPassword:
-			if !secretEqual(given[i], acc.Password) || acc.Password == "" {
-				return fail(specs.FailBadCredentials, "wrong username or password")
-			}
-		case specs.FieldAPIKey:
+		switch {
+		case cr.Field == specs.FieldAPIKey:
 			owner, err := s.apiKeyOwner(ctx, m.spec.Name, accts, given[i])
 			if err != nil {
 				return err
 			}
 			if owner != acc {
 				return fail(specs.FailBadCredentials, "wrong API key")
+			}
+		case cr.Secret():
+			if want := acc.Fields[cr.Field]; !secretEqual(given[i], want) || want == "" {
+				return fail(specs.FailBadCredentials, "wrong %s", credentialWords(f))
 			}
 		}
 	}
@@ -155,4 +156,15 @@ func (c *call) writeTokens(f *specs.Flow, rendered any, toks tokenSet) {
 	}
 	noStore(c.w)
 	c.reply(f.Status, body)
+}
+
+// credentialWords names a login's credentials for a refusal: "username or password".
+func credentialWords(f *specs.Flow) string {
+	var names []string
+	for _, c := range f.Credentials {
+		if c.Field != specs.FieldAPIKey {
+			names = append(names, c.Field)
+		}
+	}
+	return strings.Join(names, " or ")
 }

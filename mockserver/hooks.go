@@ -145,7 +145,7 @@ func (op *Operation) MapAccounts(fn func(specs.Account) specs.Account) {
 	for i := range list {
 		list[i] = fn(list[i])
 	}
-	op.o.accts = newAccounts(list)
+	op.o.accts = newAccounts(op.o.m.spec, list)
 }
 
 // WriteSuccess answers the operation's documented success: its example when the success has JSON

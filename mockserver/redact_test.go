@@ -28,8 +28,8 @@ func TestJournalRedactsConfiguredSecrets(t *testing.T) {
 	)
 	cfg := &Config{
 		Specs: map[string]*SpecConfig{
-			"pixfile": {SigningKey: signing, Accounts: []AccountConfig{{Username: "qa", Password: password}, {Username: "tiny", Password: short}}},
-			"efalia":  {Accounts: []AccountConfig{{Username: "alice", Password: "alice-password", APIKeys: []string{apiKey}}}},
+			"pixfile": {SigningKey: signing, Accounts: []AccountConfig{{"username": "qa", "password": password}, {"username": "tiny", "password": short}}},
+			"efalia":  {Accounts: []AccountConfig{{"username": "alice", "password": "alice-password", "apiKeys": []any{apiKey}}}},
 		},
 		Admin: AdminConfig{Token: admin},
 	}
@@ -100,7 +100,7 @@ func TestJournalRedactsConfiguredSecrets(t *testing.T) {
 func TestAccountsShowNoCharacterOfASecret(t *testing.T) {
 	const password, key = "Qa-Secret-Passw0rd", "Zq9-Key-Wv8x7Kp0Lm"
 	s, err := New([]*specs.Spec{loadSpec(t, "efalia")}, WithConfig(&Config{Specs: map[string]*SpecConfig{
-		"efalia": {Accounts: []AccountConfig{{Username: "qa", Password: password, APIKeys: []string{key}}}}}}))
+		"efalia": {Accounts: []AccountConfig{{"username": "qa", "password": password, "apiKeys": []any{key}}}}}}))
 	if err != nil {
 		t.Fatal(err)
 	}

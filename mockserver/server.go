@@ -235,16 +235,9 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 	sc := s.cfg.Specs[sp.Name]
 	accts := sp.Accounts
 	if sc != nil && sc.Accounts != nil {
-		accts = make([]specs.Account, 0, len(sc.Accounts))
-		for i, a := range sc.Accounts {
-			acc, err := a.toAccount()
-			if err == nil {
-				err = stateAllowed(sp, acc.State)
-			}
-			if err != nil {
-				return nil, &ConfigError{File: s.cfg.File, Field: fmt.Sprintf("specs.%s.accounts[%d]", sp.Name, i), Problem: err.Error()}
-			}
-			accts = append(accts, acc)
+		var err error
+		if accts, err = s.cfg.accounts(sp, sc.Accounts); err != nil {
+			return nil, err
 		}
 	}
 	access := sp.Tokens.Access.Lifetime.D()
@@ -281,7 +274,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 	}
 	m := &mount{
 		srv: s, spec: sp, base: sp.BasePath, router: router, ops: map[*openapi3.Operation]*operation{},
-		accounts: newAccounts(accts), iss: iss, tok: iss,
+		accounts: newAccounts(sp, accts), iss: iss, tok: iss,
 		validate: &openapi3filter.Options{
 			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc, // authentication is our own step
 			SkipSettingDefaults: true,                                  // flows read the body as sent

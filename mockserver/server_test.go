@@ -47,7 +47,7 @@ func TestNewRefuses(t *testing.T) {
 		{name: "config names a spec not served", specs: []*specs.Spec{pix},
 			opts: []Option{WithConfig(&Config{File: "c.yaml", Specs: map[string]*SpecConfig{"pixfle": {}}})}, want: "c.yaml: specs.pixfle"},
 		{name: "config account without id", specs: []*specs.Spec{pix},
-			opts: []Option{WithConfig(&Config{Specs: map[string]*SpecConfig{"pixfile": {Accounts: []AccountConfig{{Password: "x"}}}}})},
+			opts: []Option{WithConfig(&Config{Specs: map[string]*SpecConfig{"pixfile": {Accounts: []AccountConfig{{"password": "x"}}}}})},
 			want: "specs.pixfile.accounts[0]"},
 	}
 	for _, tc := range cases {

@@ -30,12 +30,14 @@ func TestAccountStates(t *testing.T) {
 	for _, name := range specs.Names() {
 		sp := loadSpec(t, name)
 		for _, st := range states {
-			acc := AccountConfig{Username: "someone", Password: "some-password", CompanyID: "33333333-3333-4333-8333-333333333333",
-				APIKeys: []string{"some-api-key"}, State: string(st.state), Profile: map[string]any{"userId": 9}}
+			acc := AccountConfig{"apiKeys": []any{"some-api-key"}, "state": string(st.state), "profile": map[string]any{"userId": 9}}
+			for _, f := range sp.Fields {
+				acc[f.Name] = "some-" + f.Name + "-33333333-3333-4333-8333-333333333333"
+			}
 			cfg := &Config{Specs: map[string]*SpecConfig{name: {Accounts: []AccountConfig{acc}}}}
 			s, err := New([]*specs.Spec{sp}, WithConfig(cfg), WithClock(NewClockAt(t0)))
 			if !slices.Contains(accountStates(sp), st.state) {
-				if err == nil || !strings.Contains(err.Error(), "specs."+name+".accounts[0]: state "+string(st.state)+" does not exist") {
+				if err == nil || !strings.Contains(err.Error(), "specs."+name+".accounts[0].state: state "+string(st.state)+" does not exist") {
 					t.Errorf("%s: a %s account: error %v", name, st.state, err)
 				}
 				continue
@@ -64,8 +66,10 @@ func loginRequest(h *harness, sp *specs.Spec, op *specs.Operation, acc AccountCo
 	q := url.Values{}
 	var kv []string
 	for _, c := range op.Flow.Credentials {
-		v := map[string]string{specs.FieldUsername: acc.Username, specs.FieldPassword: acc.Password,
-			specs.FieldCompanyID: acc.CompanyID, specs.FieldAPIKey: acc.APIKeys[0], specs.FieldID: acc.ID}[c.Field]
+		v, _ := acc[c.Field].(string)
+		if c.Field == specs.FieldAPIKey {
+			v = acc["apiKeys"].([]any)[0].(string)
+		}
 		switch c.In {
 		case specs.InBody:
 			specs.SetPointer(body, c.Pointer, v)

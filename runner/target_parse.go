@@ -225,7 +225,7 @@ func (p *parser) accounts(raw map[string]map[string]specs.Text, t *Target) error
 		}
 		fields := raw[role]
 		if len(fields) == 0 {
-			return p.errf(ptr, at, "an account needs at least one field (username, password, companyId, apiKey, ...)")
+			return p.errf(ptr, at, "an account needs at least one field (the ones the spec's logins read, apiKey, ...)")
 		}
 		acc := map[string]string{}
 		names := make([]string, 0, len(fields))

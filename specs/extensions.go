@@ -1,6 +1,7 @@
 package specs
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -23,12 +24,18 @@ const (
 // Raw shapes of the extensions, decoded strictly (decode.go). Field tags name the YAML keys.
 
 type rawRoot struct {
-	Name      string        `yaml:"name,required"`
-	Probe     string        `yaml:"probe"`
-	Tokens    rawTokens     `yaml:"tokens,required"`
-	ErrorBody any           `yaml:"errorBody,required"`
-	Accounts  []rawAccount  `yaml:"accounts"`
-	Decisions []rawDecision `yaml:"decisions"`
+	Name          string            `yaml:"name,required"`
+	Probe         string            `yaml:"probe"`
+	Tokens        rawTokens         `yaml:"tokens,required"`
+	ErrorBody     any               `yaml:"errorBody,required"`
+	AccountFields []rawAccountField `yaml:"accountFields"`
+	Accounts      []map[string]any  `yaml:"accounts"`
+	Decisions     []rawDecision     `yaml:"decisions"`
+}
+
+type rawAccountField struct {
+	Name   string `yaml:"name,required"`
+	Secret bool   `yaml:"secret"`
 }
 
 type rawTokens struct {
@@ -42,16 +49,6 @@ type rawLifetime struct {
 	Lifetime   Duration `yaml:"lifetime,required"`
 	Documented bool     `yaml:"documented,required"`
 	Source     string   `yaml:"source,required"`
-}
-
-type rawAccount struct {
-	ID        string         `yaml:"id"`
-	Username  string         `yaml:"username"`
-	Password  string         `yaml:"password"`
-	CompanyID string         `yaml:"companyId"`
-	APIKeys   []string       `yaml:"apiKeys"`
-	State     string         `yaml:"state"`
-	Profile   map[string]any `yaml:"profile"`
 }
 
 type rawDecision struct {
@@ -121,7 +118,7 @@ var (
 	namePattern   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 	choicePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 	algorithms    = []string{"HS256", "HS384", "HS512"}
-	accountFields = []string{FieldUsername, FieldPassword, FieldCompanyID, FieldAPIKey}
+	fieldPattern  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,63}$`)
 	keyFields     = []string{"id", "name", "token", "created"}
 )
 
@@ -147,6 +144,7 @@ func build(doc *openapi3.T, p *problems) *Spec {
 	buildRoot(s, &root, p)
 	buildSchemes(s, doc, p)
 	buildOperations(s, doc, p)
+	buildAccounts(s, &root, p)
 	if s.Probe != "" {
 		if op, ok := s.byID[s.Probe]; !ok {
 			p.addf(extRoot+".probe", "no operation has operationId %q", s.Probe)
@@ -186,20 +184,21 @@ func buildRoot(s *Spec, r *rawRoot, p *problems) {
 		p.addf(extRoot+".errorBody", "%v", err)
 	}
 	s.ErrorBody = tmpl
-	seen := map[string]bool{}
-	for i, a := range r.Accounts {
-		at := fmt.Sprintf("%s.accounts[%d]", extRoot, i)
-		acc := Account{ID: a.ID, Username: a.Username, Password: a.Password, CompanyID: a.CompanyID,
-			APIKeys: a.APIKeys, State: AccountState(a.State), Profile: a.Profile}
-		if err := acc.Normalize(); err != nil {
-			p.addf(at, "%v", err)
+	names := map[string]bool{}
+	for i, f := range r.AccountFields {
+		at := fmt.Sprintf("%s.accountFields[%d]", extRoot, i)
+		switch {
+		case !fieldPattern.MatchString(f.Name):
+			p.addf(at+".name", "%q is not a field name; use letters, digits, _ and -", f.Name)
+		case slices.Contains(accountKeys, f.Name) || f.Name == FieldAPIKey:
+			p.addf(at+".name", "%q is not a field but a part of every account (%s, and apiKey for its keys)", f.Name, strings.Join(accountKeys, ", "))
+		case names[f.Name]:
+			p.addf(at+".name", "%q is declared twice", f.Name)
 		}
-		if seen[acc.ID] {
-			p.addf(at, "two accounts have the id %q", acc.ID)
-		}
-		seen[acc.ID] = true
-		s.Accounts = append(s.Accounts, acc)
+		names[f.Name] = true
+		s.Fields = append(s.Fields, AccountField(f))
 	}
+	s.declaredFields = len(s.Fields) > 0
 	ids := map[string]bool{}
 	for i, d := range r.Decisions {
 		at := fmt.Sprintf("%s.decisions[%d]", extRoot, i)
@@ -238,33 +237,43 @@ func buildRoot(s *Spec, r *rawRoot, p *problems) {
 	}
 }
 
-// Normalize fills the defaults (id from username, then companyId; state enabled) and reports what
-// makes an account unusable. Spec files and the mock's config files both go through it.
-func (a *Account) Normalize() error {
-	if a.State == "" {
-		a.State = StateEnabled
-	}
-	if a.ID == "" {
-		a.ID = a.Username
-	}
-	if a.ID == "" {
-		a.ID = a.CompanyID
-	}
-	if a.ID == "" {
-		return fmt.Errorf("an account needs an id, a username or a companyId")
-	}
-	switch a.State {
-	case StateEnabled, StateDisabled, StatePasswordExpired:
-	default:
-		return fmt.Errorf("state %q is not one of enabled, disabled, passwordExpired", a.State)
-	}
-	for k := range a.Profile {
-		switch k {
-		case FieldID, FieldUsername, FieldPassword, FieldCompanyID, FieldAPIKey:
-			return fmt.Errorf("profile key %q shadows an account field; set it on the account itself", k)
+// buildAccounts reads the demo accounts once the account fields are known: declared, or inferred
+// from the logins and schemes; every field the spec reads must be one of them.
+func buildAccounts(s *Spec, r *rawRoot, p *problems) {
+	if !s.declaredFields {
+		s.Fields = inferFields(s)
+		for _, op := range s.Operations {
+			for i := range op.Flow.Credentials {
+				op.Flow.Credentials[i].secret = s.Secret(op.Flow.Credentials[i].Field)
+			}
+		}
+	} else {
+		for _, need := range inferFields(s) {
+			if !slices.ContainsFunc(s.Fields, func(f AccountField) bool { return f.Name == need.Name }) {
+				p.addf(extRoot+".accountFields", "the spec reads the account field %q (a login, a scheme's binds or impersonates, or Basic), which accountFields does not declare", need.Name)
+			}
 		}
 	}
-	return nil
+	seen := map[string]bool{}
+	for i, raw := range r.Accounts {
+		at := fmt.Sprintf("%s.accounts[%d]", extRoot, i)
+		acc, err := s.ParseAccount(raw)
+		if err != nil {
+			var ae *AccountError
+			if errors.As(err, &ae) && ae.Key != "" {
+				p.mark(at+"."+ae.Key, fmt.Sprintf("/%s/accounts/%d/%s", extRoot, i, escapePointer(strings.SplitN(ae.Key, "[", 2)[0])))
+				p.addf(at+"."+ae.Key, "%s", ae.Problem)
+			} else {
+				p.addf(at, "%v", err)
+			}
+			continue
+		}
+		if seen[acc.ID] {
+			p.addf(at, "two accounts have the id %q", acc.ID)
+		}
+		seen[acc.ID] = true
+		s.Accounts = append(s.Accounts, acc)
+	}
 }
 
 func lifetime(r rawLifetime, at string, p *problems) Lifetime {
@@ -354,8 +363,8 @@ func buildSchemes(s *Spec, doc *openapi3.T, p *problems) {
 			p.addf(at+"."+extCredential, "set exactly one of accepts, binds, impersonates")
 		}
 		for _, f := range []string{sc.Binds, sc.Impersonates} {
-			if f != "" && f != FieldUsername && f != FieldCompanyID && f != FieldID {
-				p.addf(at+"."+extCredential, "%q is not an account field; use id, username or companyId", f)
+			if f != "" && (f == FieldAPIKey || !fieldPattern.MatchString(f)) {
+				p.addf(at+"."+extCredential, "%q is not an account field (id, or a field of the spec's accounts)", f)
 			}
 		}
 		s.Schemes[name] = sc
@@ -419,7 +428,7 @@ func buildOperations(s *Spec, doc *openapi3.T, p *problems) {
 				var raw rawFlow
 				n := len(p.list)
 				if p.decode(opPointer(path, method)+"/"+extFlow, at+"."+extFlow, rv, &raw); len(p.list) == n {
-					op.Flow = buildFlow(op, &raw, at+"."+extFlow, p)
+					op.Flow = buildFlow(s, op, &raw, at+"."+extFlow, p)
 				}
 			}
 			s.Operations = append(s.Operations, op)
@@ -490,7 +499,7 @@ func security(s *Spec, doc *openapi3.T, o *openapi3.Operation, at string, p *pro
 	return out
 }
 
-func buildFlow(op *Operation, r *rawFlow, at string, p *problems) Flow {
+func buildFlow(s *Spec, op *Operation, r *rawFlow, at string, p *problems) Flow {
 	f := Flow{Kind: FlowKind(r.Kind), Rotate: r.Rotate, Status: r.Status, Failures: map[Failure]int{},
 		FailureDecisions: map[Failure]string{}, EndsRefresh: true,
 		Pointer: opPointer(op.Path, op.Method) + "/" + extFlow}
@@ -531,11 +540,11 @@ func buildFlow(op *Operation, r *rawFlow, at string, p *problems) Flow {
 	for i, c := range r.Credentials {
 		cat := fmt.Sprintf("%s.credentials[%d]", at, i)
 		loc := location(rawLocation{In: c.In, Name: c.Name, Pointer: c.Pointer}, cat, p)
-		if !slices.Contains(accountFields, c.Field) {
-			p.addf(cat+".field", "%q is not an account field; use one of %s", c.Field, strings.Join(accountFields, ", "))
+		if c.Field == FieldID || !fieldPattern.MatchString(c.Field) {
+			p.addf(cat+".field", "%q is not an account field name (letters, digits, _ and -; apiKey for one of the account's keys)", c.Field)
 		}
 		checkRequestHas(op, loc, cat, p)
-		f.Credentials = append(f.Credentials, Credential{Field: c.Field, Location: loc})
+		f.Credentials = append(f.Credentials, Credential{Field: c.Field, Location: loc, secret: c.Field == FieldAPIKey || s.secretName(c.Field)})
 	}
 	for i, t := range r.Tokens {
 		tat := fmt.Sprintf("%s.tokens[%d]", at, i)
@@ -563,9 +572,9 @@ func buildFlow(op *Operation, r *rawFlow, at string, p *problems) Flow {
 	refs := allowRefs("now")
 	switch f.Kind {
 	case KindLogin, KindResource, KindLogout, KindRefresh:
-		refs = allowAccountRefs()
+		refs = allowAccountRefs(s.secretName)
 	case KindAPIKeyCreate, KindAPIKeyList, KindAPIKeyDelete:
-		refs = allowAccountAndKeyRefs()
+		refs = allowAccountAndKeyRefs(s.secretName)
 	}
 	var err error
 	if f.Body, err = compileTemplate(r.Body, refs); err != nil {
@@ -594,7 +603,7 @@ func buildFlow(op *Operation, r *rawFlow, at string, p *problems) Flow {
 	}
 	switch f.Kind {
 	case KindLogin:
-		need(len(r.Credentials) > 0, "credentials: where the login reads username, password or companyId")
+		need(len(r.Credentials) > 0, "credentials: where the login reads each account field it takes")
 		need(hasAccess, "a token location: tokens with token: access")
 		needFailure(FailUnknownAccount)
 		if slices.ContainsFunc(f.Credentials, Credential.Secret) {
@@ -790,7 +799,9 @@ func allowRefs(names ...string) func(string) error {
 	}
 }
 
-func allowAccountRefs() func(string) error {
+// allowAccountRefs allows now and account.<field>, but no secret field: secret reports whether a
+// field is one (the spec's declared secrets, or password).
+func allowAccountRefs(secret func(string) bool) func(string) error {
 	return func(ref string) error {
 		if ref == "now" {
 			return nil
@@ -799,15 +810,15 @@ func allowAccountRefs() func(string) error {
 		if !ok || field == "" {
 			return fmt.Errorf("{{%s}} cannot be used here; use account.<field> or now", ref)
 		}
-		if field == FieldPassword || field == FieldAPIKey || field == "apiKeys" {
+		if secret(field) || field == FieldAPIKey || field == "apiKeys" {
 			return fmt.Errorf("{{%s}} would echo a secret into a response", ref)
 		}
 		return nil
 	}
 }
 
-func allowAccountAndKeyRefs() func(string) error {
-	acc := allowAccountRefs()
+func allowAccountAndKeyRefs(secret func(string) bool) func(string) error {
+	acc := allowAccountRefs(secret)
 	return func(ref string) error {
 		if field, ok := strings.CutPrefix(ref, "key."); ok {
 			if slices.Contains(keyFields, field) {

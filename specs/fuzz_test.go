@@ -30,7 +30,7 @@ func FuzzExtensions(f *testing.F) {
 		}
 		var sc rawScheme
 		p.decode("", "x", v, &sc)
-		_, _ = compileTemplate(v, allowAccountAndKeyRefs())
+		_, _ = compileTemplate(v, allowAccountAndKeyRefs(func(f string) bool { return f == FieldPassword }))
 	})
 }
 

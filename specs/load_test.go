@@ -152,7 +152,7 @@ func TestBundledFacts(t *testing.T) {
 		if s.Tokens.Access.Lifetime.D() != 24*time.Hour || s.Tokens.Refresh.Lifetime.D() != 360*24*time.Hour {
 			t.Errorf("lifetimes = %v / %v", s.Tokens.Access.Lifetime, s.Tokens.Refresh.Lifetime)
 		}
-		if sc := s.Schemes["CompanyId"]; sc.Binds != FieldCompanyID || sc.Header != "x-company-id" {
+		if sc := s.Schemes["CompanyId"]; sc.Binds != "companyId" || sc.Header != "x-company-id" {
 			t.Errorf("CompanyId scheme = %+v", sc)
 		}
 	})
@@ -302,7 +302,7 @@ func TestTemplate(t *testing.T) {
 	tmpl, err := compileTemplate(map[string]any{
 		"id": "{{account.userId}}", "greeting": "hi {{account.username}}!", "fixed": true,
 		"nested": []any{"{{now}}"},
-	}, allowAccountRefs())
+	}, allowAccountRefs(func(f string) bool { return f == FieldPassword }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +315,7 @@ func TestTemplate(t *testing.T) {
 		t.Errorf("PointerOf(now) = %q %v", p, ok)
 	}
 	for _, bad := range []any{"{{account.password}}", "{{key.id}}", "{{unclosed", map[string]any{"a": "{{status}}"}} {
-		if _, err := compileTemplate(bad, allowAccountRefs()); err == nil {
+		if _, err := compileTemplate(bad, allowAccountRefs(func(f string) bool { return f == FieldPassword })); err == nil {
 			t.Errorf("compileTemplate(%v) accepted", bad)
 		}
 	}

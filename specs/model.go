@@ -17,15 +17,19 @@ type Spec struct {
 	Version  string
 	BasePath string // the path of the first server URL with variable defaults applied, no trailing slash ("" for root)
 
-	Tokens     Tokens
-	ErrorBody  *Template // body of every JSON error response; references: status, message
-	Accounts   []Account // demo accounts; the mock's config may replace them
-	Probe      string    // operationId of a protected operation to probe credentials on
-	Decisions  []Decision
-	Operations []*Operation       // every operation, sorted by path then method
-	Schemes    map[string]*Scheme // security schemes by name
-	Doc        *openapi3.T        // the validated document, for routers and validators
-	Raw        []byte             // the file as read
+	Tokens    Tokens
+	ErrorBody *Template      // body of every JSON error response; references: status, message
+	Fields    []AccountField // the fields its accounts have (x-authconform.accountFields, or inferred)
+	// declaredFields: the spec declares its account fields (else they are inferred, and only a
+	// field named password is secret)
+	declaredFields bool
+	Accounts       []Account // demo accounts; the mock's config may replace them
+	Probe          string    // operationId of a protected operation to probe credentials on
+	Decisions      []Decision
+	Operations     []*Operation       // every operation, sorted by path then method
+	Schemes        map[string]*Scheme // security schemes by name
+	Doc            *openapi3.T        // the validated document, for routers and validators
+	Raw            []byte             // the file as read
 	// Readings names, for each decision this model follows a reading of other than the
 	// document's, the reading (WithReadings); nil for the document as written.
 	Readings map[string]string
@@ -76,74 +80,6 @@ const (
 	StateEnabled         AccountState = "enabled"
 	StateDisabled        AccountState = "disabled"
 	StatePasswordExpired AccountState = "passwordExpired"
-)
-
-// Account is a demo account (x-authconform.accounts[]).
-type Account struct {
-	ID        string // subject of its tokens; defaults to username, then companyId
-	Username  string
-	Password  string
-	CompanyID string
-	APIKeys   []string
-	State     AccountState
-	Profile   map[string]any // other values response templates may use (account.<key>)
-}
-
-// Field returns a field by the name credentials and templates use: id, username, password,
-// companyId, or a profile key.
-func (a *Account) Field(name string) (any, bool) {
-	switch name {
-	case FieldID:
-		return a.ID, a.ID != ""
-	case FieldUsername:
-		return a.Username, a.Username != ""
-	case FieldPassword:
-		return a.Password, a.Password != ""
-	case FieldCompanyID:
-		return a.CompanyID, a.CompanyID != ""
-	}
-	v, ok := a.Profile[name]
-	return v, ok
-}
-
-// AccountFields lists the account fields the spec reads: the ones its logins take, the ones its
-// schemes bind or impersonate by, and the secrets its schemes accept (password for Basic, apiKey
-// for API keys). A target file's accounts may name these and nothing else.
-func (s *Spec) AccountFields() []string {
-	set := map[string]bool{}
-	for _, op := range s.Operations {
-		for _, c := range op.Flow.Credentials {
-			set[c.Field] = true
-		}
-	}
-	for _, sc := range s.Schemes {
-		for _, f := range []string{sc.Binds, sc.Impersonates} {
-			if f != "" {
-				set[f] = true
-			}
-		}
-		if sc.AcceptsKind(CredPassword) {
-			set[FieldUsername], set[FieldPassword] = true, true
-		}
-		if sc.AcceptsKind(CredAPIKey) {
-			set[FieldAPIKey] = true
-		}
-	}
-	out := make([]string, 0, len(set))
-	for f := range set {
-		out = append(out, f)
-	}
-	slices.Sort(out)
-	return out
-}
-
-// Account field names that credentials and schemes refer to.
-const (
-	FieldID        = "id"
-	FieldUsername  = "username"
-	FieldPassword  = "password"
-	FieldCompanyID = "companyId"
-	FieldAPIKey    = "apiKey"
 )
 
 // Decision records how we read a place where the vendor's document is silent or contradicts itself.
@@ -358,12 +294,14 @@ type TokenOut struct {
 
 // Credential says where a login reads one account field.
 type Credential struct {
-	Field string // account field: username, password, companyId, apiKey
+	Field  string // account field (the spec's accountFields), or apiKey for one of its keys
+	secret bool
 	Location
 }
 
-// Secret reports whether the credential is a secret (redacted everywhere).
-func (c Credential) Secret() bool { return c.Field == FieldPassword || c.Field == FieldAPIKey }
+// Secret reports whether the credential is a secret (redacted everywhere): an API key, or an
+// account field the spec declares secret.
+func (c Credential) Secret() bool { return c.secret }
 
 // In is where a value sits in a request or response.
 type In string

@@ -13,7 +13,7 @@ import (
 //
 // References, by namespace (see docs/spec-extensions.md):
 //
-//	account.<field>  a field of the authenticated account (id, username, companyId, or a profile key)
+//	account.<field>  a field of the authenticated account (id, an account field, or a profile key)
 //	key.<field>      an API key: id, name, token, created
 //	status, message  the HTTP status and the message of an error body
 //	now              the mock clock's time, RFC 3339

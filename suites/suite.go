@@ -104,9 +104,9 @@ func Register(ctx context.Context, t *Target) error {
 	}
 	red := &redactor{}
 	red.add(t.Secrets...)
-	// Every value a login reads is a credential (a username or company id included): none of them
-	// appears in a message or a report.
-	loginFields := map[string]bool{specs.FieldPassword: true, specs.FieldAPIKey: true}
+	// Every value a login reads is a credential (an identifier included), and every secret field
+	// of the spec's accounts is secret: none of them appears in a message or a report.
+	loginFields := map[string]bool{}
 	for _, op := range t.Spec.OperationsOf(specs.KindLogin) {
 		for _, c := range op.Flow.Credentials {
 			loginFields[c.Field] = true
@@ -114,7 +114,7 @@ func Register(ctx context.Context, t *Target) error {
 	}
 	for _, acc := range t.Accounts {
 		for k, v := range acc {
-			if loginFields[k] {
+			if loginFields[k] || t.Spec.Secret(k) {
 				red.add(v)
 			}
 		}

@@ -216,15 +216,16 @@ func ignorePassword(m *mount) {
 			return false
 		}
 		for _, cr := range creds {
-			if cr.Field != specs.FieldPassword {
+			if !cr.Secret() || cr.Field == specs.FieldAPIKey {
 				continue
 			}
+			secret := acc.Fields[cr.Field]
 			switch cr.In {
 			case specs.InBody:
 				if b := readBody(); b != nil {
 					if v, ok := specs.GetPointer(b, cr.Pointer); ok {
 						if _, isString := v.(string); isString {
-							specs.SetPointer(b, cr.Pointer, acc.Password)
+							specs.SetPointer(b, cr.Pointer, secret)
 							if out, err := json.Marshal(b); err == nil {
 								setBody(r, out)
 							}
@@ -233,10 +234,10 @@ func ignorePassword(m *mount) {
 				}
 			case specs.InQuery:
 				q := r.URL.Query()
-				q.Set(cr.Name, acc.Password)
+				q.Set(cr.Name, secret)
 				r.URL.RawQuery = q.Encode()
 			case specs.InHeader:
-				r.Header.Set(cr.Name, acc.Password)
+				r.Header.Set(cr.Name, secret)
 			}
 		}
 		return false
