@@ -5,7 +5,7 @@ SHELL := /bin/bash
 GO          ?= go
 BIN         := bin/authconform
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS     := -X main.version=$(VERSION)
+LDFLAGS     := -X github.com/authconform/authconform/internal/cli.Version=$(VERSION)
 ADDR        ?= 127.0.0.1:8080
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 30s
@@ -71,7 +71,7 @@ generate: ## Rewrite specs/json/*.json from specs/*.yaml (the loader embeds both
 
 .PHONY: docs
 docs: ## Regenerate docs/conformance.md and docs/mutation.md from the code, and the report goldens
-	$(GO) test . -run '^TestConformanceDoc$$' -count=1 -update
+	$(GO) test ./internal/cli -run '^TestConformanceDoc$$' -count=1 -update
 	$(GO) test ./mutation -run '^TestMutationDoc$$' -count=1 -update
 	$(GO) test ./reports -count=1 -update
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 var updateDocs = flag.Bool("update", false, "rewrite docs/conformance.md from the catalog")
 
 // TestConformanceDoc fails when docs/conformance.md is not what the catalog generates;
-// `go test . -run TestConformanceDoc -update` rewrites it.
+// `go test ./internal/cli -run TestConformanceDoc -update` rewrites it.
 func TestConformanceDoc(t *testing.T) {
 	var b bytes.Buffer
 	if err := writeCatalogMarkdown(&b); err != nil {
@@ -28,10 +28,10 @@ func TestConformanceDoc(t *testing.T) {
 	}
 	have, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test . -run TestConformanceDoc -update)", err)
+		t.Fatalf("%v (run go test ./internal/cli -run TestConformanceDoc -update)", err)
 	}
 	if !bytes.Equal(have, b.Bytes()) {
-		t.Errorf("%s is stale: the catalog changed; run go test . -run TestConformanceDoc -update and commit the result", path)
+		t.Errorf("%s is stale: the catalog changed; run go test ./internal/cli -run TestConformanceDoc -update and commit the result", path)
 	}
 	for _, r := range suites.Requirements {
 		if !bytes.Contains(have, []byte("| "+r.ID+" | "+string(r.Level())+" | "+string(r.Basis)+" |")) {

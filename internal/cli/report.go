@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -13,8 +13,6 @@ import (
 	"github.com/authconform/authconform/reports"
 	"github.com/authconform/authconform/runner"
 )
-
-func init() { extraCommands = append(extraCommands, newReportCmd) }
 
 func newReportCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
@@ -132,7 +130,7 @@ Exit codes: 0 valid, 1 the report does not verify (or is not a report), 2 the ke
 			// The signature is what counts; a catalog that grew since the signing is worth a note.
 			required, known := runner.RequiredForReport(rep)
 			if problems := reports.CertificationProblems(rep, required); known && len(problems) > 0 {
-				fmt.Fprintf(e.stdout, "note: by the catalog of authconform %s (newer rules, or a report signed by another tool), this report would not be certified now:\n  - %s\n", version, strings.Join(problems, "\n  - "))
+				fmt.Fprintf(e.stdout, "note: by the catalog of authconform %s (newer rules, or a report signed by another tool), this report would not be certified now:\n  - %s\n", Version, strings.Join(problems, "\n  - "))
 			}
 			return nil
 		},

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -286,7 +286,7 @@ const conformanceIntro = `# Conformance requirements
 
 <!-- Generated from suites/requirements.go, suites/provenance.go and the suites' registered checks
      by §authconform specs catalog --format markdown§. Do not edit by hand: run
-     §go test . -run TestConformanceDoc -update§ after changing a rule. -->
+     §go test ./internal/cli -run TestConformanceDoc -update§ after changing a rule. -->
 
 Every check §authconform test§ runs judges one rule below. A rule has a stable **ID** (a rule
 may be reworded, never renumbered), a **level**, and a **provenance**: where its expectation comes

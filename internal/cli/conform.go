@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"crypto/ed25519"
@@ -14,8 +14,6 @@ import (
 	"github.com/authconform/authconform/reports"
 	"github.com/authconform/authconform/runner"
 )
-
-func init() { extraCommands = append(extraCommands, newTestCmd) }
 
 // testOptions are the flags of test.
 type testOptions struct {
@@ -124,13 +122,13 @@ func conform(e *env, o testOptions) error {
 	}
 	defer closeAll(outputs)
 
-	fmt.Fprintf(e.stdout, "authconform %s: testing %s (spec %s) from %s\n\n", version, tg.BaseURL, tg.Spec.Name, o.target)
+	fmt.Fprintf(e.stdout, "authconform %s: testing %s (spec %s) from %s\n\n", Version, tg.BaseURL, tg.Spec.Name, o.target)
 	rep, err := runner.Run(e.ctx, runner.Config{
 		Target:      tg,
 		LabelFilter: o.labelFilter,
 		FailFast:    o.failFast,
 		Verbose:     o.verbose,
-		ToolVersion: version,
+		ToolVersion: Version,
 		Progress:    e.stdout,
 		Deadline:    o.deadline,
 	})

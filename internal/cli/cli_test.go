@@ -1,8 +1,9 @@
-package main
+package cli
 
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 )
@@ -89,4 +90,13 @@ func TestCLI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMain runs the command's tests from the repository's root, where a user runs the binary:
+// the examples, specs and docs they name are the paths a user types.
+func TestMain(m *testing.M) {
+	if err := os.Chdir("../.."); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
 }
