@@ -57,7 +57,7 @@ func ReadYAML(file string, data []byte) (*Document, error) {
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return d, nil
 	}
-	c := &converter{d: d}
+	c := &converter{d: d, lines: yamlLines(data)}
 	v, err := c.value(root.Content[0], "", 0)
 	if err != nil {
 		return nil, err
@@ -113,6 +113,19 @@ func (d *Document) atField(field string) (Pos, bool) {
 type converter struct {
 	d     *Document
 	nodes int
+	lines int // the text's line count, as YAML counts breaks
+}
+
+// at is a node's position, kept inside the text: yaml.v3 places the implicit null of an empty
+// document ("---") on the line after the last.
+func (c *converter) at(n *yaml.Node) Pos {
+	return Pos{min(n.Line, c.lines), n.Column}
+}
+
+// yamlLines counts lines the way YAML does: LF, CR and CRLF end one, and so do NEL, LS and PS.
+func yamlLines(data []byte) int {
+	s := strings.ReplaceAll(string(data), "\r\n", "\n")
+	return 1 + strings.Count(s, "\n") + strings.Count(s, "\r") + strings.Count(s, "\u0085") + strings.Count(s, "\u2028") + strings.Count(s, "\u2029")
 }
 
 func (c *converter) errf(n *yaml.Node, pointer, format string, args ...any) error {
@@ -128,7 +141,7 @@ func (c *converter) value(n *yaml.Node, pointer string, depth int) (any, error) 
 		return nil, c.errf(n, "", "values are nested more than %d deep (an alias inside itself?)", maxYAMLDepth)
 	}
 	if _, seen := c.d.pos[pointer]; !seen {
-		c.d.pos[pointer] = Pos{n.Line, n.Column}
+		c.d.pos[pointer] = c.at(n)
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
@@ -148,7 +161,7 @@ func (c *converter) value(n *yaml.Node, pointer string, depth int) (any, error) 
 				return nil, c.errf(k, pointer+"/"+escapePointer(name), "%q appears twice", name)
 			}
 			child := pointer + "/" + escapePointer(name)
-			c.d.pos[child] = Pos{k.Line, k.Column}
+			c.d.pos[child] = c.at(k)
 			val, err := c.value(v, child, depth+1)
 			if err != nil {
 				return nil, err
