@@ -99,6 +99,23 @@ func fieldString(acc *specs.Account, field string) (string, bool) {
 	return fmt.Sprint(v), true
 }
 
+// tokenResolver also answers the token lifetimes a login's or refresh's body may show
+// (tokens.access.lifetime.seconds), as the issuer has them (a config may change them).
+func tokenResolver(next specs.Resolver, iss TokenIssuer) specs.Resolver {
+	return func(ref string) (any, bool) {
+		switch ref {
+		case "tokens.access.lifetime.seconds":
+			return int64(iss.Lifetime(specs.TokenAccess).Seconds()), true
+		case "tokens.refresh.lifetime.seconds":
+			if d := iss.Lifetime(specs.TokenRefresh); d > 0 {
+				return int64(d.Seconds()), true
+			}
+			return nil, false
+		}
+		return next(ref)
+	}
+}
+
 // accountResolver answers account.<field> and now for response templates.
 func accountResolver(acc *specs.Account, now string) specs.Resolver {
 	return func(ref string) (any, bool) {

@@ -22,6 +22,9 @@ func accountStates(sp *specs.Spec) []specs.AccountState {
 	if takesPassword(sp) {
 		out = append(out, specs.StatePasswordExpired)
 	}
+	for _, st := range sp.States {
+		out = append(out, st.Name)
+	}
 	return out
 }
 

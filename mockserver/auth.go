@@ -30,7 +30,7 @@ func (s *Server) authenticate(c *call) (*principal, error) {
 	var best *failure
 	rank := func(f *failure) int {
 		switch f.name {
-		case specs.FailTenantMismatch:
+		case specs.FailTenantMismatch, specs.FailBoundMissing, specs.FailBoundMismatch:
 			return 3
 		case specs.FailInvalidCredential:
 			return 2
@@ -86,10 +86,10 @@ func (s *Server) tryAlternative(c *call, alt specs.SecurityAlt) (*principal, err
 			v, present := credentialValue(c, sc)
 			want, has := fieldString(p.account, sc.Binds)
 			if !present {
-				return nil, fail(specs.FailTenantMismatch, "header %s is required with this credential", sc.Header)
+				return nil, fail(specs.FailBoundMissing, "%s is required with this credential", describeScheme(sc))
 			}
 			if !has || !secretEqual(v, want) {
-				return nil, fail(specs.FailTenantMismatch, "header %s does not match the credential's %s", sc.Header, sc.Binds)
+				return nil, fail(specs.FailBoundMismatch, "%s does not match the credential's %s", describeScheme(sc), sc.Binds)
 			}
 		case sc.Impersonates != "":
 			v, present := credentialValue(c, sc)
@@ -97,7 +97,7 @@ func (s *Server) tryAlternative(c *call, alt specs.SecurityAlt) (*principal, err
 				if sc.Optional {
 					continue
 				}
-				return nil, fail(specs.FailTenantMismatch, "header %s is required with this credential", sc.Header)
+				return nil, fail(specs.FailBoundMissing, "header %s is required with this credential", sc.Header)
 			}
 			target := c.op.m.accounts.find(sc.Impersonates, v)
 			if target == nil || target.State != specs.StateEnabled {

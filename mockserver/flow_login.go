@@ -74,10 +74,13 @@ func (s *Server) login(c *call) error {
 	}
 	c.w.account = acc.ID
 	switch acc.State {
+	case specs.StateEnabled:
 	case specs.StateDisabled:
 		return fail(specs.FailAccountDisabled, "the account is disabled")
 	case specs.StatePasswordExpired:
 		return fail(specs.FailPasswordExpired, "the account's password has expired")
+	default:
+		return fail(m.spec.StateFailure(acc.State), "the account is %s", acc.State)
 	}
 
 	// issue
@@ -92,7 +95,7 @@ func (s *Server) login(c *call) error {
 	}
 
 	// write
-	body := f.Body.Render(accountResolver(acc, now.UTC().Format(time.RFC3339)))
+	body := f.Body.Render(tokenResolver(accountResolver(acc, now.UTC().Format(time.RFC3339)), m.tok))
 	c.writeTokens(f, body, toks)
 	return nil
 }

@@ -73,6 +73,6 @@ func (s *Server) refresh(c *call) error {
 	}
 
 	// write
-	c.writeTokens(f, f.Body.Render(accountResolver(acc, now.UTC().Format(time.RFC3339))), toks)
+	c.writeTokens(f, f.Body.Render(tokenResolver(accountResolver(acc, now.UTC().Format(time.RFC3339)), m.tok)), toks)
 	return nil
 }

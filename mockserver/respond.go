@@ -84,27 +84,40 @@ func (s *Server) writeError(c *call, err error) {
 		return
 	}
 	c.w.failure, c.w.cause = string(f.name), f.cause
-	status, ok := c.op.flow.Failure(f.name)
+	fs, ok := c.op.flow.FailureOf(f.name)
 	if !ok {
 		// The flow maps no status for this failure; answer a documented 4xx rather than invent one.
-		status = c.op.fallback
+		fs.Status = c.op.fallback
 	}
-	s.writeErrorBody(c, status, f.msg)
+	s.writeFailureBody(c, fs.Status, f.name, fs.Body, f.msg)
 }
 
+// writeErrorBody answers an error with the spec's error body.
 func (s *Server) writeErrorBody(c *call, status int, msg string) {
+	s.writeFailureBody(c, status, "", nil, msg)
+}
+
+// writeFailureBody answers an error with the failure's own body template, else the spec's.
+func (s *Server) writeFailureBody(c *call, status int, name specs.Failure, tmpl *specs.Template, msg string) {
 	h := c.w.Header()
 	if !c.op.json[status] {
 		h.Set(MessageHeader, headerSafe(msg))
 		c.w.WriteHeader(status)
 		return
 	}
-	body := c.op.m.spec.ErrorBody.Render(func(ref string) (any, bool) {
+	if tmpl == nil {
+		tmpl = c.op.m.spec.ErrorBody
+	}
+	body := tmpl.Render(func(ref string) (any, bool) {
 		switch ref {
 		case "status":
 			return status, true
 		case "message":
 			return msg, true
+		case "failure":
+			return string(name), name != ""
+		case "now":
+			return c.now(), true
 		}
 		return nil, false
 	})

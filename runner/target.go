@@ -21,8 +21,9 @@ var ErrConfig = errors.New("invalid configuration")
 // maxTargetSize bounds what LoadTarget reads; a target file is a few hundred bytes.
 const maxTargetSize = 1 << 20
 
-// Roles are the account roles a target file may name. valid is required; the others enable checks
-// that are skipped, with the reason, when their account is absent.
+// Roles are the account roles a target file may name, besides one per account state the spec
+// declares (LOG-17). valid is required; the others enable checks that do not apply, with the
+// reason, when their account is absent.
 var Roles = []string{RoleValid, RoleOther, RoleDisabled, RoleExpired}
 
 // Account roles.
@@ -82,6 +83,7 @@ type Target struct {
 // targetNodes are where the fields whose meaning depends on the spec stand in the file.
 type targetNodes struct {
 	accountFields map[string]map[string]specs.Pos // role -> field -> where its key stands
+	roles         map[string]specs.Pos            // role -> where its key stands
 	readings      map[string]specs.Pos            // decision id -> where its key stands
 }
 
@@ -245,7 +247,18 @@ func (t *Target) ProbeOperation() (*specs.Operation, bool) {
 // otherwise turn into a dozen refused logins) and readings the spec does not offer.
 func (t *Target) checkAgainstSpec(s *specs.Spec) error {
 	known := s.AccountFields()
-	for _, role := range Roles {
+	roles := slices.Clone(Roles)
+	for _, st := range s.States {
+		roles = append(roles, string(st.Name))
+	}
+	for _, role := range slices.Sorted(maps.Keys(t.Accounts)) {
+		if !slices.Contains(roles, role) {
+			pos := t.nodes.roles[role]
+			return &TargetError{File: t.File, Line: pos.Line, Column: pos.Column, Field: "accounts." + role,
+				Problem: fmt.Sprintf("unknown role %q: spec %s takes %s", role, s.Name, strings.Join(roles, ", "))}
+		}
+	}
+	for _, role := range roles {
 		fields := t.nodes.accountFields[role]
 		for _, name := range slices.Sorted(maps.Keys(fields)) {
 			if !slices.Contains(known, name) {

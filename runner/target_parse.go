@@ -78,6 +78,8 @@ func fromSpecsError(file string, err error) error {
 	return &TargetError{File: file, Line: e.Line, Column: e.Column, Field: e.Pointer, Problem: problem}
 }
 
+var rolePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,39}$`)
+
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // expand replaces ${VAR} references; fromEnv reports whether any was used.
@@ -220,9 +222,13 @@ func (p *parser) accounts(raw map[string]map[string]specs.Text, t *Target) error
 	slices.Sort(roles)
 	for _, role := range roles {
 		at, ptr := "accounts."+role, "/accounts/"+escape(role)
-		if !slices.Contains(Roles, role) {
-			return p.errf(ptr, at, "unknown field %q (known fields: %s)", role, strings.Join(Roles, ", "))
+		if !rolePattern.MatchString(role) {
+			return p.errf(ptr, at, "%q is not a role; use valid, other, disabled, expired or a state the spec declares", role)
 		}
+		if t.nodes.roles == nil {
+			t.nodes.roles = map[string]specs.Pos{}
+		}
+		t.nodes.roles[role], _ = p.doc.At(ptr)
 		fields := raw[role]
 		if len(fields) == 0 {
 			return p.errf(ptr, at, "an account needs at least one field (the ones the spec's logins read, apiKey, ...)")

@@ -62,7 +62,7 @@ timeout: 5s
 		{"not a mapping", "- a\n- b", "want a mapping"},
 		{"unknown top field", "spec: x\nbaseURL: http://h\naccounts: {valid: {u: a}}\nbaseUrl: http://h", `bad.yaml:4:1: baseUrl: unknown field`},
 		{"unknown field named", "spec: x\nbaseURL: http://h\naccounts: {valid: {u: a}}\ntimeot: 1s", `unknown field "timeot"`},
-		{"unknown role", "spec: x\nbaseURL: http://h\naccounts: {valid: {u: a}, admin: {u: b}}", `accounts.admin: unknown field "admin"`},
+		{"not a role", "spec: x\nbaseURL: http://h\naccounts: {valid: {u: a}, \"ad min\": {u: b}}", `"ad min" is not a role`},
 		{"missing spec", "baseURL: http://h\naccounts: {valid: {u: a}}", "spec: missing required field"},
 		{"missing valid account", "spec: x\nbaseURL: http://h\naccounts: {other: {u: a}}", "accounts.valid"},
 		{"bad URL", "spec: x\nbaseURL: ftp://h\naccounts: {valid: {u: a}}", "not an http or https URL"},
@@ -179,6 +179,8 @@ func TestTargetCheckedAgainstItsSpec(t *testing.T) {
 	bad := []struct{ name, yaml, want string }{
 		{"account field typo", "spec: precrime\nbaseURL: http://127.0.0.1:1\naccounts:\n  valid: {username: u, pasword: p}\n",
 			`t.yaml:4:24: accounts.valid.pasword: unknown field "pasword": spec precrime reads apiKey, password, username from an account`},
+		{"a role the spec has no state for", "spec: precrime\nbaseURL: http://127.0.0.1:1\naccounts:\n  valid: {username: u, password: p}\n  locked: {username: l, password: p}\n",
+			`t.yaml:5:3: accounts.locked: unknown role "locked": spec precrime takes valid, other, disabled, expired`},
 		{"a field another spec reads", "spec: elyssa\nbaseURL: http://127.0.0.1:1\naccounts:\n  valid: {companyId: c}\n  other:\n    username: u\n",
 			`t.yaml:6:5: accounts.other.username: unknown field "username": spec elyssa reads companyId from an account`},
 		{"unknown decision", "spec: precrime\nbaseURL: http://127.0.0.1:1\naccounts: {valid: {username: u, password: p}}\nreadings:\n  precrime-nope: bare\n",

@@ -271,10 +271,12 @@ func (s *Spec) Normalize(a *Account) error {
 		}
 		return fmt.Errorf("an account needs an id or a value for one of %s", strings.Join(ids, ", "))
 	}
-	switch a.State {
-	case StateEnabled, StateDisabled, StatePasswordExpired:
-	default:
-		return fmt.Errorf("state %q is not one of enabled, disabled, passwordExpired", a.State)
+	if a.State != StateEnabled && s.StateFailure(a.State) == "" {
+		names := []string{string(StateEnabled), string(StateDisabled), string(StatePasswordExpired)}
+		for _, st := range s.States {
+			names = append(names, string(st.Name))
+		}
+		return fmt.Errorf("state %q is not one of %s", a.State, strings.Join(names, ", "))
 	}
 	for k := range a.Profile {
 		if k == FieldID || k == FieldAPIKey || slices.ContainsFunc(s.Fields, func(f AccountField) bool { return f.Name == k }) {

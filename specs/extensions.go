@@ -29,8 +29,14 @@ type rawRoot struct {
 	Tokens        rawTokens         `yaml:"tokens,required"`
 	ErrorBody     any               `yaml:"errorBody,required"`
 	AccountFields []rawAccountField `yaml:"accountFields"`
+	States        []rawState        `yaml:"states"`
 	Accounts      []map[string]any  `yaml:"accounts"`
 	Decisions     []rawDecision     `yaml:"decisions"`
+}
+
+type rawState struct {
+	Name    string `yaml:"name,required"`
+	Failure string `yaml:"failure,required"`
 }
 
 type rawAccountField struct {
@@ -67,7 +73,8 @@ type rawReading struct {
 
 type rawFailure struct {
 	Status   int    `yaml:"status,required"`
-	Decision string `yaml:"decision,required"`
+	Decision string `yaml:"decision"`
+	Body     any    `yaml:"body"`
 }
 
 type rawFlow struct {
@@ -199,6 +206,22 @@ func buildRoot(s *Spec, r *rawRoot, p *problems) {
 		s.Fields = append(s.Fields, AccountField(f))
 	}
 	s.declaredFields = len(s.Fields) > 0
+	for i, st := range r.States {
+		at := fmt.Sprintf("%s.states[%d]", extRoot, i)
+		name := AccountState(st.Name)
+		switch {
+		case !choicePattern.MatchString(strings.ToLower(st.Name)):
+			p.addf(at+".name", "%q is not a state name; use letters, digits and dashes", st.Name)
+		case name == StateEnabled || name == StateDisabled || name == StatePasswordExpired:
+			p.addf(at+".name", "%q is a built-in state; declare only the spec's own", st.Name)
+		case slices.ContainsFunc(s.States, func(x State) bool { return x.Name == name }):
+			p.addf(at+".name", "%q is declared twice", st.Name)
+		}
+		if !choicePattern.MatchString(strings.ToLower(st.Failure)) || slices.Contains(Failures, Failure(st.Failure)) {
+			p.addf(at+".failure", "%q: name the state's own login failure (e.g. accountLocked), which the login flows map to a status", st.Failure)
+		}
+		s.States = append(s.States, State{Name: name, Failure: Failure(st.Failure)})
+	}
 	ids := map[string]bool{}
 	for i, d := range r.Decisions {
 		at := fmt.Sprintf("%s.decisions[%d]", extRoot, i)
@@ -518,11 +541,21 @@ func buildFlow(s *Spec, op *Operation, r *rawFlow, at string, p *problems) Flow 
 	}
 	for _, name := range sortedKeys(r.Failures) {
 		fa := Failure(name)
-		if !slices.Contains(Failures, fa) {
-			p.addf(at+".failures."+name, "unknown failure; use one of %s", joinFailures())
+		if !slices.Contains(Failures, fa) && !slices.ContainsFunc(s.States, func(st State) bool { return st.Failure == fa }) {
+			p.addf(at+".failures."+name, "unknown failure; use one of %s, or the failure of a state under x-authconform.states", joinFailures())
 			continue
 		}
-		status, decision := failureStatus(r.Failures[name], f.Pointer+"/failures/"+escapePointer(name), at+".failures."+name, p)
+		status, decision, body := failureStatus(r.Failures[name], f.Pointer+"/failures/"+escapePointer(name), at+".failures."+name, p)
+		if body != nil {
+			t, err := compileTemplate(body, allowRefs("failure", "status", "message", "now"))
+			if err != nil {
+				p.addf(at+".failures."+name+".body", "%v", err)
+			}
+			if f.FailureBodies == nil {
+				f.FailureBodies = map[Failure]*Template{}
+			}
+			f.FailureBodies[fa] = t
+		}
 		if !op.Documents(status) {
 			p.addf(at+".failures."+name, "%d is not a documented response of this operation", status)
 		}
@@ -571,7 +604,9 @@ func buildFlow(s *Spec, op *Operation, r *rawFlow, at string, p *problems) Flow 
 
 	refs := allowRefs("now")
 	switch f.Kind {
-	case KindLogin, KindResource, KindLogout, KindRefresh:
+	case KindLogin, KindRefresh:
+		refs = withLifetimes(allowAccountRefs(s.secretName))
+	case KindResource, KindLogout:
 		refs = allowAccountRefs(s.secretName)
 	case KindAPIKeyCreate, KindAPIKeyList, KindAPIKeyDelete:
 		refs = allowAccountAndKeyRefs(s.secretName)
@@ -636,21 +671,21 @@ func buildFlow(s *Spec, op *Operation, r *rawFlow, at string, p *problems) Flow 
 	return f
 }
 
-// failureStatus reads a failure's status: a number when the vendor's document states it, or
-// {status, decision} when it is our reading of a gap.
-func failureStatus(v any, pointer, at string, p *problems) (int, string) {
+// failureStatus reads a failure: a status the vendor's document states, or {status, decision}
+// when the status is our reading of a gap, either with the failure's own body template.
+func failureStatus(v any, pointer, at string, p *problems) (int, string, any) {
 	if m, ok := v.(map[string]any); ok {
 		var rf rawFailure
 		p.decode(pointer, at, m, &rf)
-		return rf.Status, rf.Decision
+		return rf.Status, rf.Decision, rf.Body
 	}
 	var n int
 	if f, ok := v.(float64); !ok || f != float64(int(f)) {
-		p.addf(at, "want a status (the vendor documents it) or {status: N, decision: ID} (our reading), found %s", describe(v))
-		return 0, ""
+		p.addf(at, "want a status (the vendor documents it), or {status: N, decision: ID, body: {...}}, found %s", describe(v))
+		return 0, "", nil
 	}
 	p.decode(pointer, at, v, &n)
-	return n, ""
+	return n, "", nil
 }
 
 // opPointer is the RFC 6901 pointer of an operation in the document.
@@ -812,6 +847,22 @@ func allowAccountRefs(secret func(string) bool) func(string) error {
 		}
 		if secret(field) || field == FieldAPIKey || field == "apiKeys" {
 			return fmt.Errorf("{{%s}} would echo a secret into a response", ref)
+		}
+		return nil
+	}
+}
+
+// lifetimeRefs are the token lifetimes a login's or refresh's body may show (an expires_in).
+var lifetimeRefs = []string{"tokens.access.lifetime.seconds", "tokens.refresh.lifetime.seconds"}
+
+// withLifetimes also allows the token lifetimes, in seconds.
+func withLifetimes(next func(string) error) func(string) error {
+	return func(ref string) error {
+		if slices.Contains(lifetimeRefs, ref) {
+			return nil
+		}
+		if err := next(ref); err != nil {
+			return fmt.Errorf("%w, %s", err, strings.Join(lifetimeRefs, ", "))
 		}
 		return nil
 	}

@@ -20,6 +20,7 @@ type Spec struct {
 	Tokens    Tokens
 	ErrorBody *Template      // body of every JSON error response; references: status, message
 	Fields    []AccountField // the fields its accounts have (x-authconform.accountFields, or inferred)
+	States    []State        // account states the spec declares besides the built-in ones
 	// declaredFields: the spec declares its account fields (else they are inferred, and only a
 	// field named password is secret)
 	declaredFields bool
@@ -72,8 +73,32 @@ type Lifetime struct {
 	Source     string // the vendor's words, or why we chose
 }
 
-// AccountState is whether an account may log in.
+// AccountState is whether an account may log in: enabled, disabled, passwordExpired, or a state
+// the spec declares (x-authconform.states: locked, suspended, ...), each refused with its own
+// login failure.
 type AccountState string
+
+// State is an account state a spec declares, with the login failure it answers.
+type State struct {
+	Name    AccountState
+	Failure Failure // the failure a login of an account in this state answers (the flow maps its status)
+}
+
+// StateFailure is the login failure of an account in a state; "" for enabled (or unknown).
+func (s *Spec) StateFailure(st AccountState) Failure {
+	switch st {
+	case StateDisabled:
+		return FailAccountDisabled
+	case StatePasswordExpired:
+		return FailPasswordExpired
+	}
+	for _, d := range s.States {
+		if d.Name == st {
+			return d.Failure
+		}
+	}
+	return ""
+}
 
 // Account states.
 const (
@@ -182,12 +207,14 @@ const (
 	FailMissingCredential Failure = "missingCredential" // a protected call without credentials
 	FailInvalidCredential Failure = "invalidCredential" // garbage, tampered, expired, revoked or wrong-type token or key
 	FailTenantMismatch    Failure = "tenantMismatch"    // a bound header (company id) missing or not the token's
+	FailBoundMissing      Failure = "boundMissing"      // a bound value (a tenant header) is missing (falls back to tenantMismatch)
+	FailBoundMismatch     Failure = "boundMismatch"     // a bound value names another account (falls back to tenantMismatch)
 	FailNotFound          Failure = "notFound"          // the object the request names does not exist for the caller
 )
 
 // Failures lists every failure name.
 var Failures = []Failure{FailInvalidRequest, FailBadCredentials, FailUnknownAccount, FailAccountDisabled,
-	FailPasswordExpired, FailMissingCredential, FailInvalidCredential, FailTenantMismatch, FailNotFound}
+	FailPasswordExpired, FailMissingCredential, FailInvalidCredential, FailTenantMismatch, FailBoundMissing, FailBoundMismatch, FailNotFound}
 
 // Operation is one documented operation with its flow.
 type Operation struct {
@@ -238,6 +265,9 @@ type Flow struct {
 	// FailureDecisions names, for each failure whose status is our reading rather than the
 	// vendor's statement, the decision that chose it. A failure absent here is documented.
 	FailureDecisions map[Failure]string
+	// FailureBodies are the bodies of failures that have their own (an error code per refusal,
+	// RFC 6749 5.2's invalid_grant); a failure absent here answers the spec's ErrorBody.
+	FailureBodies map[Failure]*Template
 	// Pointer is where the flow sits in the document, an RFC 6901 pointer (for readings).
 	Pointer string
 }
@@ -245,9 +275,10 @@ type Flow struct {
 // FailurePointer is the document pointer of failure name's status, as readings name it.
 func (f *Flow) FailurePointer(name Failure) string { return f.Pointer + "/failures/" + string(name) }
 
-// Failure returns the status for f. accountDisabled and passwordExpired fall back to
-// badCredentials, then unknownAccount, when the flow does not name them; tenantMismatch falls
-// back to invalidCredential.
+// Failure returns the status for f. accountDisabled, passwordExpired and a declared state's
+// failure fall back to badCredentials, then unknownAccount, when the flow does not name them;
+// boundMissing and boundMismatch to tenantMismatch, then invalidCredential; tenantMismatch to
+// invalidCredential.
 func (f *Flow) Failure(name Failure) (int, bool) {
 	fs, ok := f.FailureOf(name)
 	return fs.Status, ok
@@ -258,20 +289,26 @@ type FailureStatus struct {
 	Status   int
 	Name     Failure // the failure whose status it is: name itself, or the one it fell back to
 	Decision string  // the decision that chose the status; "" when the vendor states it
+	// Body is the failure's own body template, nil for the spec's ErrorBody. Its fixed values (an
+	// error code) are what the vendor states a refusal carries.
+	Body *Template
 }
 
 // FailureOf is Failure with the failure it resolved to and the decision behind the status.
 func (f *Flow) FailureOf(name Failure) (FailureStatus, bool) {
 	next := []Failure{name}
-	switch name {
-	case FailAccountDisabled, FailPasswordExpired:
-		next = append(next, FailBadCredentials, FailUnknownAccount)
-	case FailTenantMismatch:
+	switch {
+	case name == FailTenantMismatch:
 		next = append(next, FailInvalidCredential)
+	case name == FailBoundMissing, name == FailBoundMismatch:
+		next = append(next, FailTenantMismatch, FailInvalidCredential)
+	case name == FailAccountDisabled, name == FailPasswordExpired, !slices.Contains(Failures, name):
+		// a declared state's failure, like the built-in ones
+		next = append(next, FailBadCredentials, FailUnknownAccount)
 	}
 	for _, n := range next {
 		if s, ok := f.Failures[n]; ok {
-			return FailureStatus{Status: s, Name: n, Decision: f.FailureDecisions[n]}, true
+			return FailureStatus{Status: s, Name: n, Decision: f.FailureDecisions[n], Body: f.FailureBodies[n]}, true
 		}
 	}
 	return FailureStatus{}, false
@@ -375,4 +412,46 @@ func (s *Scheme) HeaderKey() string { return http.CanonicalHeaderKey(s.Header) }
 func (s *Scheme) IsBasic() bool { return s.Type == "http" && strings.EqualFold(s.HTTPScheme, "basic") }
 func (s *Scheme) IsBearer() bool {
 	return s.Type == "http" && strings.EqualFold(s.HTTPScheme, "bearer")
+}
+
+// ValueSchema is the schema the operation's request declares for the value at l (a body member
+// by JSON pointer, in the JSON media type; or a header or query parameter); nil when it declares
+// none.
+func (o *Operation) ValueSchema(l Location) *openapi3.Schema {
+	if o.Op == nil {
+		return nil
+	}
+	if l.In != InBody {
+		for _, p := range o.Op.Parameters {
+			if p.Value != nil && p.Value.In == string(l.In) && strings.EqualFold(p.Value.Name, l.Name) && p.Value.Schema != nil {
+				return p.Value.Schema.Value
+			}
+		}
+		return nil
+	}
+	if o.Op.RequestBody == nil || o.Op.RequestBody.Value == nil {
+		return nil
+	}
+	for _, mt := range o.Op.RequestBody.Value.Content {
+		if mt == nil || mt.Schema == nil {
+			continue
+		}
+		s := mt.Schema.Value
+		for _, tok := range strings.Split(strings.TrimPrefix(l.Pointer, "/"), "/") {
+			if s == nil {
+				break
+			}
+			tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+			p := s.Properties[tok]
+			if p == nil {
+				s = nil
+				break
+			}
+			s = p.Value
+		}
+		if s != nil {
+			return s
+		}
+	}
+	return nil
 }

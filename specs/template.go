@@ -16,6 +16,7 @@ import (
 //	account.<field>  a field of the authenticated account (id, an account field, or a profile key)
 //	key.<field>      an API key: id, name, token, created
 //	status, message  the HTTP status and the message of an error body
+//	failure          the failure's name (badCredentials, ...) in an error body
 //	now              the mock clock's time, RFC 3339
 type Template struct {
 	root node
@@ -199,6 +200,33 @@ func pointerOf(n node, at, ref string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Literals returns every leaf of the template that is a fixed value rather than a reference, by
+// JSON pointer: what every body rendered from it carries (an error code, a constant flag).
+func (t *Template) Literals() map[string]any {
+	out := map[string]any{}
+	if t != nil {
+		literals(t.root, "", out)
+	}
+	return out
+}
+
+func literals(n node, at string, out map[string]any) {
+	switch t := n.(type) {
+	case literal:
+		if at != "" {
+			out[at] = t.v
+		}
+	case object:
+		for i, k := range t.keys {
+			literals(t.vals[i], at+"/"+escapePointer(k), out)
+		}
+	case array:
+		for i, e := range t {
+			literals(e, fmt.Sprintf("%s/%d", at, i), out)
+		}
+	}
 }
 
 // Fields returns the top-level keys of an object template, sorted; nil for any other shape.

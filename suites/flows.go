@@ -460,6 +460,9 @@ func (r *run) expectRefused(ctx context.Context, resp *response, f specs.Failure
 		}
 		failf("%s", r.mismatch(resp, want+")", rule))
 	}
+	if named && resp.status == fs.Status && fs.Body != nil {
+		r.expectLiterals(resp, fs, rule)
+	}
 	if !named || resp.status == fs.Status && r.shapeOK(ctx, resp, rule, fs) {
 		return
 	}
@@ -475,6 +478,31 @@ func (r *run) expectRefused(ctx context.Context, resp *response, f specs.Failure
 		warnf("SHOULD (reading %s): expected %d for %s, as the spec's reading names; got %s. A conforming server may refuse with another 4xx; declare the reading in the target file to require it",
 			fs.Decision, fs.Status, f, r.c.summary(resp))
 	}
+}
+
+// expectLiterals checks that a refusal carries the fixed values of its failure's body (an error
+// code such as invalid_grant): required where the vendor states the failure, a warning where the
+// failure is our reading (unless the target declares it).
+func (r *run) expectLiterals(resp *response, fs specs.FailureStatus, rule string) {
+	body := resp.json()
+	lits := fs.Body.Literals()
+	for _, ptr := range slices.Sorted(maps.Keys(lits)) {
+		want := lits[ptr]
+		got, ok := specs.GetPointer(body, ptr)
+		if ok && sameJSON(got, want) {
+			continue
+		}
+		msg := fmt.Sprintf("expected %s %v in the body of the %s refusal, as the spec documents; got %s", ptr, jsonText(want), fs.Name, r.c.summary(resp))
+		if _, declared := r.t.Readings[fs.Decision]; fs.Decision == "" || declared {
+			failf("%s", lines(msg, "rule: "+rule, "response: "+r.c.describe(resp)))
+		}
+		warnf("SHOULD (reading %s): %s", fs.Decision, msg)
+	}
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // shapeOK checks the body of a refusal with the expected status against the spec; a mismatch

@@ -250,7 +250,7 @@ func headerChecks(g *group) {
 		if err != nil {
 			failf("rule: %s\n%v", rule, err)
 		}
-		r.expectRefused(ctx, resp, specs.FailTenantMismatch, rule+" (no "+bound.Header+")")
+		r.expectRefused(ctx, resp, specs.FailBoundMissing, rule+" (no "+bound.Header+")")
 	})
 
 	g.it("HDR-12", func(ctx SpecContext) {
@@ -265,7 +265,7 @@ func headerChecks(g *group) {
 		mixed := s.bearer()
 		mixed.acct = maps.Clone(s.acct)
 		mixed.acct[bound.Binds] = other[bound.Binds]
-		r.expectRefused(ctx, r.mustCall(ctx, g.op, mixed, nil), specs.FailTenantMismatch, rule+" (the other account's "+bound.Header+")")
+		r.expectRefused(ctx, r.mustCall(ctx, g.op, mixed, nil), specs.FailBoundMismatch, rule+" (the other account's "+bound.Header+")")
 	})
 
 	g.it("HDR-13", func(ctx SpecContext) {

@@ -64,8 +64,15 @@ func loginChecks(g *group) {
 	})
 
 	refusal := func(id string, role string, f specs.Failure, mutate func(map[string]string) bool) {
-		g.it(id, func(ctx SpecContext) {
+		variant, prov := "", g.provenance(id)
+		if id == "LOG-17" {
+			variant, prov = role, r.failureProvenance(op, f)
+		}
+		g.itp(id, variant, prov, checkTimeout, func(ctx SpecContext) {
 			rule := req(id).Rule
+			if variant != "" {
+				rule += " (" + variant + ")"
+			}
 			if _, ok := r.t.Accounts[role]; !ok && mutate == nil {
 				// An account in this state is a gap of the target file only when the vendor
 				// documents the state; otherwise the product need not have such accounts.
@@ -91,7 +98,7 @@ func loginChecks(g *group) {
 	refusal("LOG-05", roleValid, specs.FailBadCredentials, func(a map[string]string) bool {
 		for _, c := range op.Flow.Credentials {
 			if c.Secret() {
-				a[c.Field] += "-authconform-wrong"
+				a[c.Field] = wrongSecret(op, c, a[c.Field])
 				return true
 			}
 		}
@@ -100,7 +107,7 @@ func loginChecks(g *group) {
 	refusal("LOG-13", roleValid, specs.FailUnknownAccount, func(a map[string]string) bool {
 		for _, c := range op.Flow.Credentials {
 			if !c.Secret() {
-				a[c.Field] = unknownValue(c.Field)
+				a[c.Field] = unknownIdentifier(op, c, a[c.Field])
 				return true
 			}
 		}
@@ -112,10 +119,10 @@ func loginChecks(g *group) {
 		hasSecret := false
 		for _, c := range op.Flow.Credentials {
 			if c.Secret() {
-				wrong[c.Field] += "-authconform-wrong"
+				wrong[c.Field] = wrongSecret(op, c, wrong[c.Field])
 				hasSecret = true
 			} else {
-				unknown[c.Field] = unknownValue(c.Field)
+				unknown[c.Field] = unknownIdentifier(op, c, unknown[c.Field])
 			}
 		}
 		if !hasSecret {
@@ -138,6 +145,9 @@ func loginChecks(g *group) {
 	})
 	refusal("LOG-14", roleDisabled, specs.FailAccountDisabled, nil)
 	refusal("LOG-15", roleExpired, specs.FailPasswordExpired, nil)
+	for _, st := range r.spec.States {
+		refusal("LOG-17", string(st.Name), st.Failure, nil)
+	}
 
 	malformed := func(ctx SpecContext) *response {
 		rq, err := r.loginRequest(op, r.account(roleValid))
@@ -175,6 +185,61 @@ func loginChecks(g *group) {
 
 // unknownValue is an account identifier no target has: random, and shaped like a UUID so that
 // a field with a format still accepts it.
+// wrongSecret is a value for c other than v that the operation's request schema still accepts,
+// so that a refusal comes from the credential check and not from request validation: v with a
+// suffix, or, where a pattern, format or length forbids one, v with each letter and digit moved
+// on by one (a PIN 1234 becomes 2345).
+func wrongSecret(op *specs.Operation, c specs.Credential, v string) string {
+	suffixed := v + "-authconform-wrong"
+	s := op.ValueSchema(c.Location)
+	if s == nil {
+		return suffixed
+	}
+	shift := func(r rune) rune {
+		switch {
+		case r >= '0' && r <= '9':
+			return '0' + (r-'0'+1)%10
+		case r >= 'a' && r <= 'z':
+			return 'a' + (r-'a'+1)%26
+		case r >= 'A' && r <= 'Z':
+			return 'A' + (r-'A'+1)%26
+		}
+		return r
+	}
+	for _, w := range []string{suffixed, strings.Map(shift, v), "x" + v[min(1, len(v)):]} {
+		if w != v && s.VisitJSON(w) == nil {
+			return w
+		}
+	}
+	return suffixed
+}
+
+// unknownIdentifier is a value for c that names no account and that the operation's request
+// schema accepts: a fresh UUID, or a name or an address, or digits as many as the valid value has.
+func unknownIdentifier(op *specs.Operation, c specs.Credential, valid string) string {
+	id := unknownValue(c.Field)
+	s := op.ValueSchema(c.Location)
+	if s == nil {
+		return id
+	}
+	name := "authconform-nobody-" + strings.ReplaceAll(id, "-", "")[:8]
+	digits := strings.Map(func(r rune) rune {
+		if r >= 'a' {
+			return '0' + (r-'a')%10
+		}
+		return r
+	}, strings.ReplaceAll(id, "-", ""))
+	if n := len(valid); n > 0 && n < len(digits) {
+		digits = digits[:n]
+	}
+	for _, w := range []string{id, name, name + "@example.com", digits} {
+		if w != valid && s.VisitJSON(w) == nil {
+			return w
+		}
+	}
+	return id
+}
+
 func unknownValue(field string) string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)

@@ -127,6 +127,10 @@ func (g *group) provenance(id string) Provenance {
 		return r.failureProvenance(op, specs.FailInvalidCredential)
 	case "OUT-05", "HDR-02":
 		return r.failureProvenance(op, specs.FailMissingCredential)
+	case "HDR-05":
+		fp := r.failureProvenance(op, specs.FailBoundMissing)
+		fp.Cite = rq.Source + "; " + fp.Cite
+		return fp
 	case "HDR-03", "JWT-02", "JWT-03", "JWT-04", "OUT-02", "LIF-08":
 		fp := r.failureProvenance(op, specs.FailInvalidCredential)
 		fp.Cite = rq.Source + "; " + fp.Cite

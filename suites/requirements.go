@@ -83,6 +83,7 @@ var Requirements = []Requirement{
 	{"LOG-13", FlowLogin, "an unknown account is refused, with the documented status and error body", Documented, "the spec's login failures (unknownAccount)"},
 	{"LOG-14", FlowLogin, "a disabled account is refused, with the documented status and error body", Documented, "the spec's login failures (accountDisabled)"},
 	{"LOG-15", FlowLogin, "an account whose password expired is refused, with the documented status and error body", Documented, "the spec's login failures (passwordExpired)"},
+	{"LOG-17", FlowLogin, "an account in a state the spec declares (locked, ...) is refused, with the status and body of that state's failure", Documented, "the spec's states and login failures"},
 	{"LOG-16", FlowLogin, "a malformed login request gets exactly the status and body the spec names", Documented, "the spec's login failures (invalidRequest)"},
 
 	// schema.go

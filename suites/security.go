@@ -121,35 +121,44 @@ func errorShapeCheck(g *group) {
 	r := g.r
 	g.it("ERR-07", func(ctx SpecContext) {
 		rule := req("ERR-07").Rule
-		members := r.spec.ErrorBody.Fields()
-		if len(members) == 0 {
-			skipf("the spec's error body (x-authconform errorBody) names no members")
+		type refusal struct {
+			resp *response
+			f    specs.Failure
 		}
-		seen := []*response{r.mustCall(ctx, g.op, nil, nil)}
+		seen := []refusal{{r.mustCall(ctx, g.op, nil, nil), specs.FailMissingCredential}}
 		if login := r.primaryLogin(); login != nil {
 			unknown := maps.Clone(r.account(roleValid))
 			for _, c := range login.Flow.Credentials {
 				if !c.Secret() {
-					unknown[c.Field] = unknownValue(c.Field)
+					unknown[c.Field] = unknownIdentifier(login, c, unknown[c.Field])
 				}
 			}
 			if rq, err := r.loginRequest(login, unknown); err == nil {
-				seen = append(seen, r.send(ctx, rq))
+				seen = append(seen, refusal{r.send(ctx, rq), specs.FailUnknownAccount})
 			}
 			if rq, err := r.loginRequest(login, r.account(roleValid)); err == nil && hasCredentialIn(login, specs.InBody) {
 				rq.body = []byte(`{"authconform": [1, 2`)
-				seen = append(seen, r.send(ctx, rq))
+				seen = append(seen, refusal{r.send(ctx, rq), specs.FailInvalidRequest})
 			}
 		}
 		checked := 0
-		for _, resp := range seen {
+		for _, rf := range seen {
+			resp := rf.resp
 			if resp.status < 400 || !documentsJSON(resp.op, resp.status) {
+				continue
+			}
+			// The shape is the failure's own body where the spec gives one, else the spec's error body.
+			members := r.spec.ErrorBody.Fields()
+			if fs, ok := resp.op.Flow.FailureOf(rf.f); ok && fs.Body != nil && fs.Status == resp.status {
+				members = fs.Body.Fields()
+			}
+			if len(members) == 0 {
 				continue
 			}
 			checked++
 			obj, ok := resp.json().(map[string]any)
 			if !ok {
-				failf("the %d refusal of %s documents a JSON body, but this is not a JSON object: got %s\nrule: %s\nresponse: %s", resp.status, resp.op.Key(), r.c.summary(resp), rule, r.c.describe(resp))
+				failf("rule: %s\nthe %d refusal of %s documents a JSON body, but this is not a JSON object\ngot: %s", rule, resp.status, resp.op.Key(), r.c.describe(resp))
 			}
 			var missing []string
 			for _, m := range members {
@@ -158,12 +167,12 @@ func errorShapeCheck(g *group) {
 				}
 			}
 			if len(missing) > 0 {
-				failf("the %d refusal of %s lacks %s of the error shape {%s}: got %s\nrule: %s\nresponse: %s", resp.status, resp.op.Key(),
-					strings.Join(missing, ", "), strings.Join(members, ", "), r.c.summary(resp), rule, r.c.describe(resp))
+				failf("rule: %s\nthe %d refusal of %s lacks %s of the error shape {%s}\ngot: %s", rule, resp.status, resp.op.Key(),
+					strings.Join(missing, ", "), strings.Join(members, ", "), r.c.describe(resp))
 			}
 		}
 		if checked == 0 {
-			skipf("none of the refusals sent (no credential, unknown account, malformed login) documents a JSON body")
+			skipf("none of the refusals sent (no credential, unknown account, malformed login) documents a JSON body with a shape the spec names")
 		}
 	})
 }
@@ -234,7 +243,7 @@ func queryCredentialCheck(g *group) {
 		// in the body; one that does not sees an empty body and refuses that instead.
 		decoy := map[string]string{}
 		for _, c := range op.Flow.Credentials {
-			decoy[c.Field] = unknownValue(c.Field)
+			decoy[c.Field] = unknownIdentifier(op, c, decoy[c.Field])
 			if c.Secret() {
 				decoy[c.Field] = "authconform-decoy-" + decoy[c.Field][:8]
 			}
