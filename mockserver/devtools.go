@@ -92,6 +92,9 @@ func (s *Server) setupDev(o devOptions) {
 		if sc := s.cfg.Specs[m.spec.Name]; sc != nil {
 			secrets = append(secrets, sc.SigningKey)
 		}
+		for _, cl := range m.spec.Clients {
+			secrets = append(secrets, cl.Secret)
+		}
 	}
 	sh.journal.addSecrets(secrets...)
 	for _, m := range s.mounts {

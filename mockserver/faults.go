@@ -163,7 +163,7 @@ func (s *Server) resolveOperation(spec, name string) (*operation, error) {
 		known = true
 		for _, o := range m.spec.Operations {
 			if o.ID == name || (hasPath && o.Method == method && (o.Path == path || m.base+o.Path == path)) {
-				found = append(found, m.ops[o.Op])
+				found = append(found, m.byOp[o])
 			}
 		}
 	}
