@@ -155,6 +155,7 @@ var flows = map[specs.FlowKind]flowFunc{
 	specs.KindAPIKeyList:   (*Server).listKeys,
 	specs.KindAPIKeyDelete: (*Server).deleteKey,
 	specs.KindResource:     (*Server).resource,
+	specs.KindJWKS:         (*Server).jwks,
 }
 
 // New prepares a mock serving all the given specs at once, each under its BasePath. It fails when
@@ -260,7 +261,11 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		}
 		key = []byte(sc.SigningKey)
 	}
-	iss, err := tokens.New(tokens.Config{Algorithm: sp.Tokens.Algorithm, Issuer: sp.Tokens.Issuer, Key: key, Access: access, Refresh: refresh, Clock: s.clock})
+	opaque := map[specs.TokenKind]bool{specs.TokenAccess: sp.Tokens.Access.Format == specs.FormatOpaque}
+	if sp.Tokens.Refresh != nil {
+		opaque[specs.TokenRefresh] = sp.Tokens.Refresh.Format == specs.FormatOpaque
+	}
+	iss, err := tokens.New(tokens.Config{Algorithm: sp.Tokens.Algorithm, Issuer: sp.Tokens.Issuer, Key: key, Access: access, Refresh: refresh, Clock: s.clock, Opaque: opaque})
 	if err != nil {
 		return nil, err
 	}

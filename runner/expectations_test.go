@@ -176,7 +176,7 @@ func TestExampleSpecs(t *testing.T) {
 			pass:   []string{"HDR-05", "HDR-12", "LOG-05", "LOG-13", "LOG-17", "LIF-02", "JWT-02", "OUT-01", "OUT-02"},
 			hidden: []string{"0123"}},
 		{name: "oauth2", secrets: map[string]bool{"password": true, "username": false},
-			pass:   []string{"LOG-01", "LOG-05", "LOG-13", "LOG-14", "GRT-01", "GRT-02", "CLI-01", "CLI-02", "CLI-03", "CLI-04", "REF-01", "REF-03", "REF-04", "LIF-12", "LIF-02", "LIF-16"},
+			pass:   []string{"LOG-01", "LOG-05", "LOG-13", "LOG-14", "GRT-01", "GRT-02", "CLI-01", "CLI-02", "CLI-03", "CLI-04", "REF-01", "REF-03", "REF-04", "LIF-12", "LIF-02", "LIF-11", "JWT-02", "JWT-04", "JWT-05", "JWT-06", "JWT-07"},
 			hidden: []string{"alice-password", "web-app-secret"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -76,6 +76,7 @@ type rawLifetime struct {
 	Lifetime   Duration `yaml:"lifetime,required"`
 	Documented bool     `yaml:"documented,required"`
 	Source     string   `yaml:"source,required"`
+	Format     string   `yaml:"format"`
 }
 
 type rawDecision struct {
@@ -148,7 +149,7 @@ type rawScheme struct {
 var (
 	namePattern   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 	choicePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
-	algorithms    = []string{"HS256", "HS384", "HS512"}
+	algorithms    = []string{"HS256", "HS384", "HS512", "RS256", "ES256"}
 	fieldPattern  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,63}$`)
 	keyFields     = []string{"id", "name", "token", "created"}
 )
@@ -333,7 +334,15 @@ func lifetime(r rawLifetime, at string, p *problems) Lifetime {
 	if r.Lifetime <= 0 {
 		p.addf(at+".lifetime", "a lifetime must be positive, found %s", r.Lifetime)
 	}
-	return Lifetime(r)
+	l := Lifetime{Lifetime: r.Lifetime, Documented: r.Documented, Source: r.Source, Format: TokenFormat(r.Format)}
+	switch l.Format {
+	case "":
+		l.Format = FormatJWT
+	case FormatJWT, FormatOpaque:
+	default:
+		p.addf(at+".format", "%q is not a token format; use jwt or opaque", r.Format)
+	}
+	return l
 }
 
 func basePath(doc *openapi3.T, p *problems) string {
@@ -794,13 +803,20 @@ func buildFlow(s *Spec, op *Operation, r *rawFlow, ptr, at string, p *problems) 
 	if f.Client != nil {
 		needFailure(FailInvalidClient)
 	}
-	if f.Kind != KindLogin && f.Kind != KindRefresh {
+	if f.Kind != KindLogin && f.Kind != KindRefresh && f.Kind != KindJWKS {
 		need(len(f.Tokens) == 0, "no tokens; only login and refresh issue them")
 		need(op.Protected(), "a security requirement: it acts for an authenticated account")
 		needFailure(FailMissingCredential, FailInvalidCredential)
 	}
 	if f.Kind == KindLogin || f.Kind == KindRefresh {
 		need(!op.Protected(), "no security requirement: it is how a client gets a credential")
+	}
+	if f.Kind == KindJWKS {
+		need(!op.Protected(), "no security requirement: anyone may read the public keys")
+		need(op.Method == "GET", "the GET method")
+		if !strings.HasPrefix(s.Tokens.Algorithm, "RS") && !strings.HasPrefix(s.Tokens.Algorithm, "ES") {
+			p.addf(at+".kind", "a JWKS publishes public keys, and x-authconform.tokens.algorithm %s has none; use RS256 or ES256", s.Tokens.Algorithm)
+		}
 	}
 	return f
 }

@@ -58,7 +58,7 @@ func (s *Spec) OperationsOf(k FlowKind) []*Operation {
 
 // Tokens says how the tokens of this API are made and how long they live (x-authconform.tokens).
 type Tokens struct {
-	Algorithm string    // JWS algorithm the mock signs with: HS256, HS384 or HS512
+	Algorithm string    // JWS algorithm the mock signs with: HS256, HS384, HS512, RS256 or ES256
 	Issuer    string    // iss claim the mock writes
 	Access    Lifetime  // access token
 	Refresh   *Lifetime // refresh token; nil when the API has none
@@ -72,6 +72,24 @@ type Lifetime struct {
 	// file states one.
 	Documented bool
 	Source     string // the vendor's words, or why we chose
+	// Format is how the tokens of this kind look: a signed JWT (the default), or an opaque random
+	// string the server remembers.
+	Format TokenFormat
+}
+
+// TokenFormat is jwt or opaque.
+type TokenFormat string
+
+// Token formats.
+const (
+	FormatJWT    TokenFormat = "jwt"
+	FormatOpaque TokenFormat = "opaque"
+)
+
+// Asymmetric reports whether the spec's tokens are signed with a key pair (RS256, ES256), whose
+// public half a jwks operation may publish.
+func (t Tokens) Asymmetric() bool {
+	return strings.HasPrefix(t.Algorithm, "RS") || strings.HasPrefix(t.Algorithm, "ES")
 }
 
 // AccountState is whether an account may log in: enabled, disabled, passwordExpired, or a state
@@ -190,10 +208,11 @@ const (
 	KindAPIKeyList   FlowKind = "apikey-list"
 	KindAPIKeyDelete FlowKind = "apikey-delete"
 	KindResource     FlowKind = "resource"
+	KindJWKS         FlowKind = "jwks" // publishes the public keys tokens are signed with (RFC 7517)
 )
 
 // FlowKinds lists every kind, in the order docs and tables show them.
-var FlowKinds = []FlowKind{KindLogin, KindRefresh, KindLogout, KindAPIKeyCreate, KindAPIKeyList, KindAPIKeyDelete, KindResource}
+var FlowKinds = []FlowKind{KindLogin, KindRefresh, KindLogout, KindAPIKeyCreate, KindAPIKeyList, KindAPIKeyDelete, KindResource, KindJWKS}
 
 // Failure names a way a request can be refused; each flow maps the ones it can meet to a status.
 type Failure string

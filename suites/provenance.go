@@ -149,7 +149,11 @@ func (g *group) provenance(id string) Provenance {
 		p.Cite = specAt(op) + ".x-authconform-flow.client.basic"
 	case "REF-04":
 		p.Cite = specAt(op) + ".x-authconform-flow.onReuse"
-	case "HDR-03", "JWT-02", "JWT-03", "JWT-04", "OUT-02", "LIF-08":
+	case "JWT-05":
+		if op := r.jwksOp(); op != nil {
+			p.Cite = specAt(op) + ".x-authconform-flow (kind: jwks)"
+		}
+	case "HDR-03", "JWT-02", "JWT-03", "JWT-04", "JWT-06", "JWT-07", "OUT-02", "LIF-08":
 		fp := r.failureProvenance(op, specs.FailInvalidCredential)
 		fp.Cite = rq.Source + "; " + fp.Cite
 		return fp

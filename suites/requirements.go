@@ -145,6 +145,9 @@ var Requirements = []Requirement{
 	{"ERR-07", FlowResource, "a refusal with a documented JSON body carries every member of the spec's error shape", Reading, "the spec's x-authconform errorBody (our reading of the error shape)"},
 	{"JWT-02", FlowResource, "a token with a broken signature is refused", Documented, "a forged token is refused (implied by the document); OWASP WSTG-SESS-10"},
 	{"JWT-03", FlowResource, "a token whose claims were changed under the original signature is refused", Documented, "a tampered token is refused (implied by the document); OWASP WSTG-SESS-10"},
+	{"JWT-05", FlowResource, "the access token verifies with a key of the published JWKS, found by its kid", Documented, "the spec's jwks operation (RFC 7517); RFC 7515 4.1.4"},
+	{"JWT-06", FlowResource, "a token signed with HS256 under the published public key (algorithm confusion) is refused", Documented, "a forged token is refused (implied by the document); RFC 8725 3.1, 3.2"},
+	{"JWT-07", FlowResource, "a token whose kid names something else (a path, an unknown key) is refused", Documented, "a forged token is refused (implied by the document); RFC 8725 3.10"},
 	{"JWT-04", FlowResource, "a token with alg none is refused", Documented, "an unsigned token is refused (implied by the document); RFC 8725 3.1"},
 }
 

@@ -84,6 +84,7 @@ func securityChecks(g *group) {
 		return map[string]any{"alg": "none", "typ": "JWT"}, p, ""
 	})
 
+	jwksChecks(g)
 	errorShapeCheck(g)
 	g.it("ERR-05", func(ctx SpecContext) {
 		rule := req("ERR-05").Rule

@@ -270,7 +270,7 @@ var defectCatalog = []*Mutation{
 		},
 	},
 	{
-		Name: "refresh-lifetime-short", Flow: "tokens", Catches: []string{"LIF-16"},
+		Name: "refresh-lifetime-short", Flow: "tokens", Catches: []string{"LIF-16", "LIF-11"},
 		Summary: "the refresh token lives a twelfth of its lifetime (30 d where 360 d is documented: days read as months)",
 		Needs:   "a refresh token",
 		applies: func(sp *specs.Spec) bool { return sp.Tokens.Refresh != nil },
@@ -338,7 +338,9 @@ var defectCatalog = []*Mutation{
 		Summary: "a refresh token is accepted as an access token on protected calls",
 		Needs:   "a refresh flow and a protected operation taking an access token",
 		applies: func(sp *specs.Spec) bool {
-			return specHas(kindIs(specs.KindRefresh))(sp) && specHas(schemeWhere(accepts(specs.CredAccessToken)))(sp)
+			// an opaque refresh token is no JWT a lax access check could read
+			jwtRefresh := sp.Tokens.Refresh != nil && sp.Tokens.Refresh.Format != specs.FormatOpaque
+			return jwtRefresh && specHas(kindIs(specs.KindRefresh))(sp) && specHas(schemeWhere(accepts(specs.CredAccessToken)))(sp)
 		},
 		install: func(m *mount) {
 			m.relax(specs.TokenAccess, func(l *laxity) { l.anyUse = true })

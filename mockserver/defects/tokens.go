@@ -71,11 +71,11 @@ func (m *mutantIssuer) Issue(use specs.TokenKind, sub, sid string, gen uint64) (
 		if shape.noExp {
 			c.ExpiresAt = nil
 		}
-		token, err := m.base.Sign(&c)
-		if err != nil {
+		var err error
+		if out, err = m.base.Mint(&c); err != nil {
 			return out, err
 		}
-		out = tokens.Issued{Token: token, JTI: c.ID, Expires: expires}
+		out.Expires = expires
 	}
 	if m.opaque[use] {
 		out.Token = opaquePrefix + base64.RawURLEncoding.EncodeToString([]byte(out.Token))
@@ -99,9 +99,18 @@ func (m *mutantIssuer) Verify(token string, use specs.TokenKind) (*tokens.Claims
 		opts = append(opts, jwt.WithExpirationRequired())
 	}
 	var c tokens.Claims
-	t, _, err := jwt.NewParser().ParseUnverified(token, &c)
+	var t *jwt.Token
+	var err error
+	remembered, opaque := b.Lookup(token)
+	if opaque {
+		c = *remembered
+	} else {
+		t, _, err = jwt.NewParser().ParseUnverified(token, &c)
+	}
 	switch {
 	case err != nil:
+	case opaque: // nothing signed: only the claims are judged, laxly
+		err = jwt.NewValidator(opts...).Validate(c)
 	case lax.noSignature || lax.allowNone && t.Method == jwt.SigningMethodNone:
 		err = jwt.NewValidator(opts...).Validate(c)
 	default:

@@ -11,7 +11,7 @@ import "sync"
 // misses and is verified; a new key (reset, restart) empties the cache.
 type verifiedCache struct {
 	mu  sync.RWMutex
-	key *[]byte // the key the entries were verified with
+	key *keySet // the key the entries were verified with
 	m   map[string]*Claims
 }
 
@@ -19,7 +19,7 @@ type verifiedCache struct {
 // live token and keeps memory flat whatever the clients do.
 const cacheSize = 8192
 
-func (v *verifiedCache) get(token string, key *[]byte) (*Claims, bool) {
+func (v *verifiedCache) get(token string, key *keySet) (*Claims, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	if v.key != key {
@@ -29,7 +29,7 @@ func (v *verifiedCache) get(token string, key *[]byte) (*Claims, bool) {
 	return c, ok
 }
 
-func (v *verifiedCache) put(token string, key *[]byte, c *Claims) {
+func (v *verifiedCache) put(token string, key *keySet, c *Claims) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.key != key || v.m == nil || len(v.m) >= cacheSize {

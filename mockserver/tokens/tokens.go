@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -44,20 +43,22 @@ var (
 
 // Config makes an Issuer.
 type Config struct {
-	Algorithm string // HS256, HS384 or HS512
+	Algorithm string // HS256, HS384, HS512, RS256 or ES256
 	Issuer    string // the iss claim written and required
-	Key       []byte // the signing key; nil: a random one, replaced by Rotate
-	Access    time.Duration
-	Refresh   time.Duration // 0 when the spec has no refresh token
-	Clock     clock.Clock
+	Key       []byte // the signing key: an HMAC secret, or a PEM private key; nil: a random one, replaced by Rotate
+	// Opaque are the token kinds issued as opaque random strings the issuer remembers, not JWTs.
+	Opaque  map[specs.TokenKind]bool
+	Access  time.Duration
+	Refresh time.Duration // 0 when the spec has no refresh token
+	Clock   clock.Clock
 }
 
 // Issuer signs and verifies the tokens of one spec. It is safe for concurrent use.
 type Issuer struct {
 	method  jwt.SigningMethod
-	header  string // the encoded JOSE header golang-jwt writes for method
-	key     atomic.Pointer[[]byte]
-	pinned  bool // the config fixed the key; Rotate keeps it
+	key     atomic.Pointer[keySet]
+	pinned  bool          // the config fixed the key; Rotate keeps it
+	opaque  *opaqueTokens // kinds issued opaque, and the ones issued; nil when none
 	iss     string
 	clock   clock.Clock
 	access  time.Duration
@@ -71,11 +72,11 @@ type Issuer struct {
 // KeySize is the size of a random signing key: 64 bytes covers HS512's block.
 const KeySize = 64
 
-// New prepares an Issuer; the algorithm must be an HMAC one.
+// New prepares an Issuer: HMAC (HS256, HS384, HS512), RSA (RS256) or ECDSA (ES256).
 func New(cfg Config) (*Issuer, error) {
-	m, ok := jwt.GetSigningMethod(cfg.Algorithm).(*jwt.SigningMethodHMAC)
-	if !ok {
-		return nil, fmt.Errorf("algorithm %q is not an HMAC algorithm the mock signs with", cfg.Algorithm)
+	m := jwt.GetSigningMethod(cfg.Algorithm)
+	if m == nil || !supported[cfg.Algorithm] {
+		return nil, fmt.Errorf("algorithm %q is not one the mock signs with (HS256, HS384, HS512, RS256, ES256)", cfg.Algorithm)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.New()
@@ -96,18 +97,23 @@ func New(cfg Config) (*Issuer, error) {
 			jwt.WithIssuedAt(),
 		),
 	}
-	h, err := jwt.New(m).SigningString() // header "." encoded empty claims
+	var raw []byte
+	if i.pinned {
+		raw = cfg.Key
+	}
+	ks, err := newKeySet(m, raw)
 	if err != nil {
 		return nil, err
 	}
-	i.header, _, _ = strings.Cut(h, ".")
-	key := cfg.Key
-	if !i.pinned {
-		key = randomKey()
+	i.key.Store(ks)
+	if len(cfg.Opaque) > 0 {
+		i.opaque = newOpaqueTokens(cfg.Opaque)
 	}
-	i.key.Store(&key)
 	return i, nil
 }
+
+// supported are the algorithms the mock signs with.
+var supported = map[string]bool{"HS256": true, "HS384": true, "HS512": true, "RS256": true, "ES256": true}
 
 func randomKey() []byte {
 	key := make([]byte, KeySize)
@@ -118,9 +124,16 @@ func randomKey() []byte {
 // Rotate replaces a random key by a new one, which refuses every token issued before, as a
 // restart does (a spec may promise that a restart expires tokens). A key pinned by the config stays.
 func (i *Issuer) Rotate() {
-	if !i.pinned {
-		key := randomKey()
-		i.key.Store(&key)
+	if i.pinned {
+		return
+	}
+	ks, err := newKeySet(i.method, nil)
+	if err != nil {
+		return // a generated key does not fail (crypto/rand)
+	}
+	i.key.Store(ks)
+	if i.opaque != nil {
+		i.opaque.forget()
 	}
 }
 
@@ -130,8 +143,9 @@ func (i *Issuer) Pinned() bool { return i.pinned }
 // TakeKey makes i sign with from's key, when neither key is pinned: a reload keeps the tokens
 // issued before it valid.
 func (i *Issuer) TakeKey(from *Issuer) {
-	if !i.pinned && !from.pinned {
+	if !i.pinned && !from.pinned && i.method == from.method {
 		i.key.Store(from.key.Load())
+		i.opaque.take(from.opaque)
 	}
 }
 
@@ -152,12 +166,16 @@ func (i *Issuer) Lifetime(use specs.TokenKind) time.Duration {
 	return i.access
 }
 
-// Keyfunc hands golang-jwt the issuer's current key, for decorators that parse with options of
-// their own.
+// Keyfunc hands golang-jwt the issuer's current verification key (the HMAC secret, or the public
+// key), for decorators that parse with options of their own.
 func (i *Issuer) Keyfunc() jwt.Keyfunc {
-	key := *i.key.Load()
+	key := i.key.Load().verify
 	return func(*jwt.Token) (any, error) { return key, nil }
 }
+
+// SigningKey is the issuer's current signing key (the HMAC secret, or the private key), for
+// decorators that sign tokens of their own.
+func (i *Issuer) SigningKey() any { return i.key.Load().sign }
 
 // Claims are the claims Issue signs for a token of kind use, for subject sub in session sid of
 // account generation gen, issued now: iss, sub, exp, nbf, iat, a random jti, use, sid and gen.
@@ -188,17 +206,17 @@ func (i *Issuer) Sign(c *Claims) (string, error) {
 // once: SignedString marshals the same header map for every token. The claims are encoded by
 // encoding/json and signed by golang-jwt's signing method, as SignedString does
 // (TestSignMatchesSignedString).
-func (i *Issuer) sign(c *Claims) (string, *[]byte, error) {
+func (i *Issuer) sign(c *Claims) (string, *keySet, error) {
 	keyp := i.key.Load()
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", keyp, err
 	}
-	buf := make([]byte, 0, len(i.header)+1+base64.RawURLEncoding.EncodedLen(len(payload))+1+128)
-	buf = append(buf, i.header...)
+	buf := make([]byte, 0, len(keyp.header)+1+base64.RawURLEncoding.EncodedLen(len(payload))+1+128)
+	buf = append(buf, keyp.header...)
 	buf = append(buf, '.')
 	buf = base64.RawURLEncoding.AppendEncode(buf, payload)
-	sig, err := i.method.Sign(string(buf), *keyp)
+	sig, err := i.method.Sign(string(buf), keyp.sign)
 	if err != nil {
 		return "", keyp, err
 	}
@@ -210,6 +228,9 @@ func (i *Issuer) sign(c *Claims) (string, *[]byte, error) {
 // Issue signs a token of kind use for subject sub in session sid of account generation gen.
 func (i *Issuer) Issue(use specs.TokenKind, sub, sid string, gen uint64) (Issued, error) {
 	c := i.Claims(use, sub, sid, gen)
+	if i.opaque.issues(use) {
+		return i.opaque.issue(&c), nil
+	}
 	token, keyp, err := i.sign(&c)
 	if err != nil {
 		return Issued{}, err
@@ -224,6 +245,9 @@ func (i *Issuer) Issue(use specs.TokenKind, sub, sid string, gen uint64) (Issued
 // Verify checks signature, algorithm, issuer, time claims and kind. It does not know about
 // revocation; callers ask the store.
 func (i *Issuer) Verify(token string, use specs.TokenKind) (*Claims, error) {
+	if i.opaque.issues(use) {
+		return i.opaque.verify(token, use, i.validator)
+	}
 	var c Claims
 	keyp := i.key.Load()
 	var err error
@@ -233,8 +257,7 @@ func (i *Issuer) Verify(token string, use specs.TokenKind) (*Claims, error) {
 			c = *cached
 		}
 	} else {
-		key := *keyp
-		if _, err = i.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key, nil }); err == nil {
+		if _, err = i.parser.ParseWithClaims(token, &c, keyp.keyfunc); err == nil {
 			cc := c
 			i.cache.put(token, keyp, &cc)
 		}

@@ -43,7 +43,7 @@ func TestTokenVerification(t *testing.T) {
 		}
 		return s
 	}
-	key := *pix.key.Load()
+	key := pix.key.Load().sign.([]byte)
 	cases := []struct {
 		name  string
 		token string
@@ -99,7 +99,7 @@ func TestSignAfterRotate(t *testing.T) {
 		if round > 0 {
 			i.Rotate()
 		}
-		want, err := jwt.NewWithClaims(i.method, c).SignedString(*i.key.Load())
+		want, err := jwt.NewWithClaims(i.method, c).SignedString(i.key.Load().sign)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,8 +115,12 @@ func TestSignAfterRotate(t *testing.T) {
 // claim values that need escaping.
 func TestSignMatchesSignedString(t *testing.T) {
 	subjects := []string{"alice", `quote"back\slash`, "<script>&", "naïve ü", "tab\tnew\nline", "bad utf8 \xff"}
-	for _, alg := range []string{"HS256", "HS384", "HS512"} {
-		i, err := New(Config{Algorithm: alg, Issuer: "iss/x", Key: []byte("a-test-key-a-test-key-a-test-key"), Access: time.Hour})
+	for _, alg := range []string{"HS256", "HS384", "HS512", "RS256"} { // ES256 signatures are random: TestAsymmetric
+		var key []byte
+		if alg[:2] == "HS" {
+			key = []byte("a-test-key-a-test-key-a-test-key")
+		}
+		i, err := New(Config{Algorithm: alg, Issuer: "iss/x", Key: key, Access: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +130,11 @@ func TestSignMatchesSignedString(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := jwt.NewWithClaims(i.method, &c).SignedString(*i.key.Load())
+			tok := jwt.NewWithClaims(i.method, &c)
+			if kid := i.key.Load().kid; kid != "" {
+				tok.Header["kid"] = kid
+			}
+			want, err := tok.SignedString(i.key.Load().sign)
 			if err != nil {
 				t.Fatal(err)
 			}
