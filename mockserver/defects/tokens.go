@@ -1,7 +1,10 @@
 package defects
 
 import (
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
+	"fmt"
 	"strings"
 	"time"
 
@@ -37,6 +40,8 @@ type tokenShape struct {
 type laxity struct {
 	noSignature bool          // the signature is not verified
 	allowNone   bool          // a token with alg "none" is taken unverified
+	hmacPublic  bool          // an HS256 token is verified with the public key's PEM as its secret (algorithm confusion)
+	kidPath     bool          // an HS256 token whose kid names a path is verified with that file's content (empty: /dev/null)
 	leeway      time.Duration // exp is judged this much too late
 	noExpiry    bool          // exp is not required
 	anyUse      bool          // a token of the other kind is taken too
@@ -113,6 +118,15 @@ func (m *mutantIssuer) Verify(token string, use specs.TokenKind) (*tokens.Claims
 		err = jwt.NewValidator(opts...).Validate(c)
 	case lax.noSignature || lax.allowNone && t.Method == jwt.SigningMethodNone:
 		err = jwt.NewValidator(opts...).Validate(c)
+	case lax.hmacPublic && t.Method == jwt.SigningMethodHS256 && b.Asymmetric():
+		_, err = jwt.NewParser(opts...).ParseWithClaims(token, &tokens.Claims{}, func(*jwt.Token) (any, error) {
+			key, _ := b.Keyfunc()(nil)
+			der, err := x509.MarshalPKIXPublicKey(key)
+			return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), err
+		})
+	case lax.kidPath && t.Method == jwt.SigningMethodHS256 && strings.Contains(fmt.Sprint(t.Header["kid"]), "/"):
+		// the "file" a kid path names reads as empty, as /dev/null does
+		_, err = jwt.NewParser(opts...).ParseWithClaims(token, &tokens.Claims{}, func(*jwt.Token) (any, error) { return []byte{}, nil })
 	default:
 		opts = append(opts, jwt.WithValidMethods([]string{b.Algorithm()}))
 		_, err = jwt.NewParser(opts...).ParseWithClaims(token, &tokens.Claims{}, b.Keyfunc())

@@ -7,8 +7,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -123,6 +125,40 @@ var vocabularyCatalog = []*Mutation{
 			m.ops(kindIs(specs.KindRefresh), func(o *mockserver.Operation) {
 				o.EditFlow(func(f *specs.Flow) { f.OnReuse = specs.ReuseRefuse })
 			})
+		},
+	},
+	{
+		Name: "jwks-wrong-key", Flow: "resource", Catches: []string{"JWT-05"},
+		Summary: "the JWKS publishes a key other than the one tokens are signed with (a stale or test key)",
+		Needs:   "a jwks operation",
+		applies: specHas(kindIs(specs.KindJWKS)),
+		install: func(m *mount) {
+			other, err := tokens.New(tokens.Config{Algorithm: m.spec.Tokens.Algorithm, Issuer: m.spec.Tokens.Issuer, Access: time.Hour})
+			m.onResponse(func(_ *mockserver.Operation, _ *http.Request, res *bufferedResponse) {
+				set, _ := other.JWKS()
+				if err == nil && res.status == http.StatusOK {
+					res.body.Reset()
+					res.body.Write(set)
+				}
+			}, specs.KindJWKS)
+		},
+	},
+	{
+		Name: "alg-confusion-accepted", Flow: "resource", Catches: []string{"JWT-06"},
+		Summary: "an HS256 token is verified with the public key as its HMAC secret, so anyone holding the JWKS forges tokens",
+		Needs:   "tokens signed with a key pair (RS256, ES256)",
+		applies: func(sp *specs.Spec) bool { return sp.Tokens.Asymmetric() },
+		install: func(m *mount) {
+			m.relax(specs.TokenAccess, func(l *laxity) { l.hmacPublic = true })
+		},
+	},
+	{
+		Name: "kid-path-trusted", Flow: "resource", Catches: []string{"JWT-07"},
+		Summary: "a token's kid is read as a key file path, so kid ../../dev/null makes the empty string the secret",
+		Needs:   "JWT access tokens",
+		applies: func(sp *specs.Spec) bool { return sp.Tokens.Access.Format != specs.FormatOpaque },
+		install: func(m *mount) {
+			m.relax(specs.TokenAccess, func(l *laxity) { l.kidPath = true })
 		},
 	},
 	{
