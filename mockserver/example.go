@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -113,4 +114,26 @@ func missingMessage(op *specs.Operation) string {
 		ways = append(ways, strings.Join(parts, " with "))
 	}
 	return "no credential; send " + strings.Join(ways, ", or ")
+}
+
+// exampleOf is the documented example of a response, else one built from its schema; nil when
+// the response has no JSON content.
+func exampleOf(op *specs.Operation, status int, now time.Time) any {
+	r := op.Op.Responses.Status(status)
+	if r == nil || r.Value == nil {
+		return nil
+	}
+	mt := r.Value.Content.Get("application/json")
+	if mt == nil {
+		return nil
+	}
+	if mt.Example != nil {
+		return mt.Example
+	}
+	for _, name := range slices.Sorted(mapKeys(mt.Examples)) {
+		if ex := mt.Examples[name]; ex != nil && ex.Value != nil && ex.Value.Value != nil {
+			return ex.Value.Value
+		}
+	}
+	return fromSchema(mt.Schema, now.UTC(), 0)
 }

@@ -14,10 +14,11 @@ import (
 
 // Hot reload. Live is the mock as the serve command runs it: a Server that Reload replaces with
 // one built from new specs and a new config, swapped in atomically, so a request is served
-// wholly by the old or wholly by the new mounts. The new Server runs on the same store, clock and
-// shared state (fault queue, journal, session registry), and takes over the random signing keys
-// of the specs it keeps, so tokens, revocations, API keys, the clock's offset and the journal
-// survive a reload. Accounts come from the new files: changes made through the admin API are
+// wholly by the old or wholly by the new mounts. The new Server runs on the same store and clock,
+// is given the same options (so the same extensions: the dev tools keep their fault queue,
+// journal and session registry in the extension, not in the Server), and takes over the random
+// signing keys of the specs it keeps, so tokens, revocations, API keys, the clock's offset and
+// the journal survive a reload. Accounts come from the new files: changes made through the admin API are
 // replaced by what the files now say.
 
 // Live serves the current Server and replaces it on Reload.
@@ -27,7 +28,6 @@ type Live struct {
 	opts  []Option
 	clock Clock
 	store Store
-	sh    *shared
 }
 
 // NewLive builds the first Server as New does, and keeps what a reload must share.
@@ -36,15 +36,12 @@ func NewLive(list []*specs.Spec, opts ...Option) (*Live, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	l := &Live{opts: opts, clock: o.clock, store: o.store, sh: o.dev.shared}
+	l := &Live{opts: opts, clock: o.clock, store: o.store}
 	if l.clock == nil {
 		l.clock = NewClock()
 	}
 	if l.store == nil {
 		l.store = NewMemoryStore(l.clock)
-	}
-	if l.sh == nil {
-		l.sh = newShared(o.dev)
 	}
 	s, err := New(list, l.with()...)
 	if err != nil {
@@ -56,7 +53,7 @@ func NewLive(list []*specs.Spec, opts ...Option) (*Live, error) {
 
 func (l *Live) with(extra ...Option) []Option {
 	out := append([]Option{}, l.opts...)
-	out = append(out, WithClock(l.clock), WithStore(l.store), withShared(l.sh))
+	out = append(out, WithClock(l.clock), WithStore(l.store))
 	return append(out, extra...)
 }
 

@@ -38,7 +38,6 @@ type options struct {
 	log     *slog.Logger
 	store   Store
 	maxBody int64
-	dev     devOptions // developer tools (devtools.go)
 
 	extensions []Extension // WithExtension (hooks.go)
 
@@ -74,7 +73,7 @@ type Server struct {
 	cfg     *Config
 	maxBody int64
 	mounts  []*mount     // longest base path first
-	dev     *devState    // CORS, provoked outcomes, journal, sessions (devtools.go)
+	tools   tools        // the steps the dev tools attached (tools.go)
 	handler http.Handler // serve, in the middleware extensions installed (hooks.go)
 
 	checkResponses bool
@@ -210,12 +209,9 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 		}
 	}
 	slices.SortStableFunc(s.mounts, func(a, b *mount) int { return len(b.base) - len(a.base) })
-	// Extensions decorate the issuer first, so the session registry (outermost) hears of every
-	// token, also of one a decorator signed itself.
 	if err := s.extend(o.extensions); err != nil {
 		return nil, err
 	}
-	s.setupDev(o.dev)
 	return s, nil
 }
 
@@ -356,7 +352,12 @@ func (s *Server) Reset() {
 	if c, ok := s.clock.(AdjustableClock); ok {
 		c.Reset()
 	}
-	s.resetDev()
+	for _, m := range s.mounts {
+		m.accounts.reset() // the admin API's changes
+	}
+	for _, fn := range s.tools.resetFns {
+		fn()
+	}
 }
 
 // call is one request on its way through a flow.
@@ -393,15 +394,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.logRequest(r, rec, time.Since(start))
-		s.journalRecord(r, rec, start)
+		for _, fn := range s.tools.observe {
+			fn(Exchange{rec: rec, r: r, s: s, start: start})
+		}
 	}()
-	if strings.HasPrefix(r.URL.Path, AdminPrefix) {
-		s.admin(rec, r) // behind its guard (adminguard.go), which also answers its CORS
+	if s.tools.admin != nil && strings.HasPrefix(r.URL.Path, AdminPrefix) {
+		s.tools.admin.ServeHTTP(rec, r) // the admin API (package devtools)
 		return
 	}
-	s.journalStart(rec, r)
-	if s.cors(rec, r) { // CORS headers; a preflight is answered here (cors.go)
-		return
+	if s.tools.capture {
+		rec.capture = new(bytes.Buffer) // for the observers (the journal)
+	}
+	for _, fn := range s.tools.before { // CORS (package devtools)
+		if fn(Exchange{rec: rec, r: r, s: s, start: start}) {
+			return
+		}
 	}
 	op, route, params, allow := s.find(r)
 	if op == nil {
@@ -414,8 +421,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.op = op
-	if s.provoke(rec, r, op) { // Prefer header and queued faults (prefer.go, faults.go)
-		return
+	for _, fn := range s.tools.provoke { // Prefer header and queued faults (package devtools)
+		if fn(Exchange{rec: rec, r: r, s: s, start: start}, op.pub) {
+			return
+		}
 	}
 	s.serveOp(rec, r, op, route, params)
 }

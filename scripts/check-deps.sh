@@ -25,7 +25,7 @@ for sub in clock store tokens; do
   fi
 done
 for outer in defects devtools; do
-  if go list -deps ./mockserver/ 2>/dev/null | grep -q "^$mod/mockserver/$outer\$"; then
+  if go list -deps ./mockserver/ 2>/dev/null | grep -q "^$mod/mockserver/$outer\(/\|\$\)"; then
     say "the mock's core imports mockserver/$outer, which must wrap it from outside"
   fi
 done

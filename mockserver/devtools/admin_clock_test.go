@@ -1,10 +1,15 @@
-package mockserver
+package devtools
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/specs"
 )
 
 // TestAdminClockRange: the admin clock shows a time between 1970 and 9999 or refuses with 400
@@ -43,18 +48,18 @@ func TestAdminClockRange(t *testing.T) {
 			h := newHarness(t, "pixfile")
 			var before time.Time
 			for i, body := range tc.moves {
-				before = h.s.clock.Now()
+				before = h.s.Clock().Now()
 				want := 200
 				if i == len(tc.moves)-1 {
 					want = tc.want
 				}
-				rec := serve(h.s, h.req("POST", AdminPrefix+"clock", body))
+				rec := serve(h.s, h.req("POST", mockserver.AdminPrefix+"clock", body))
 				h.expect(rec, want)
 				if want == 400 {
 					if !strings.Contains(rec.Body.String(), tc.msg) {
 						t.Errorf("message %s, want %q", rec.Body.String(), tc.msg)
 					}
-					if now := h.s.clock.Now(); !now.Equal(before) {
+					if now := h.s.Clock().Now(); !now.Equal(before) {
 						t.Errorf("a refused move changed the clock from %s to %s", before, now)
 					}
 				}
@@ -62,11 +67,11 @@ func TestAdminClockRange(t *testing.T) {
 			if tc.want != 200 {
 				return
 			}
-			if now := h.s.clock.Now(); !now.Equal(tc.now) {
+			if now := h.s.Clock().Now(); !now.Equal(tc.now) {
 				t.Errorf("clock at %s, want %s", now.UTC(), tc.now.UTC())
 			}
 			var got struct{ Now string }
-			_ = json.Unmarshal(serve(h.s, h.req("GET", AdminPrefix+"clock", "")).Body.Bytes(), &got)
+			_ = json.Unmarshal(serve(h.s, h.req("GET", mockserver.AdminPrefix+"clock", "")).Body.Bytes(), &got)
 			if got.Now != tc.now.UTC().Format(time.RFC3339Nano) {
 				t.Errorf("GET clock: %q, want %q", got.Now, tc.now.UTC().Format(time.RFC3339Nano))
 			}
@@ -83,13 +88,13 @@ func TestClockAtTheEndOfTime(t *testing.T) {
 	access, _ := h.efaliaTokens("alice", "alice-password")
 	h.expect(h.do(h.req("GET", "/workey/api/processes", "", "Authorization", "Bearer "+access)), 200)
 	for _, path := range []string{"sessions", "journal", "clock"} {
-		rec := serve(h.s, h.req("GET", AdminPrefix+path, ""))
+		rec := serve(h.s, h.req("GET", mockserver.AdminPrefix+path, ""))
 		h.expect(rec, 200)
 	}
 	var b struct {
 		Sessions []struct{ Refresh struct{ Expires string } }
 	}
-	if err := json.Unmarshal(serve(h.s, h.req("GET", AdminPrefix+"sessions", "")).Body.Bytes(), &b); err != nil ||
+	if err := json.Unmarshal(serve(h.s, h.req("GET", mockserver.AdminPrefix+"sessions", "")).Body.Bytes(), &b); err != nil ||
 		len(b.Sessions) != 1 || !strings.HasPrefix(b.Sessions[0].Refresh.Expires, "10000-") {
 		t.Errorf("sessions %+v (%v)", b, err)
 	}
@@ -107,7 +112,7 @@ func FuzzClockBody(f *testing.F) {
 		if decodeAdminJSON([]byte(body), &req) != nil {
 			return
 		}
-		c := NewClockAt(t0)
+		c := mockserver.NewClockAt(t0)
 		now := c.Now()
 		to, err := clockTarget(now, req)
 		if err != nil {
@@ -131,3 +136,79 @@ func FuzzClockBody(f *testing.F) {
 		}
 	})
 }
+
+func TestAdminClock(t *testing.T) {
+	h := newHarness(t, "pixfile")
+	now := func(rec *httptest.ResponseRecorder) time.Time {
+		t.Helper()
+		ts, err := time.Parse(time.RFC3339, str(h.json(rec)["now"]))
+		if err != nil {
+			t.Fatalf("now: %v (%s)", err, rec.Body.String())
+		}
+		return ts
+	}
+	cases := []struct {
+		name string
+		req  *http.Request
+		want int
+		now  time.Time // zero: not checked
+	}{
+		{name: "read", req: h.req("GET", "/__authconform/clock", ""), want: 200, now: t0},
+		{name: "advance", req: h.req("POST", "/__authconform/clock", `{"advance":"24h1s"}`), want: 200, now: t0.Add(24*time.Hour + time.Second)},
+		{name: "advance in days", req: h.req("POST", "/__authconform/clock", `{"advance":"2d"}`), want: 200, now: t0.Add(72*time.Hour + time.Second)},
+		{name: "back", req: h.req("POST", "/__authconform/clock", `{"advance":"-1s"}`), want: 200, now: t0.Add(72 * time.Hour)},
+		{name: "set", req: h.req("POST", "/__authconform/clock", `{"set":"2030-01-01T00:00:00Z"}`), want: 200, now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{name: "bad duration", req: h.req("POST", "/__authconform/clock", `{"advance":"soon"}`), want: 400},
+		{name: "bad time", req: h.req("POST", "/__authconform/clock", `{"set":"tomorrow"}`), want: 400},
+		{name: "both", req: h.req("POST", "/__authconform/clock", `{"set":"2030-01-01T00:00:00Z","advance":"1h"}`), want: 400},
+		{name: "unknown field", req: h.req("POST", "/__authconform/clock", `{"forward":"1h"}`), want: 400},
+		{name: "wrong method", req: h.req("DELETE", "/__authconform/clock", ""), want: 405},
+		{name: "unknown endpoint", req: h.req("GET", "/__authconform/nothing", ""), want: 404},
+		{name: "reset: back to the base clock", req: h.req("POST", "/__authconform/reset", ""), want: 200, now: t0},
+		{name: "reset needs POST", req: h.req("GET", "/__authconform/reset", ""), want: 405},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := h.do(tc.req)
+			h.expect(rec, tc.want)
+			if !tc.now.IsZero() {
+				if got := now(rec); !got.Equal(tc.now) {
+					t.Errorf("now %v, want %v", got, tc.now)
+				}
+			}
+		})
+	}
+}
+
+func TestAdminResetForgetsState(t *testing.T) {
+	h := newHarness(t, "precrime")
+	tok := h.precrimeToken(john, johnPass)
+	key := h.precrimeKey(tok, "k")
+	h.expect(h.do(h.req("POST", "/__authconform/reset", "")), 200)
+	for _, cred := range []string{tok, key} {
+		h.expect(h.do(h.req("GET", "/authheader/list", "", "Authorization", "Bearer "+cred)), 401)
+	}
+}
+
+// TestAdminFixedClock: a clock that cannot be moved makes POST /clock answer 409, not panic.
+func TestAdminFixedClock(t *testing.T) {
+	s, d, err := newMock([]*specs.Spec{loadSpec(t, "pixfile")}, mockserver.WithClock(fixedClock{t0}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h := &harness{t: t, s: s, d: d}
+	s.ServeHTTP(rec, h.req("POST", "/__authconform/clock", `{"advance":"1h"}`))
+	if rec.Code != http.StatusConflict {
+		t.Fatalf("status %d, want 409", rec.Code)
+	}
+}
+
+type fixedClock struct{ t time.Time }
+
+func (f fixedClock) Now() time.Time { return f.t }
+
+const (
+	john     = "john.doe"
+	johnPass = "SecurePass123!"
+)

@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"encoding/base64"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -26,24 +27,24 @@ func TestJournalRedactsConfiguredSecrets(t *testing.T) {
 		signing  = "Sig-Key-Nn3Mm2Bb1Vv5Cc6"
 		added    = "Erin-Added-Passw0rd"
 	)
-	cfg := &Config{
-		Specs: map[string]*SpecConfig{
-			"pixfile": {SigningKey: signing, Accounts: []AccountConfig{{"username": "qa", "password": password}, {"username": "tiny", "password": short}}},
-			"efalia":  {Accounts: []AccountConfig{{"username": "alice", "password": "alice-password", "apiKeys": []any{apiKey}}}},
+	cfg := &mockserver.Config{
+		Specs: map[string]*mockserver.SpecConfig{
+			"pixfile": {SigningKey: signing, Accounts: []mockserver.AccountConfig{{"username": "qa", "password": password}, {"username": "tiny", "password": short}}},
+			"efalia":  {Accounts: []mockserver.AccountConfig{{"username": "alice", "password": "alice-password", "apiKeys": []any{apiKey}}}},
 		},
-		Admin: AdminConfig{Token: admin},
+		Admin: mockserver.AdminConfig{Token: admin},
 	}
 	var list []*specs.Spec
 	for _, n := range []string{"pixfile", "efalia", "precrime"} {
 		list = append(list, loadSpec(t, n))
 	}
-	s, err := New(list, WithClock(NewClockAt(t0)), WithConfig(cfg))
+	s, d, err := newMock(list, mockserver.WithClock(mockserver.NewClockAt(t0)), mockserver.WithConfig(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, s: s}
+	h := &harness{t: t, s: s, d: d}
 	adminAuth := []string{"Authorization", "Bearer " + admin}
-	h.expect(serve(s, h.req("POST", AdminPrefix+"accounts?spec=pixfile", `{"username":"erin","password":"`+added+`"}`, adminAuth...)), 201)
+	h.expect(serve(s, h.req("POST", mockserver.AdminPrefix+"accounts?spec=pixfile", `{"username":"erin","password":"`+added+`"}`, adminAuth...)), 201)
 	created := h.precrimeKey(h.precrimeToken("john.doe", "SecurePass123!"), "ci")
 	forged := "eyJhbGciOiJIUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"x","note":"`+password+`"}`)) + ".c2ln"
 
@@ -59,7 +60,7 @@ func TestJournalRedactsConfiguredSecrets(t *testing.T) {
 	for _, r := range reqs {
 		serve(s, h.req(r.method, r.path, r.body, headers...))
 	}
-	rec := serve(s, h.req("GET", AdminPrefix+"journal", "", adminAuth...))
+	rec := serve(s, h.req("GET", mockserver.AdminPrefix+"journal", "", adminAuth...))
 	h.expect(rec, 200)
 	raw := rec.Body.String()
 	var b journalBody
@@ -99,13 +100,13 @@ func TestJournalRedactsConfiguredSecrets(t *testing.T) {
 // TestAccountsShowNoCharacterOfASecret: GET accounts shows passwords and API keys by length only.
 func TestAccountsShowNoCharacterOfASecret(t *testing.T) {
 	const password, key = "Qa-Secret-Passw0rd", "Zq9-Key-Wv8x7Kp0Lm"
-	s, err := New([]*specs.Spec{loadSpec(t, "efalia")}, WithConfig(&Config{Specs: map[string]*SpecConfig{
-		"efalia": {Accounts: []AccountConfig{{"username": "qa", "password": password, "apiKeys": []any{key}}}}}}))
+	s, d, err := newMock([]*specs.Spec{loadSpec(t, "efalia")}, mockserver.WithConfig(&mockserver.Config{Specs: map[string]*mockserver.SpecConfig{
+		"efalia": {Accounts: []mockserver.AccountConfig{{"username": "qa", "password": password, "apiKeys": []any{key}}}}}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, s: s}
-	rec := serve(s, h.req("GET", AdminPrefix+"accounts", ""))
+	h := &harness{t: t, s: s, d: d}
+	rec := serve(s, h.req("GET", mockserver.AdminPrefix+"accounts", ""))
 	h.expect(rec, 200)
 	for _, secret := range []string{password, key} {
 		if strings.Contains(rec.Body.String(), secret[:6]) {

@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/authconform/authconform/mockserver"
 )
 
 // The admin guard: what every request under AdminPrefix passes before the admin API sees it. The
@@ -36,13 +38,13 @@ import (
 
 // adminGuard is what New prepared for the guard.
 type adminGuard struct {
-	hosts map[string]bool // admin.hosts, each as canonicalHost returns it
+	hosts map[string]bool // admin.hosts, each as mockserver.CanonicalHost returns it
 }
 
-func newAdminGuard(cfg *Config) *adminGuard {
+func newAdminGuard(cfg *mockserver.Config) *adminGuard {
 	g := &adminGuard{hosts: map[string]bool{}}
 	for _, h := range cfg.Admin.Hosts {
-		if c, ok := canonicalHost(h); ok {
+		if c, ok := mockserver.CanonicalHost(h); ok {
 			g.hosts[c] = true
 		}
 	}
@@ -51,40 +53,40 @@ func newAdminGuard(cfg *Config) *adminGuard {
 
 // guardAdmin applies the guard to a request under AdminPrefix; true when it answered (a refusal or
 // a preflight).
-func (s *Server) guardAdmin(w http.ResponseWriter, r *http.Request) bool {
+func (d *tooling) guardAdmin(w http.ResponseWriter, r *http.Request) bool {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Add("Vary", "Origin")
-	if !s.dev.guard.hostAllowed(r.Host) {
-		s.log.Warn("admin request refused: Host is not the mock's", "host", headerSafe(r.Host), "method", r.Method, "path", r.URL.Path)
-		writePlain(w, http.StatusMisdirectedRequest, fmt.Sprintf("Host %q is not a loopback name or address and not listed under admin.hosts in the config; the admin API answers only those (docs/security.md)", r.Host))
+	if !d.guard.hostAllowed(r.Host) {
+		d.log.Warn("admin request refused: Host is not the mock's", "host", mockserver.HeaderSafe(r.Host), "method", r.Method, "path", r.URL.Path)
+		mockserver.WritePlain(w, http.StatusMisdirectedRequest, fmt.Sprintf("Host %q is not a loopback name or address and not listed under admin.hosts in the config; the admin API answers only those (docs/security.md)", r.Host))
 		return true
 	}
 	origin := r.Header.Get("Origin")
 	preflight := r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != ""
 	if origin != "" && !sameOrigin(r, origin) {
-		if !s.dev.cors.adminAllowed(origin) {
-			reason := "origin " + headerSafe(origin) + " may not call the admin API; list it under cors.origins in the config (default: any localhost origin; \"*\" does not extend to the admin API)"
+		if !d.policy.adminAllowed(origin) {
+			reason := "origin " + mockserver.HeaderSafe(origin) + " may not call the admin API; list it under cors.origins in the config (default: any localhost origin; \"*\" does not extend to the admin API)"
 			if preflight {
-				s.log.Warn("CORS preflight refused", "origin", headerSafe(origin), "path", r.URL.Path, "reason", reason)
+				d.log.Warn("CORS preflight refused", "origin", mockserver.HeaderSafe(origin), "path", r.URL.Path, "reason", reason)
 			} else {
-				s.log.Warn("admin request refused", "origin", headerSafe(origin), "method", r.Method, "path", r.URL.Path, "reason", reason)
+				d.log.Warn("admin request refused", "origin", mockserver.HeaderSafe(origin), "method", r.Method, "path", r.URL.Path, "reason", reason)
 			}
-			writePlain(w, http.StatusForbidden, reason)
+			mockserver.WritePlain(w, http.StatusForbidden, reason)
 			return true
 		}
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")
 		if preflight {
-			s.dev.cors.answerPreflight(w, r, "GET, HEAD, POST, DELETE", s.dev.cors.adminHeaders)
+			d.policy.answerPreflight(w, r, "GET, HEAD, POST, DELETE", d.policy.adminHeaders)
 			return true
 		}
-		h.Set("Access-Control-Expose-Headers", s.dev.cors.expose)
+		h.Set("Access-Control-Expose-Headers", d.policy.expose)
 	}
 	if changesState(r.Method) && !isJSONType(r.Header.Get("Content-Type")) {
-		writePlain(w, http.StatusUnsupportedMediaType, fmt.Sprintf("%s %s may change the mock's state: send it with Content-Type: application/json (also with an empty body), found %q; a web page cannot send that type to the mock without its consent (docs/security.md)", r.Method, r.URL.Path, r.Header.Get("Content-Type")))
+		mockserver.WritePlain(w, http.StatusUnsupportedMediaType, fmt.Sprintf("%s %s may change the mock's state: send it with Content-Type: application/json (also with an empty body), found %q; a web page cannot send that type to the mock without its consent (docs/security.md)", r.Method, r.URL.Path, r.Header.Get("Content-Type")))
 		return true
 	}
 	return false
@@ -164,37 +166,5 @@ func hostOfHeader(v string) (string, bool) {
 	if len(port) > 5 || strings.Trim(port, "0123456789") != "" {
 		return "", false
 	}
-	return canonicalHost(host)
-}
-
-// canonicalHost is the form hosts are compared in: an IP address as netip formats it (IPv6
-// without brackets), a name in lower case without a final dot. False for anything that is
-// neither an address nor a DNS name (letters, digits, '-' and '_' in labels of 1 to 63
-// characters, at most 253 in all).
-func canonicalHost(h string) (string, bool) {
-	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
-		h = h[1 : len(h)-1]
-	}
-	if a, err := netip.ParseAddr(h); err == nil {
-		if a.Zone() != "" {
-			return "", false
-		}
-		return a.String(), true
-	}
-	h = strings.ToLower(strings.TrimSuffix(h, "."))
-	if h == "" || len(h) > 253 {
-		return "", false
-	}
-	for _, label := range strings.Split(h, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return "", false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return "", false
-			}
-		}
-	}
-	return h, true
+	return mockserver.CanonicalHost(host)
 }

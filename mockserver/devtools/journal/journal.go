@@ -1,10 +1,20 @@
-package mockserver
+// Package journal is the mock's request journal: the last N requests to the specs' routes and
+// their responses (admin calls are not journaled), with every credential redacted
+// (mockserver.Redact: its length only) and every JWT decoded, so a developer sees which token
+// went where and what it says, but never a character of a secret. A secret is recognised four ways: the places the spec names (security
+// scheme headers, secret login credentials, token locations), names that say so (password, pass,
+// pwd, secret, token, key, auth...), values that are JWTs or API keys the mock created, and
+// values equal to a secret the mock was configured with (an account's password or API key, the
+// admin token, a signing key), or containing one of 8 characters or more, whatever the header,
+// parameter, member or path segment they are in.
+package journal
 
 import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,29 +24,21 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
-
-// The request journal: the last N requests to the specs' routes and their responses (admin calls
-// are not journaled), with every credential redacted (redact in log.go: its length only) and
-// every JWT decoded, so a developer sees which token went where and what it says, but never a
-// character of a secret. A secret is recognised four ways: the places the spec names (security
-// scheme headers, secret login credentials, token locations), names that say so (password, pass,
-// pwd, secret, token, key, auth...), values that are JWTs or API keys the mock created, and
-// values equal to a secret the mock was configured with (an account's password or API key, the
-// admin token, a signing key), or containing one of 8 characters or more, whatever the header,
-// parameter, member or path segment they are in.
 
 // Bounds of what one journal entry holds.
 const (
 	journalMaxBody    = 64 << 10 // larger bodies are shown by size only
 	journalMaxHeaders = 64
 	journalMaxValue   = 512
-	journalMaxLimit   = 10000
+	// MaxLimit bounds how many entries one read returns.
+	MaxLimit = 10000
 )
 
-// JournalEntry is one request and its response, redacted.
-type JournalEntry struct {
+// Entry is one request and its response, redacted.
+type Entry struct {
 	ID        uint64              `json:"id"`
 	At        time.Time           `json:"at"` // on the mock's clock
 	Millis    float64             `json:"ms"` // wall time taken
@@ -48,13 +50,13 @@ type JournalEntry struct {
 	Account   string              `json:"account,omitempty"`
 	Status    int                 `json:"status"`
 	Failure   string              `json:"failure,omitempty"`
-	Request   JournalMessage      `json:"request"`
-	Response  JournalMessage      `json:"response"`
+	Request   Message             `json:"request"`
+	Response  Message             `json:"response"`
 	JWTs      []DecodedJWT        `json:"jwts,omitempty"`
 }
 
-// JournalMessage is the headers and body of a request or response.
-type JournalMessage struct {
+// Message is the headers and body of a request or response.
+type Message struct {
 	Headers map[string]string `json:"headers"`
 	Body    any               `json:"body,omitempty"`
 }
@@ -68,11 +70,11 @@ type DecodedJWT struct {
 	Claims map[string]any `json:"claims"`
 }
 
-// journal is a ring of the last requests. Entries are kept raw (bounded copies of headers and
+// Journal is a ring of the last requests. Entries are kept raw (bounded copies of headers and
 // bodies) and redacted when read: redacting and decoding every JWT on the request path cost two
 // thirds of a login's allocations, while the journal is read rarely. The raw copies live only in
 // memory, which holds the accounts' secrets anyway; what leaves the mock is always redacted.
-type journal struct {
+type Journal struct {
 	mu      sync.Mutex
 	size    int // 0: off
 	entries []rawEntry
@@ -84,7 +86,7 @@ type journal struct {
 
 // rawEntry is a journal entry before redaction.
 type rawEntry struct {
-	e                 JournalEntry // the fields that need no redaction
+	e                 Entry // the fields that need no redaction
 	query             url.Values
 	reqHeader         headerPairs
 	respHeader        headerPairs
@@ -119,14 +121,18 @@ func (p headerPairs) header() http.Header {
 	return h
 }
 
-func newJournal(size int) *journal {
+// New returns a journal keeping the last size requests (0 or less: off, Record keeps nothing).
+func New(size int) *Journal {
 	if size < 0 {
 		size = 0
 	}
-	return &journal{size: size}
+	return &Journal{size: size}
 }
 
-func (j *journal) add(e rawEntry) {
+// Size is how many requests the journal keeps.
+func (j *Journal) Size() int { return j.size }
+
+func (j *Journal) add(e rawEntry) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if len(j.entries) < j.size {
@@ -137,8 +143,8 @@ func (j *journal) add(e rawEntry) {
 	j.start = (j.start + 1) % j.size
 }
 
-// last returns up to limit entries, newest first, redacted.
-func (j *journal) last(limit int) []JournalEntry {
+// Last returns up to limit entries, newest first, redacted.
+func (j *Journal) Last(limit int) []Entry {
 	j.mu.Lock()
 	n := min(limit, len(j.entries))
 	raw := make([]rawEntry, 0, n)
@@ -148,16 +154,16 @@ func (j *journal) last(limit int) []JournalEntry {
 	}
 	names, secrets := j.names, j.secrets
 	j.mu.Unlock()
-	out := make([]JournalEntry, len(raw))
+	out := make([]Entry, len(raw))
 	for i, r := range raw {
 		out[i] = r.redact(names, secrets)
 	}
 	return out
 }
 
-// addSecrets adds configured secret values (accounts' passwords and API keys, the admin token,
+// AddSecrets adds configured secret values (accounts' passwords and API keys, the admin token,
 // signing keys). None is ever removed: an entry recorded before a reload or a reset may hold one.
-func (j *journal) addSecrets(values ...string) {
+func (j *Journal) AddSecrets(values ...string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.secrets = j.secrets.with(values)
@@ -212,15 +218,15 @@ func (ss *secretSet) holds(v string) bool {
 	return false
 }
 
-// containsCreatedKey reports whether v holds an API key the mock created: keyPrefix and the 52
+// containsCreatedKey reports whether v holds an API key the mock created: mockserver.KeyPrefix and the 52
 // base32 characters of two rand.Text.
 func containsCreatedKey(v string) bool {
 	for {
-		i := strings.Index(v, keyPrefix)
+		i := strings.Index(v, mockserver.KeyPrefix)
 		if i < 0 {
 			return false
 		}
-		v = v[i+len(keyPrefix):]
+		v = v[i+len(mockserver.KeyPrefix):]
 		n := 0
 		for n < len(v) && (v[n] >= 'A' && v[n] <= 'Z' || v[n] >= '2' && v[n] <= '7') {
 			n++
@@ -231,9 +237,11 @@ func containsCreatedKey(v string) bool {
 	}
 }
 
-// addNames adds the secret field names of newly served specs (a reload keeps the old ones, so
-// entries recorded before it stay redacted).
-func (j *journal) addNames(names map[string]bool) {
+// AddSpec adds the names under which a served spec carries secrets (a reload keeps those of the
+// specs served before, so entries recorded before it stay redacted).
+func (j *Journal) AddSpec(sp *specs.Spec) {
+	names := map[string]bool{}
+	specSecretNames(sp, names)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	merged := make(map[string]bool, len(j.names)+len(names))
@@ -246,14 +254,15 @@ func (j *journal) addNames(names map[string]bool) {
 	j.names = merged
 }
 
-func (j *journal) clear() {
+// Clear forgets every entry.
+func (j *Journal) Clear() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.entries, j.start = nil, 0
 }
 
 // redact builds the entry as the journal shows it: every secret redacted, JWTs decoded.
-func (r rawEntry) redact(names map[string]bool, secrets *secretSet) JournalEntry {
+func (r rawEntry) redact(names map[string]bool, secrets *secretSet) Entry {
 	e := r.e
 	red := &redactor{names: names, secrets: secrets}
 	e.Path = red.path(e.Path)
@@ -280,43 +289,36 @@ func (r rawEntry) redact(names map[string]bool, secrets *secretSet) JournalEntry
 	return e
 }
 
-// journalStart makes the recorder keep the response body for the journal.
-func (s *Server) journalStart(rec *recorder, r *http.Request) {
-	if s.dev.journal.size > 0 && !strings.HasPrefix(r.URL.Path, AdminPrefix) {
-		rec.capture = new(bytes.Buffer)
-	}
-}
-
-// journalRecord adds a served request to the journal: bounded raw copies, redacted on read.
-func (s *Server) journalRecord(r *http.Request, rec *recorder, start time.Time) {
-	j := s.dev.journal
-	if j.size == 0 || strings.HasPrefix(r.URL.Path, AdminPrefix) {
+// Record adds a served request to the journal, as an observer of the core (Hooks.Observe):
+// bounded raw copies, redacted on read. Requests to the admin API are not journaled.
+func (j *Journal) Record(x mockserver.Exchange, now time.Time) {
+	r := x.Request()
+	if j.size == 0 || strings.HasPrefix(r.URL.Path, mockserver.AdminPrefix) {
 		return
 	}
-	e := JournalEntry{
-		ID: j.next.Add(1), At: s.clock.Now().UTC(), Millis: float64(time.Since(start).Microseconds()) / 1000,
-		Method: r.Method, Path: r.URL.Path, Status: rec.status, Failure: rec.failure, Account: rec.account,
+	e := Entry{
+		ID: j.next.Add(1), At: now.UTC(), Millis: float64(time.Since(x.Start()).Microseconds()) / 1000,
+		Method: r.Method, Path: r.URL.Path, Status: x.Status(), Failure: x.Failure(), Account: x.Account(),
 	}
-	if !rec.wrote {
-		e.Status = http.StatusOK
+	op := x.Operation()
+	if op != nil {
+		e.Spec, e.Operation = op.Spec().Name, op.Op().ID
 	}
-	if rec.op != nil {
-		e.Spec, e.Operation = rec.op.m.spec.Name, rec.op.op.ID
-	}
-	raw := rawEntry{e: e, reqHeader: pairsOf(r.Header), respHeader: pairsOf(rec.Header())}
+	raw := rawEntry{e: e, reqHeader: pairsOf(r.Header), respHeader: pairsOf(x.Writer().Header())}
 	if r.URL.RawQuery != "" {
 		raw.query = r.URL.Query()
 	}
+	reqBody, read := x.RequestBody()
 	switch {
-	case rec.readBody: // serveOp kept the body it read; nothing writes to it after
-		raw.reqBody, raw.hasReqBody = rec.reqBody[:min(len(rec.reqBody), journalMaxBody+1)], true
-	case rec.op != nil && r.Body != nil && e.Status != http.StatusRequestEntityTooLarge && !(rec.wrote && rec.status == 0):
-		// Answered before serveOp read it (a provoked outcome): read it now, bounded.
+	case read: // the core kept the body it read; nothing writes to it after
+		raw.reqBody, raw.hasReqBody = reqBody[:min(len(reqBody), journalMaxBody+1)], true
+	case op != nil && r.Body != nil && e.Status != http.StatusRequestEntityTooLarge && !x.Hijacked():
+		// Answered before the core read it (a provoked outcome): read it now, bounded.
 		raw.reqBody, _ = io.ReadAll(io.LimitReader(r.Body, journalMaxBody+1))
 		raw.hasReqBody = true
 	}
-	if rec.capture != nil {
-		raw.respBody = bytes.Clone(rec.capture.Bytes()[:min(rec.capture.Len(), journalMaxBody+1)])
+	if body, ok := x.ResponseBody(); ok {
+		raw.respBody = bytes.Clone(body[:min(len(body), journalMaxBody+1)])
 		raw.hasRespBody = true
 	}
 	j.add(raw)
@@ -337,12 +339,12 @@ func (red *redactor) path(p string) string {
 	parts := strings.Split(p, "/")
 	for i, seg := range parts {
 		if red.secrets.holds(seg) {
-			parts[i] = redact(seg)
+			parts[i] = mockserver.Redact(seg)
 		}
 	}
 	out := strings.Join(parts, "/")
 	if red.secrets.holds(out) { // a secret across segments
-		return redact(p)
+		return mockserver.Redact(p)
 	}
 	return out
 }
@@ -373,7 +375,7 @@ func secretName(name string) bool {
 
 func (red *redactor) headers(where string, h http.Header) map[string]string {
 	out := make(map[string]string, len(h))
-	for _, k := range slices.Sorted(mapKeys(h)) {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
 		if len(out) >= journalMaxHeaders {
 			break
 		}
@@ -388,10 +390,10 @@ func (red *redactor) value(where, name, v string) string {
 	secret := red.secret(name)
 	if scheme, rest, ok := strings.Cut(v, " "); ok && secret && !strings.Contains(rest, " ") && !red.secrets.holds(scheme) {
 		red.jwt(where, rest)
-		return scheme + " " + redact(rest)
+		return scheme + " " + mockserver.Redact(rest)
 	}
 	if red.jwt(where, v) || secret || red.secrets.holds(v) {
-		return redact(v)
+		return mockserver.Redact(v)
 	}
 	if len(v) > journalMaxValue {
 		return v[:journalMaxValue] + "…"
@@ -433,7 +435,7 @@ func (red *redactor) walk(where, name string, v any) any {
 		return out
 	case string:
 		if red.jwt(where, t) || (name != "" && red.secret(name)) || red.secrets.holds(t) {
-			return redact(t)
+			return mockserver.Redact(t)
 		}
 	}
 	return v
@@ -450,7 +452,7 @@ func (red *redactor) jwt(where, v string) bool {
 		plain := &redactor{names: red.names, secrets: red.secrets}
 		header, _ = plain.walk(where, "", header).(map[string]any)
 		claims, _ = plain.walk(where, "", claims).(map[string]any)
-		red.jwts = append(red.jwts, DecodedJWT{Where: where, Token: redact(v), Header: header, Claims: claims})
+		red.jwts = append(red.jwts, DecodedJWT{Where: where, Token: mockserver.Redact(v), Header: header, Claims: claims})
 	}
 	return true
 }

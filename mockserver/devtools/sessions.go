@@ -1,10 +1,11 @@
-package mockserver
+package devtools
 
 import (
 	"encoding/json"
 	"sync"
 	"time"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/specs"
 )
@@ -73,10 +74,10 @@ type sessionKey struct{ spec, sid string }
 
 // sessionRecorder decorates a spec's token issuer: every token issued goes into the registry.
 type sessionRecorder struct {
-	TokenIssuer
+	mockserver.TokenIssuer
 	spec     string
 	sessions *sessionRegistry
-	clock    Clock
+	clock    mockserver.Clock
 }
 
 func (r *sessionRecorder) Issue(use specs.TokenKind, sub, sid string, gen uint64) (tokens.Issued, error) {
@@ -105,7 +106,7 @@ func newSessionRegistry(limit int) *sessionRegistry {
 // record notes a token issued for a session. It is on every login's path: no allocation but the
 // new session's slot and the redacted token.
 func (r *sessionRegistry) record(spec string, use specs.TokenKind, sub, sid string, gen uint64, t tokens.Issued, now time.Time) {
-	info := tokenInfo{JTI: t.JTI, Token: redact(t.Token), Expires: t.Expires, Issued: now.UTC().Truncate(time.Second)}
+	info := tokenInfo{JTI: t.JTI, Token: mockserver.Redact(t.Token), Expires: t.Expires, Issued: now.UTC().Truncate(time.Second)}
 	key := sessionKey{spec, sid}
 	r.mu.Lock()
 	defer r.mu.Unlock()

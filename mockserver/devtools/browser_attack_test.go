@@ -1,6 +1,6 @@
 //go:build unix
 
-package mockserver
+package devtools
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -156,8 +157,8 @@ func TestBrowserForeignPageChangesNothing(t *testing.T) {
 	for _, n := range specs.Names() {
 		list = append(list, loadSpec(t, n))
 	}
-	clock := NewClockAt(t0)
-	mock, err := New(list, WithClock(clock))
+	clock := mockserver.NewClockAt(t0)
+	mock, d, err := newMock(list, mockserver.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,9 +167,9 @@ func TestBrowserForeignPageChangesNothing(t *testing.T) {
 	mockSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := httptest.NewRecorder()
 		mock.ServeHTTP(rec, r)
-		if strings.HasPrefix(r.URL.Path, AdminPrefix) {
+		if strings.HasPrefix(r.URL.Path, mockserver.AdminPrefix) {
 			mu.Lock()
-			calls = append(calls, adminCall{r.Method, strings.TrimPrefix(r.URL.Path, AdminPrefix), r.Header.Get("Origin"), r.Header.Get("Content-Type"), rec.Code})
+			calls = append(calls, adminCall{r.Method, strings.TrimPrefix(r.URL.Path, mockserver.AdminPrefix), r.Header.Get("Origin"), r.Header.Get("Content-Type"), rec.Code})
 			mu.Unlock()
 		}
 		for k, v := range rec.Header() {
@@ -179,7 +180,7 @@ func TestBrowserForeignPageChangesNothing(t *testing.T) {
 	}))
 	defer mockSrv.Close()
 
-	h := &harness{t: t, s: mock, clock: clock}
+	h := &harness{t: t, s: mock, d: d, clock: clock}
 	tok := h.pixfileToken("user", "pass")
 	sid := h.sessions().Sessions[0].ID
 	h.admin("POST", "faults", `{"operation":"postToken","status":555}`, 201)

@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -30,13 +31,13 @@ func TestAccountStates(t *testing.T) {
 	for _, name := range specs.Names() {
 		sp := loadSpec(t, name)
 		for _, st := range states {
-			acc := AccountConfig{"apiKeys": []any{"some-api-key"}, "state": string(st.state), "profile": map[string]any{"userId": 9}}
+			acc := mockserver.AccountConfig{"apiKeys": []any{"some-api-key"}, "state": string(st.state), "profile": map[string]any{"userId": 9}}
 			for _, f := range sp.Fields {
 				acc[f.Name] = "some-" + f.Name + "-33333333-3333-4333-8333-333333333333"
 			}
-			cfg := &Config{Specs: map[string]*SpecConfig{name: {Accounts: []AccountConfig{acc}}}}
-			s, err := New([]*specs.Spec{sp}, WithConfig(cfg), WithClock(NewClockAt(t0)))
-			if !slices.Contains(accountStates(sp), st.state) {
+			cfg := &mockserver.Config{Specs: map[string]*mockserver.SpecConfig{name: {Accounts: []mockserver.AccountConfig{acc}}}}
+			s, d, err := newMock([]*specs.Spec{sp}, mockserver.WithConfig(cfg), mockserver.WithClock(mockserver.NewClockAt(t0)))
+			if !slices.Contains(mockserver.AccountStates(sp), st.state) {
 				if err == nil || !strings.Contains(err.Error(), "specs."+name+".accounts[0].state: state "+string(st.state)+" does not exist") {
 					t.Errorf("%s: a %s account: error %v", name, st.state, err)
 				}
@@ -45,7 +46,7 @@ func TestAccountStates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := &harness{t: t, s: s}
+			h := &harness{t: t, s: s, d: d}
 			for _, op := range sp.OperationsOf(specs.KindLogin) {
 				want := op.Flow.Status
 				if st.failure != "" {
@@ -61,7 +62,7 @@ func TestAccountStates(t *testing.T) {
 }
 
 // loginRequest builds a login from the flow's credential locations alone.
-func loginRequest(h *harness, sp *specs.Spec, op *specs.Operation, acc AccountConfig) *http.Request {
+func loginRequest(h *harness, sp *specs.Spec, op *specs.Operation, acc mockserver.AccountConfig) *http.Request {
 	body := map[string]any{}
 	q := url.Values{}
 	var kv []string
@@ -105,7 +106,7 @@ func TestAccountStatesFollowTheSpec(t *testing.T) {
 	}{
 		{name: "specs list their states", run: func(t *testing.T, h *harness) {
 			var b struct{ Specs []specView }
-			_ = json.Unmarshal(serve(h.s, h.req("GET", AdminPrefix+"specs", "")).Body.Bytes(), &b)
+			_ = json.Unmarshal(serve(h.s, h.req("GET", mockserver.AdminPrefix+"specs", "")).Body.Bytes(), &b)
 			got := map[string]string{}
 			for _, s := range b.Specs {
 				got[s.Name] = fmt.Sprint(s.AccountStates)
@@ -117,10 +118,10 @@ func TestAccountStatesFollowTheSpec(t *testing.T) {
 			}
 		}},
 		{name: "no expire-password without a password", run: func(t *testing.T, h *harness) {
-			rec := serve(h.s, h.req("POST", AdminPrefix+"accounts/elyssa/"+company1+"/expire-password", ""))
+			rec := serve(h.s, h.req("POST", mockserver.AdminPrefix+"accounts/elyssa/"+company1+"/expire-password", ""))
 			h.expect(rec, 404)
-			if !strings.Contains(rec.Header().Get(MessageHeader), "no login of it takes a password") {
-				t.Errorf("message %q", rec.Header().Get(MessageHeader))
+			if !strings.Contains(rec.Header().Get(mockserver.MessageHeader), "no login of it takes a password") {
+				t.Errorf("message %q", rec.Header().Get(mockserver.MessageHeader))
 			}
 			h.expect(elyssaLogin(h, ""), 200)
 		}},
@@ -133,10 +134,10 @@ func TestAccountStatesFollowTheSpec(t *testing.T) {
 			h.expect(h.do(h.req("POST", "/api/v2/login", `{"username":"carol","password":"carol-password"}`)), 403)
 		}},
 		{name: "no account added with an expired password", run: func(t *testing.T, h *harness) {
-			rec := serve(h.s, h.req("POST", AdminPrefix+"accounts?spec=elyssa", `{"companyId":"33333333-3333-4333-8333-333333333333","state":"passwordExpired"}`))
+			rec := serve(h.s, h.req("POST", mockserver.AdminPrefix+"accounts?spec=elyssa", `{"companyId":"33333333-3333-4333-8333-333333333333","state":"passwordExpired"}`))
 			h.expect(rec, 400)
-			if !strings.Contains(rec.Header().Get(MessageHeader), "body /state") {
-				t.Errorf("message %q", rec.Header().Get(MessageHeader))
+			if !strings.Contains(rec.Header().Get(mockserver.MessageHeader), "body /state") {
+				t.Errorf("message %q", rec.Header().Get(mockserver.MessageHeader))
 			}
 			h.admin("POST", "accounts?spec=elyssa", `{"companyId":"33333333-3333-4333-8333-333333333333","state":"disabled"}`, 201)
 		}},

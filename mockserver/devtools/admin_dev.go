@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"bytes"
@@ -15,15 +15,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/devtools/journal"
 	"github.com/authconform/authconform/specs"
 )
 
 // adminToken wraps an admin handler in the check of the config's admin token.
-func (s *Server) adminToken(h http.Handler) http.Handler {
+func (d *tooling) adminToken(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.adminAuthorized(r) {
+		if !d.adminAuthorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="authconform admin"`)
-			writePlain(w, http.StatusUnauthorized, "the admin API needs Authorization: Bearer <the admin token of the config>")
+			mockserver.WritePlain(w, http.StatusUnauthorized, "the admin API needs Authorization: Bearer <the admin token of the config>")
 			return
 		}
 		h.ServeHTTP(w, r)
@@ -31,8 +33,8 @@ func (s *Server) adminToken(h http.Handler) http.Handler {
 }
 
 // adminAuthorized checks the admin token when the config sets one.
-func (s *Server) adminAuthorized(r *http.Request) bool {
-	want := s.dev.adminToken
+func (d *tooling) adminAuthorized(r *http.Request) bool {
+	want := d.token
 	if want == "" {
 		return true
 	}
@@ -46,18 +48,18 @@ func (s *Server) adminAuthorized(r *http.Request) bool {
 
 func methodNotAllowed(w http.ResponseWriter, allow, msg string) {
 	w.Header().Set("Allow", allow)
-	writePlain(w, http.StatusMethodNotAllowed, msg)
+	mockserver.WritePlain(w, http.StatusMethodNotAllowed, msg)
 }
 
 // readAdminJSON decodes an admin request body strictly; false when it answered an error.
 func readAdminJSON(w http.ResponseWriter, r *http.Request, v any, example string) bool {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
 	if err != nil {
-		writePlain(w, http.StatusRequestEntityTooLarge, "the body is too large")
+		mockserver.WritePlain(w, http.StatusRequestEntityTooLarge, "the body is too large")
 		return false
 	}
 	if err := decodeAdminJSON(data, v); err != nil {
-		writePlain(w, http.StatusBadRequest, fmt.Sprintf("body: expected %s: %v", example, err))
+		mockserver.WritePlain(w, http.StatusBadRequest, fmt.Sprintf("body: expected %s: %v", example, err))
 		return false
 	}
 	return true
@@ -114,14 +116,15 @@ func lifetimeOf(d time.Duration) lifetimeView {
 	return lifetimeView{Lifetime: specs.Duration(d).String(), Seconds: d.Seconds()}
 }
 
-func (s *Server) specViews() []specView {
-	out := make([]specView, 0, len(s.mounts))
-	for _, m := range s.mounts {
-		sp := m.spec
+func (d *tooling) specViews() []specView {
+	served := d.srv.Specs()
+	out := make([]specView, 0, len(served))
+	for _, sp := range served {
+		tok := d.srv.Issuer(sp.Name)
 		v := specView{Name: sp.Name, Title: sp.Title, Version: sp.Version, File: sp.File, BasePath: sp.BasePath,
-			Algorithm: sp.Tokens.Algorithm, Access: lifetimeOf(m.tok.Lifetime(specs.TokenAccess)), Operations: []opView{}, AccountStates: accountStates(sp)}
-		if d := m.tok.Lifetime(specs.TokenRefresh); d > 0 {
-			r := lifetimeOf(d)
+			Algorithm: sp.Tokens.Algorithm, Access: lifetimeOf(tok.Lifetime(specs.TokenAccess)), Operations: []opView{}, AccountStates: mockserver.AccountStates(sp)}
+		if life := tok.Lifetime(specs.TokenRefresh); life > 0 {
+			r := lifetimeOf(life)
 			v.Refresh = &r
 		}
 		for _, op := range sp.Operations {
@@ -133,10 +136,11 @@ func (s *Server) specViews() []specView {
 	return out
 }
 
-func (s *Server) mountNamed(name string) *mount {
-	for _, m := range s.mounts {
-		if m.spec.Name == name {
-			return m
+// spec is the served spec of that name, nil when none.
+func (d *tooling) spec(name string) *specs.Spec {
+	for _, sp := range d.srv.Specs() {
+		if sp.Name == name {
+			return sp
 		}
 	}
 	return nil
@@ -150,7 +154,7 @@ func viewAccount(sp *specs.Spec, a specs.Account) accountView {
 	v := accountView{"spec": sp.Name, "id": a.ID, "state": string(a.State)}
 	for name, val := range a.Fields {
 		if sp.Secret(name) {
-			val = redact(val)
+			val = mockserver.Redact(val)
 		}
 		v[name] = val
 	}
@@ -159,7 +163,7 @@ func viewAccount(sp *specs.Spec, a specs.Account) accountView {
 	}
 	var keys []string
 	for _, k := range a.APIKeys {
-		keys = append(keys, redact(k))
+		keys = append(keys, mockserver.Redact(k))
 	}
 	if len(keys) > 0 {
 		v["apiKeys"] = keys
@@ -179,56 +183,56 @@ func secretsOf(sp *specs.Spec, a specs.Account) []string {
 }
 
 // adminListAccounts serves GET /__authconform/accounts[?spec=NAME].
-func (s *Server) adminListAccounts(w http.ResponseWriter, r *http.Request) {
+func (d *tooling) adminListAccounts(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("spec")
 	out := []accountView{}
-	for _, m := range s.mounts {
-		if name != "" && m.spec.Name != name {
+	for _, sp := range d.srv.Specs() {
+		if name != "" && sp.Name != name {
 			continue
 		}
-		for _, a := range m.accounts.snapshot() {
-			out = append(out, viewAccount(m.spec, a))
+		for _, a := range d.srv.Accounts(sp.Name) {
+			out = append(out, viewAccount(sp, a))
 		}
 	}
-	if name != "" && s.mountNamed(name) == nil {
-		writePlain(w, http.StatusNotFound, fmt.Sprintf("no served spec %q", name))
+	if name != "" && d.spec(name) == nil {
+		mockserver.WritePlain(w, http.StatusNotFound, fmt.Sprintf("no served spec %q", name))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
+	mockserver.WriteJSON(w, http.StatusOK, map[string]any{"accounts": out})
 }
 
 // adminAddAccount serves POST /__authconform/accounts?spec=NAME.
-func (s *Server) adminAddAccount(w http.ResponseWriter, r *http.Request) {
+func (d *tooling) adminAddAccount(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("spec")
-	m := s.mountNamed(name)
-	if m == nil && name == "" && len(s.mounts) == 1 {
-		m = s.mounts[0]
+	sp, served := d.spec(name), d.srv.Specs()
+	if sp == nil && name == "" && len(served) == 1 {
+		sp = served[0]
 	}
-	if m == nil {
-		writePlain(w, http.StatusBadRequest, fmt.Sprintf("query spec=%q: name a served spec, e.g. ?spec=%s", name, s.mounts[0].spec.Name))
+	if sp == nil {
+		mockserver.WritePlain(w, http.StatusBadRequest, fmt.Sprintf("query spec=%q: name a served spec, e.g. ?spec=%s", name, served[0].Name))
 		return
 	}
 	var req map[string]any
 	if !readAdminJSON(w, r, &req, `{"username": "erin", "password": "erin-password"}`) {
 		return
 	}
-	parsed, err := m.spec.ParseAccount(req)
+	parsed, err := sp.ParseAccount(req)
 	if err != nil {
-		writePlain(w, http.StatusBadRequest, "body: "+err.Error())
+		mockserver.WritePlain(w, http.StatusBadRequest, "body: "+err.Error())
 		return
 	}
-	if err := stateAllowed(m.spec, parsed.State); err != nil {
-		writePlain(w, http.StatusBadRequest, "body /state: "+err.Error())
+	if err := mockserver.StateAllowed(sp, parsed.State); err != nil {
+		mockserver.WritePlain(w, http.StatusBadRequest, "body /state: "+err.Error())
 		return
 	}
-	acc, err := m.accounts.add(parsed)
+	acc, err := d.srv.AddAccount(sp.Name, parsed)
 	if err != nil {
-		writePlain(w, http.StatusBadRequest, "body: "+err.Error())
+		mockserver.WritePlain(w, http.StatusBadRequest, "body: "+err.Error())
 		return
 	}
-	s.dev.journal.addSecrets(secretsOf(m.spec, acc)...)
-	s.log.Info("admin account added", "spec", m.spec.Name, "account", acc.ID)
-	writeJSON(w, http.StatusCreated, viewAccount(m.spec, acc))
+	d.journal.AddSecrets(secretsOf(sp, acc)...)
+	d.log.Info("admin account added", "spec", sp.Name, "account", acc.ID)
+	mockserver.WriteJSON(w, http.StatusCreated, viewAccount(sp, acc))
 }
 
 // accountActions maps the last path segment to the state it sets.
@@ -240,33 +244,33 @@ var accountActions = map[string]specs.AccountState{
 
 // adminAccountAction serves POST /__authconform/accounts/{spec}/{id}/{action}; an unknown
 // action is a 404 whatever the method.
-func (s *Server) adminAccountAction(w http.ResponseWriter, r *http.Request) {
+func (d *tooling) adminAccountAction(w http.ResponseWriter, r *http.Request) {
 	spec, id, action := r.PathValue("spec"), r.PathValue("id"), r.PathValue("action")
 	state, ok := accountActions[action]
 	if !ok {
-		writePlain(w, http.StatusNotFound, "no account action "+action+"; there are disable, enable and expire-password")
+		mockserver.WritePlain(w, http.StatusNotFound, "no account action "+action+"; there are disable, enable and expire-password")
 		return
 	}
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, "POST", "use POST")
 		return
 	}
-	m := s.mountNamed(spec)
-	if m == nil {
-		writePlain(w, http.StatusNotFound, fmt.Sprintf("no served spec %q", spec))
+	sp := d.spec(spec)
+	if sp == nil {
+		mockserver.WritePlain(w, http.StatusNotFound, fmt.Sprintf("no served spec %q", spec))
 		return
 	}
-	if err := stateAllowed(m.spec, state); err != nil {
-		writePlain(w, http.StatusNotFound, "no account action "+action+" in spec "+spec+": "+err.Error())
+	if err := mockserver.StateAllowed(sp, state); err != nil {
+		mockserver.WritePlain(w, http.StatusNotFound, "no account action "+action+" in spec "+spec+": "+err.Error())
 		return
 	}
-	acc, err := m.accounts.setState(id, state)
+	acc, err := d.srv.SetAccountState(spec, id, state)
 	if err != nil {
-		writePlain(w, http.StatusNotFound, fmt.Sprintf("spec %s has no account with id %q", spec, id))
+		mockserver.WritePlain(w, http.StatusNotFound, fmt.Sprintf("spec %s has no account with id %q", spec, id))
 		return
 	}
-	s.log.Info("admin account changed", "spec", spec, "account", id, "state", string(state))
-	writeJSON(w, http.StatusOK, viewAccount(m.spec, acc))
+	d.log.Info("admin account changed", "spec", spec, "account", id, "state", string(state))
+	mockserver.WriteJSON(w, http.StatusOK, viewAccount(sp, acc))
 }
 
 // sessionView is a session with its state and remaining lifetimes on the mock's clock.
@@ -277,7 +281,7 @@ type sessionView struct {
 	RefreshRemaining *float64 `json:"refreshRemaining,omitempty"` // seconds
 }
 
-func (s *Server) sessionView(ctx context.Context, se session, now time.Time) sessionView {
+func (d *tooling) sessionView(ctx context.Context, se session, now time.Time) sessionView {
 	v := sessionView{session: se, State: "live"}
 	rem := func(t *tokenInfo) *float64 {
 		if t == nil {
@@ -287,12 +291,12 @@ func (s *Server) sessionView(ctx context.Context, se session, now time.Time) ses
 		return &x
 	}
 	v.AccessRemaining, v.RefreshRemaining = rem(se.Access), rem(se.Refresh)
-	revoked, err := s.store.Revoked(ctx, se.Spec, se.ID)
-	gen, gerr := s.store.Generation(ctx, se.Spec, se.Account)
+	revoked, err := d.srv.Store().Revoked(ctx, se.Spec, se.ID)
+	gen, gerr := d.srv.Store().Generation(ctx, se.Spec, se.Account)
 	switch {
 	case err != nil || gerr != nil:
 		v.State = "unknown" // the store failed; the log says why
-		s.log.Error("admin sessions: the store failed", "error", errors.Join(err, gerr))
+		d.log.Error("admin sessions: the store failed", "error", errors.Join(err, gerr))
 	case revoked || gen != se.Gen:
 		v.State = "revoked"
 	case !se.until().After(now):
@@ -301,58 +305,58 @@ func (s *Server) sessionView(ctx context.Context, se session, now time.Time) ses
 	return v
 }
 
-func (s *Server) adminSessions(w http.ResponseWriter, r *http.Request) {
-	now := s.clock.Now()
+func (d *tooling) adminSessions(w http.ResponseWriter, r *http.Request) {
+	now := d.srv.Clock().Now()
 	name := r.URL.Query().Get("spec")
 	out := []sessionView{}
-	for _, se := range s.dev.sessions.list(now) {
+	for _, se := range d.sessions.list(now) {
 		if name == "" || se.Spec == name {
-			out = append(out, s.sessionView(r.Context(), se, now))
+			out = append(out, d.sessionView(r.Context(), se, now))
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"now": now.UTC().Format(time.RFC3339), "sessions": out})
+	mockserver.WriteJSON(w, http.StatusOK, map[string]any{"now": now.UTC().Format(time.RFC3339), "sessions": out})
 }
 
 // adminRevoke serves POST /__authconform/sessions/{id}/revoke.
-func (s *Server) adminRevoke(w http.ResponseWriter, r *http.Request) {
+func (d *tooling) adminRevoke(w http.ResponseWriter, r *http.Request) {
 	sid := r.PathValue("id")
-	found := s.dev.sessions.find(sid)
+	found := d.sessions.find(sid)
 	if name := r.URL.Query().Get("spec"); name != "" {
 		found = nil
-		if se, ok := s.dev.sessions.get(name, sid); ok {
+		if se, ok := d.sessions.get(name, sid); ok {
 			found = []session{se}
 		}
 	}
 	if len(found) == 0 {
-		writePlain(w, http.StatusNotFound, fmt.Sprintf("no session %q is listed (GET %ssessions lists them)", sid, AdminPrefix))
+		mockserver.WritePlain(w, http.StatusNotFound, fmt.Sprintf("no session %q is listed (GET %ssessions lists them)", sid, mockserver.AdminPrefix))
 		return
 	}
-	now := s.clock.Now()
-	if err := s.store.RevokeSession(r.Context(), found[0].Spec, sid, found[0].until().Add(sessionKeepExpired)); err != nil {
-		s.log.Error("admin session revoke: the store failed", "error", err)
-		writePlain(w, http.StatusInternalServerError, "the store failed; see the mock's log")
+	now := d.srv.Clock().Now()
+	if err := d.srv.Store().RevokeSession(r.Context(), found[0].Spec, sid, found[0].until().Add(sessionKeepExpired)); err != nil {
+		d.log.Error("admin session revoke: the store failed", "error", err)
+		mockserver.WritePlain(w, http.StatusInternalServerError, "the store failed; see the mock's log")
 		return
 	}
-	s.log.Info("admin session revoked", "spec", found[0].Spec, "session", sid, "account", found[0].Account)
-	writeJSON(w, http.StatusOK, s.sessionView(r.Context(), found[0], now))
+	d.log.Info("admin session revoked", "spec", found[0].Spec, "session", sid, "account", found[0].Account)
+	mockserver.WriteJSON(w, http.StatusOK, d.sessionView(r.Context(), found[0], now))
 }
 
 // adminJournal serves GET /__authconform/journal[?limit=N].
-func (s *Server) adminJournal(w http.ResponseWriter, r *http.Request) {
+func (d *tooling) adminJournal(w http.ResponseWriter, r *http.Request) {
 	limit := DefaultJournalSize
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			writePlain(w, http.StatusBadRequest, "query limit: expected a positive number")
+			mockserver.WritePlain(w, http.StatusBadRequest, "query limit: expected a positive number")
 			return
 		}
-		limit = min(n, journalMaxLimit)
+		limit = min(n, journal.MaxLimit)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"size": s.dev.journal.size, "entries": s.dev.journal.last(limit)})
+	mockserver.WriteJSON(w, http.StatusOK, map[string]any{"size": d.journal.Size(), "entries": d.journal.Last(limit)})
 }
 
 // adminClearJournal serves DELETE /__authconform/journal.
-func (s *Server) adminClearJournal(w http.ResponseWriter, _ *http.Request) {
-	s.dev.journal.clear()
-	writeJSON(w, http.StatusOK, map[string]any{"size": s.dev.journal.size, "entries": []JournalEntry{}})
+func (d *tooling) adminClearJournal(w http.ResponseWriter, _ *http.Request) {
+	d.journal.Clear()
+	mockserver.WriteJSON(w, http.StatusOK, map[string]any{"size": d.journal.Size(), "entries": []journal.Entry{}})
 }

@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authconform/authconform/mockserver"
 )
 
 func TestPreferHeader(t *testing.T) {
@@ -94,8 +96,8 @@ func TestPreferHeader(t *testing.T) {
 			if tc.applied != "" && rec.Header().Get("Preference-Applied") != tc.applied {
 				t.Errorf("Preference-Applied %q, want %q", rec.Header().Get("Preference-Applied"), tc.applied)
 			}
-			if !strings.Contains(rec.Header().Get(MessageHeader), tc.message) {
-				t.Errorf("message %q does not contain %q", rec.Header().Get(MessageHeader), tc.message)
+			if !strings.Contains(rec.Header().Get(mockserver.MessageHeader), tc.message) {
+				t.Errorf("message %q does not contain %q", rec.Header().Get(mockserver.MessageHeader), tc.message)
 			}
 		})
 	}
@@ -153,7 +155,7 @@ func TestParseDelay(t *testing.T) {
 // admin sends an admin request and decodes the JSON answer.
 func (h *harness) admin(method, path, body string, want int) map[string]any {
 	h.t.Helper()
-	rec := serve(h.s, h.req(method, AdminPrefix+path, body))
+	rec := serve(h.s, h.req(method, mockserver.AdminPrefix+path, body))
 	h.expect(rec, want)
 	var m map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
@@ -175,8 +177,8 @@ func TestFaultQueue(t *testing.T) {
 		for i := range 2 {
 			rec := login(h)
 			h.expect(rec, 555)
-			if !strings.Contains(rec.Header().Get(MessageHeader), "queued fault") {
-				t.Errorf("call %d: message %q", i, rec.Header().Get(MessageHeader))
+			if !strings.Contains(rec.Header().Get(mockserver.MessageHeader), "queued fault") {
+				t.Errorf("call %d: message %q", i, rec.Header().Get(mockserver.MessageHeader))
 			}
 		}
 		h.expect(login(h), 200)
@@ -284,7 +286,7 @@ func TestFaultQueueConcurrent(t *testing.T) {
 			mu.Unlock()
 		}()
 		if i%10 == 0 {
-			go func() { _ = serve(h.s, h.req("GET", AdminPrefix+"faults", "")) }()
+			go func() { _ = serve(h.s, h.req("GET", mockserver.AdminPrefix+"faults", "")) }()
 		}
 	}
 	wg.Wait()
@@ -330,8 +332,8 @@ func TestPreferRefusedByTheMock(t *testing.T) {
 				!strings.Contains(p.Detail, tc.reason) || !strings.Contains(p.Detail, "the mock refused the Prefer header") {
 				t.Errorf("body %s (%v)", rec.Body.String(), err)
 			}
-			if msg := rec.Header().Get(MessageHeader); msg != p.Detail {
-				t.Errorf("%s %q, want the detail %q", MessageHeader, msg, p.Detail)
+			if msg := rec.Header().Get(mockserver.MessageHeader); msg != p.Detail {
+				t.Errorf("%s %q, want the detail %q", mockserver.MessageHeader, msg, p.Detail)
 			}
 			if n := len(h.sessions().Sessions); n != 0 {
 				t.Errorf("the refused request was served: %d sessions", n)

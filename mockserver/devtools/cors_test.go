@@ -1,12 +1,14 @@
-package mockserver
+package devtools
 
 import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -20,7 +22,7 @@ func serve(s http.Handler, r *http.Request) *httptest.ResponseRecorder {
 
 func preflight(path, origin, method, headers string) *http.Request {
 	r := httptest.NewRequest(http.MethodOptions, path, nil)
-	if strings.HasPrefix(path, AdminPrefix) {
+	if strings.HasPrefix(path, mockserver.AdminPrefix) {
 		r.Host = adminHost
 	}
 	r.Header.Set("Origin", origin)
@@ -60,7 +62,7 @@ func TestCORSPreflight(t *testing.T) {
 			wantStatus: 204, wantMethods: []string{"GET"}, wantHeaders: []string{"x-company-id", "Authorization"}},
 		{name: "efalia takes X-API-KEY", path: "/workey/api/processes", origin: "http://[::1]:3000", method: "GET",
 			wantStatus: 204, wantMethods: []string{"GET"}, wantHeaders: []string{"X-API-KEY", "X-API-KEY-IMPERSONATE"}},
-		{name: "admin API", path: AdminPrefix + "faults", origin: "http://localhost:3000", method: "DELETE",
+		{name: "admin API", path: mockserver.AdminPrefix + "faults", origin: "http://localhost:3000", method: "DELETE",
 			wantStatus: 204, wantMethods: []string{"GET", "POST", "DELETE"}, wantHeaders: []string{"Authorization", "Content-Type"}},
 		{name: "unknown path", path: "/nowhere", origin: "http://localhost:3000", method: "GET", wantStatus: 404},
 		{name: "foreign origin", path: "/api/v2/login", origin: "http://evil.example", method: "POST", wantStatus: 403},
@@ -116,7 +118,7 @@ func TestCORSActualRequest(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := New([]*specs.Spec{loadSpec(t, "pixfile")}, WithClock(NewClockAt(t0)), WithConfig(&Config{CORS: CORSConfig{Origins: tc.origins}}))
+			s, _, err := newMock([]*specs.Spec{loadSpec(t, "pixfile")}, mockserver.WithClock(mockserver.NewClockAt(t0)), mockserver.WithConfig(&mockserver.Config{CORS: mockserver.CORSConfig{Origins: tc.origins}}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +138,7 @@ func TestCORSActualRequest(t *testing.T) {
 					t.Errorf("Access-Control-Allow-Origin %q, want %q", acao, tc.origin)
 				}
 				exp := rec.Header().Get("Access-Control-Expose-Headers")
-				for _, want := range []string{"X-Auth-Token", MessageHeader} {
+				for _, want := range []string{"X-Auth-Token", mockserver.MessageHeader} {
 					if !hasToken(exp, want) {
 						t.Errorf("Access-Control-Expose-Headers %q lacks %s", exp, want)
 					}
@@ -223,7 +225,7 @@ func TestCORSReflectsRequestedHeaders(t *testing.T) {
 			want:      []string{"x-ok"}, notWant: []string{"cookie", "host", "sec-fetch-mode", "proxy-authorization", "content-length", "origin"}, status: 204},
 		{name: "not header names", path: "/api/v2/login", origin: "http://localhost:3000", requested: "bad header, x\x7fy, " + strings.Repeat("x", 200),
 			notWant: []string{"bad header", "x\x7fy", strings.Repeat("x", 200)}, status: 204},
-		{name: "the admin API", path: AdminPrefix + "clock", origin: "http://localhost:3000", requested: "traceparent, content-type",
+		{name: "the admin API", path: mockserver.AdminPrefix + "clock", origin: "http://localhost:3000", requested: "traceparent, content-type",
 			want: []string{"traceparent", "Content-Type"}, status: 204},
 		{name: "a refused origin gets nothing", path: "/api/v2/customers", origin: "http://evil.example", requested: "traceparent",
 			notWant: []string{"traceparent"}, status: 403},
@@ -252,15 +254,15 @@ func TestCORSReflectsRequestedHeaders(t *testing.T) {
 // TestCORSConfiguredHeaders: cors.headers adds request headers to every preflight answer, asked
 // for or not; names that are no header, or that no page may set, are refused in the config.
 func TestCORSConfiguredHeaders(t *testing.T) {
-	cfg, err := ParseConfig("mock.yaml", []byte("cors:\n  headers: [traceparent, X-Request-Id]\n"))
+	cfg, err := mockserver.ParseConfig("mock.yaml", []byte("cors:\n  headers: [traceparent, X-Request-Id]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New([]*specs.Spec{loadSpec(t, "pixfile")}, WithConfig(cfg))
+	s, _, err := newMock([]*specs.Spec{loadSpec(t, "pixfile")}, mockserver.WithConfig(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/api/v2/customers", AdminPrefix + "faults"} {
+	for _, path := range []string{"/api/v2/customers", mockserver.AdminPrefix + "faults"} {
 		got := serve(s, preflight(path, "http://localhost:3000", "GET", "")).Header().Get("Access-Control-Allow-Headers")
 		if !hasToken(got, "Traceparent") || !hasToken(got, "X-Request-Id") {
 			t.Errorf("%s: Access-Control-Allow-Headers %q lacks the configured headers", path, got)
@@ -271,7 +273,7 @@ func TestCORSConfiguredHeaders(t *testing.T) {
 		{"cors:\n  headers: [ok, 'two words']\n", `cors.headers[1]: "two words" is not a header name`},
 		{"cors:\n  headers: traceparent\n", "cors.headers: want a list"},
 	} {
-		if _, err := ParseConfig("mock.yaml", []byte(tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := mockserver.ParseConfig("mock.yaml", []byte(tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
 		}
 	}
@@ -286,12 +288,12 @@ func TestCORSRefusedPreflightLogged(t *testing.T) {
 		{name: "foreign origin", path: "/api/v2/login", origin: "http://evil.example", method: "POST", want: "list it under cors.origins"},
 		{name: "no operation at the path", path: "/nowhere", origin: "http://localhost:3000", method: "GET", want: "no operation at /nowhere"},
 		{name: "a method the path does not serve", path: "/api/v2/login", origin: "http://localhost:3000", method: "PUT", want: "asks for method PUT"},
-		{name: "the admin API from a foreign origin", path: AdminPrefix + "reset", origin: "http://evil.example", method: "POST", want: "may not call the admin API"},
+		{name: "the admin API from a foreign origin", path: mockserver.AdminPrefix + "reset", origin: "http://evil.example", method: "POST", want: "may not call the admin API"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs strings.Builder
-			s, err := New([]*specs.Spec{loadSpec(t, "pixfile")}, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			s, _, err := newMock([]*specs.Spec{loadSpec(t, "pixfile")}, mockserver.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -303,7 +305,7 @@ func TestCORSRefusedPreflightLogged(t *testing.T) {
 	}
 	t.Run("an accepted preflight logs no refusal", func(t *testing.T) {
 		var logs strings.Builder
-		s, err := New([]*specs.Spec{loadSpec(t, "pixfile")}, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		s, _, err := newMock([]*specs.Spec{loadSpec(t, "pixfile")}, mockserver.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -313,3 +315,6 @@ func TestCORSRefusedPreflightLogged(t *testing.T) {
 		}
 	})
 }
+
+// paramPattern matches a path parameter of an OpenAPI path.
+var paramPattern = regexp.MustCompile(`\{[^}]*\}`)

@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"net"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authconform/authconform/mockserver"
 )
 
 // TestDelayEndsWhenTheClientLeaves: a provoked delay (Prefer: delay=25s, or a queued fault's
@@ -88,6 +90,6 @@ func TestDelayKeepsTheBody(t *testing.T) {
 			t.Errorf("journal entry %d has request body %v", e.ID, e.Request.Body)
 		}
 	}
-	big := `{"username":"` + strings.Repeat("u", DefaultMaxBody) + `"}`
+	big := `{"username":"` + strings.Repeat("u", mockserver.DefaultMaxBody) + `"}`
 	h.expect(serve(h.s, h.req("POST", "/api/v2/login", big, "Prefer", "delay=20ms")), http.StatusRequestEntityTooLarge)
 }

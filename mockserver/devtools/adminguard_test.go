@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -23,25 +24,25 @@ import (
 func adminFingerprint(t *testing.T, h *harness, tok string) string {
 	t.Helper()
 	var b strings.Builder
-	b.WriteString(h.s.clock.Now().UTC().String())
-	faults, _ := json.Marshal(h.s.dev.faults.snapshot())
+	b.WriteString(h.s.Clock().Now().UTC().String())
+	faults, _ := json.Marshal(h.d.faults.snapshot())
 	b.Write(faults)
 	n := 0
-	for _, e := range h.s.dev.journal.last(1000) {
+	for _, e := range h.d.journal.Last(1000) {
 		if e.Path != "/api/v2/customers" {
 			n++
 		}
 	}
 	b.WriteString(" journal " + strconv.Itoa(n) + " accounts")
-	for _, m := range h.s.mounts {
-		for _, a := range m.accounts.snapshot() {
+	for _, sp := range h.s.Specs() {
+		for _, a := range h.s.Accounts(sp.Name) {
 			b.WriteString(" " + a.ID + ":" + string(a.State))
 		}
 	}
-	now := h.s.clock.Now()
+	now := h.s.Clock().Now()
 	b.WriteString(" sessions")
-	for _, se := range h.s.dev.sessions.list(now) {
-		b.WriteString(" " + se.Spec + "/" + se.Account + "/" + h.s.sessionView(context.Background(), se, now).State)
+	for _, se := range h.d.sessions.list(now) {
+		b.WriteString(" " + se.Spec + "/" + se.Account + "/" + h.d.sessionView(context.Background(), se, now).State)
 	}
 	rec := serve(h.s, h.req("GET", "/api/v2/customers", "", "X-Auth-Token", tok))
 	b.WriteString(" probe " + http.StatusText(rec.Code))
@@ -102,13 +103,13 @@ func TestAdminGuard(t *testing.T) {
 			t.Run(ep.method+" "+ep.path+"/"+at.name, func(t *testing.T) {
 				h, tok, sid := setUp(t)
 				before := adminFingerprint(t, h, tok)
-				r := h.req(ep.method, AdminPrefix+strings.Replace(ep.path, "SID", sid, 1), ep.body)
+				r := h.req(ep.method, mockserver.AdminPrefix+strings.Replace(ep.path, "SID", sid, 1), ep.body)
 				at.change(r)
 				rec := serve(h.s, r)
 				if rec.Code != at.want {
 					t.Errorf("status %d, want %d: %s", rec.Code, at.want, rec.Body.String())
 				}
-				if rec.Header().Get(MessageHeader) == "" {
+				if rec.Header().Get(mockserver.MessageHeader) == "" {
 					t.Error("no message says why")
 				}
 				if after := adminFingerprint(t, h, tok); after != before {
@@ -120,7 +121,7 @@ func TestAdminGuard(t *testing.T) {
 			h, tok, sid := setUp(t)
 			before := adminFingerprint(t, h, tok)
 			for _, origin := range []string{"", "http://" + adminHost, "http://localhost:3000"} {
-				r := h.req(ep.method, AdminPrefix+strings.Replace(ep.path, "SID", sid, 1), ep.body, "Origin", origin)
+				r := h.req(ep.method, mockserver.AdminPrefix+strings.Replace(ep.path, "SID", sid, 1), ep.body, "Origin", origin)
 				rec := serve(h.s, r)
 				if rec.Code != ep.ok && !(origin != "" && rec.Code >= 400 && rec.Code < 415) { // a second add, revoke... may conflict
 					t.Errorf("Origin %q: status %d, want %d: %s", origin, rec.Code, ep.ok, rec.Body.String())
@@ -140,16 +141,16 @@ func TestAdminGuardReads(t *testing.T) {
 	h.pixfileToken("user", "pass")
 	for _, path := range []string{"journal", "accounts", "sessions", "clock", "", "ui/app.js", "openapi.yaml"} {
 		t.Run(path, func(t *testing.T) {
-			r := h.req("GET", AdminPrefix+path, "")
+			r := h.req("GET", mockserver.AdminPrefix+path, "")
 			r.Host = "rebind.evil.example"
 			if rec := serve(h.s, r); rec.Code != http.StatusMisdirectedRequest || strings.Contains(rec.Body.String(), "user") {
 				t.Errorf("under a foreign Host: %d %.200s", rec.Code, rec.Body.String())
 			}
-			r = h.req("GET", AdminPrefix+path, "", "Origin", "http://evil.example")
+			r = h.req("GET", mockserver.AdminPrefix+path, "", "Origin", "http://evil.example")
 			if rec := serve(h.s, r); rec.Code != http.StatusForbidden || rec.Header().Get("Access-Control-Allow-Origin") != "" {
 				t.Errorf("from a foreign origin: %d, ACAO %q", rec.Code, rec.Header().Get("Access-Control-Allow-Origin"))
 			}
-			if rec := serve(h.s, h.req("GET", AdminPrefix+path, "")); rec.Code != 200 {
+			if rec := serve(h.s, h.req("GET", mockserver.AdminPrefix+path, "")); rec.Code != 200 {
 				t.Errorf("from curl: %d", rec.Code)
 			}
 		})
@@ -177,9 +178,9 @@ func TestAdminTrailingData(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, "pixfile")
-			rec := serve(h.s, h.req("POST", AdminPrefix+tc.path, tc.body))
+			rec := serve(h.s, h.req("POST", mockserver.AdminPrefix+tc.path, tc.body))
 			h.expect(rec, tc.want)
-			if tc.want == 400 && (h.s.clock.Now() != t0 || !h.s.dev.faults.empty() || len(h.s.mounts[0].accounts.snapshot()) != 3) {
+			if tc.want == 400 && (h.s.Clock().Now() != t0 || !h.d.faults.empty() || len(h.s.Accounts(h.s.Specs()[0].Name)) != 3) {
 				t.Errorf("a refused body changed the mock: %s", rec.Body.String())
 			}
 			if tc.want == 400 && !strings.Contains(rec.Body.String(), "data after the JSON value") {
@@ -193,29 +194,29 @@ func TestAdminTrailingData(t *testing.T) {
 // document, says no-store, nosniff and same-origin.
 func TestAdminAnswersNotCached(t *testing.T) {
 	h := newHarness(t, "pixfile")
-	locked, err := New([]*specs.Spec{loadSpec(t, "pixfile")}, WithConfig(&Config{Admin: AdminConfig{Token: "0123456789abcdef-admin"}}))
+	locked, _, err := newMock([]*specs.Spec{loadSpec(t, "pixfile")}, mockserver.WithConfig(&mockserver.Config{Admin: mockserver.AdminConfig{Token: "0123456789abcdef-admin"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		name string
-		s    *Server
+		s    *mockserver.Server
 		r    *http.Request
 		want int
 	}{
-		{name: "clock", s: h.s, r: h.req("GET", AdminPrefix+"clock", ""), want: 200},
-		{name: "move the clock", s: h.s, r: h.req("POST", AdminPrefix+"clock", `{"advance":"1s"}`), want: 200},
-		{name: "journal", s: h.s, r: h.req("GET", AdminPrefix+"journal", ""), want: 200},
-		{name: "dashboard", s: h.s, r: h.req("GET", AdminPrefix, ""), want: 200},
-		{name: "dashboard script", s: h.s, r: h.req("GET", AdminPrefix+"ui/app.js", ""), want: 200},
-		{name: "API document", s: h.s, r: h.req("GET", AdminPrefix+"openapi.yaml", ""), want: 200},
-		{name: "unknown endpoint", s: h.s, r: h.req("GET", AdminPrefix+"nothing", ""), want: 404},
-		{name: "wrong method", s: h.s, r: h.req("PUT", AdminPrefix+"clock", ""), want: 405},
-		{name: "no token", s: locked, r: h.req("GET", AdminPrefix+"clock", ""), want: 401},
-		{name: "foreign Host", s: h.s, r: h.req("GET", AdminPrefix+"clock", ""), want: 421},
-		{name: "foreign origin", s: h.s, r: h.req("GET", AdminPrefix+"clock", "", "Origin", "http://evil.example"), want: 403},
-		{name: "no JSON", s: h.s, r: h.req("POST", AdminPrefix+"reset", "", "Content-Type", "text/plain"), want: 415},
-		{name: "preflight", s: h.s, r: preflight(AdminPrefix+"faults", "http://localhost:3000", "POST", "content-type"), want: 204},
+		{name: "clock", s: h.s, r: h.req("GET", mockserver.AdminPrefix+"clock", ""), want: 200},
+		{name: "move the clock", s: h.s, r: h.req("POST", mockserver.AdminPrefix+"clock", `{"advance":"1s"}`), want: 200},
+		{name: "journal", s: h.s, r: h.req("GET", mockserver.AdminPrefix+"journal", ""), want: 200},
+		{name: "dashboard", s: h.s, r: h.req("GET", mockserver.AdminPrefix, ""), want: 200},
+		{name: "dashboard script", s: h.s, r: h.req("GET", mockserver.AdminPrefix+"ui/app.js", ""), want: 200},
+		{name: "API document", s: h.s, r: h.req("GET", mockserver.AdminPrefix+"openapi.yaml", ""), want: 200},
+		{name: "unknown endpoint", s: h.s, r: h.req("GET", mockserver.AdminPrefix+"nothing", ""), want: 404},
+		{name: "wrong method", s: h.s, r: h.req("PUT", mockserver.AdminPrefix+"clock", ""), want: 405},
+		{name: "no token", s: locked, r: h.req("GET", mockserver.AdminPrefix+"clock", ""), want: 401},
+		{name: "foreign Host", s: h.s, r: h.req("GET", mockserver.AdminPrefix+"clock", ""), want: 421},
+		{name: "foreign origin", s: h.s, r: h.req("GET", mockserver.AdminPrefix+"clock", "", "Origin", "http://evil.example"), want: 403},
+		{name: "no JSON", s: h.s, r: h.req("POST", mockserver.AdminPrefix+"reset", "", "Content-Type", "text/plain"), want: 415},
+		{name: "preflight", s: h.s, r: preflight(mockserver.AdminPrefix+"faults", "http://localhost:3000", "POST", "content-type"), want: 204},
 	}
 	cases[9].r.Host = "evil.example"
 	for _, tc := range cases {
@@ -262,20 +263,20 @@ func TestAdminOrigins(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := New([]*specs.Spec{loadSpec(t, "pixfile")}, WithClock(NewClockAt(t0)), WithConfig(&Config{CORS: CORSConfig{Origins: tc.origins}}))
+			s, d, err := newMock([]*specs.Spec{loadSpec(t, "pixfile")}, mockserver.WithClock(mockserver.NewClockAt(t0)), mockserver.WithConfig(&mockserver.Config{CORS: mockserver.CORSConfig{Origins: tc.origins}}))
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := &harness{t: t, s: s}
-			r := h.req("POST", AdminPrefix+"clock", `{"advance":"1h"}`, "Origin", tc.origin)
+			h := &harness{t: t, s: s, d: d}
+			r := h.req("POST", mockserver.AdminPrefix+"clock", `{"advance":"1h"}`, "Origin", tc.origin)
 			if tc.tls {
-				r = httptest.NewRequest("POST", "https://"+adminHost+AdminPrefix+"clock", strings.NewReader(`{"advance":"1h"}`))
+				r = httptest.NewRequest("POST", "https://"+adminHost+mockserver.AdminPrefix+"clock", strings.NewReader(`{"advance":"1h"}`))
 				r.Header.Set("Content-Type", "application/json")
 				r.Header.Set("Origin", tc.origin)
 			}
 			rec := serve(s, r)
 			h.expect(rec, tc.want)
-			if moved := s.clock.Now() != t0; moved != (tc.want == 200) {
+			if moved := s.Clock().Now() != t0; moved != (tc.want == 200) {
 				t.Errorf("clock moved %v", moved)
 			}
 			if acao := rec.Header().Get("Access-Control-Allow-Origin"); tc.want == 403 && acao != "" {
@@ -289,18 +290,18 @@ func TestAdminOrigins(t *testing.T) {
 // logged with the reason; an allowed one gets the admin API's methods.
 func TestAdminPreflight(t *testing.T) {
 	var logs bytes.Buffer
-	s, err := New([]*specs.Spec{loadSpec(t, "pixfile")}, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	s, _, err := newMock([]*specs.Spec{loadSpec(t, "pixfile")}, mockserver.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := serve(s, preflight(AdminPrefix+"faults", "https://evil.example", "POST", "content-type"))
+	rec := serve(s, preflight(mockserver.AdminPrefix+"faults", "https://evil.example", "POST", "content-type"))
 	if rec.Code != 403 || rec.Header().Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("foreign preflight: %d %v", rec.Code, rec.Header())
 	}
 	if !strings.Contains(logs.String(), "CORS preflight refused") || !strings.Contains(logs.String(), "evil.example") {
 		t.Errorf("log: %s", logs.String())
 	}
-	rec = serve(s, preflight(AdminPrefix+"faults", "http://localhost:3000", "DELETE", "content-type, authorization"))
+	rec = serve(s, preflight(mockserver.AdminPrefix+"faults", "http://localhost:3000", "DELETE", "content-type, authorization"))
 	if rec.Code != 204 || !hasToken(rec.Header().Get("Access-Control-Allow-Methods"), "DELETE") ||
 		!hasToken(rec.Header().Get("Access-Control-Allow-Headers"), "Content-Type") {
 		t.Errorf("localhost preflight: %d %v", rec.Code, rec.Header())
@@ -310,8 +311,8 @@ func TestAdminPreflight(t *testing.T) {
 // TestAdminHosts: the Host names the admin API answers: loopback names and addresses with any
 // port, the config's admin.hosts, nothing else.
 func TestAdminHosts(t *testing.T) {
-	g := newAdminGuard(&Config{Admin: AdminConfig{Hosts: []string{"Mock.Team.Internal.", "10.0.0.5", "[fd00::5]"}}})
-	bare := newAdminGuard(&Config{})
+	g := newAdminGuard(&mockserver.Config{Admin: mockserver.AdminConfig{Hosts: []string{"Mock.Team.Internal.", "10.0.0.5", "[fd00::5]"}}})
+	bare := newAdminGuard(&mockserver.Config{})
 	cases := []struct {
 		name, host string
 		want       bool // with the hosts above
@@ -375,7 +376,7 @@ func TestConfigAdminHosts(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := ParseConfig("mock.yaml", []byte(tc.yaml))
+			c, err := mockserver.ParseConfig("mock.yaml", []byte(tc.yaml))
 			if tc.err == "" {
 				if err != nil || len(c.Admin.Hosts) == 0 {
 					t.Errorf("config %+v, error %v", c, err)
@@ -397,8 +398,8 @@ func FuzzAdminHost(f *testing.F) {
 		"[::ffff:127.0.0.1]", "::1", "[::1%lo]", "127.0.0.1.nip.io", "", ":", "[", "[]:", "a:b:c", "0x7f.1"} {
 		f.Add(s)
 	}
-	bare := newAdminGuard(&Config{})
-	listed := newAdminGuard(&Config{Admin: AdminConfig{Hosts: []string{"mock.team.internal"}}})
+	bare := newAdminGuard(&mockserver.Config{})
+	listed := newAdminGuard(&mockserver.Config{Admin: mockserver.AdminConfig{Hosts: []string{"mock.team.internal"}}})
 	f.Fuzz(func(t *testing.T, host string) {
 		name := host
 		if h, _, err := net.SplitHostPort(host); err == nil {

@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/authconform/authconform/mockserver"
 )
 
 // The fault queue: "the next N calls to operation X answer status S / wait D / drop the
@@ -45,7 +47,7 @@ type faultQueue struct {
 
 func newFaultQueue() *faultQueue { return &faultQueue{} }
 
-var errFaultQueueFull = fmt.Errorf("the fault queue holds at most %d faults; DELETE %sfaults clears it", maxFaults, AdminPrefix)
+var errFaultQueueFull = fmt.Errorf("the fault queue holds at most %d faults; DELETE %sfaults clears it", maxFaults, mockserver.AdminPrefix)
 
 func (q *faultQueue) empty() bool { return q.count.Load() == 0 }
 
@@ -112,23 +114,23 @@ type faultRequest struct {
 }
 
 // newFault checks a fault request against the served specs.
-func (s *Server) newFault(req faultRequest) (Fault, error) {
+func (d *tooling) newFault(req faultRequest) (Fault, error) {
 	if strings.TrimSpace(req.Operation) == "" {
 		return Fault{}, errors.New(`body /operation: required: an operationId or "METHOD /path"`)
 	}
-	op, err := s.resolveOperation(req.Spec, req.Operation)
+	op, err := d.resolveOperation(req.Spec, req.Operation)
 	if err != nil {
 		return Fault{}, err
 	}
-	f := Fault{Spec: op.m.spec.Name, Operation: op.op.Key(), OpID: op.op.ID, Remaining: 1, Status: req.Status, Drop: req.Drop,
-		Queued: s.clock.Now().UTC().Format(time.RFC3339)}
+	f := Fault{Spec: op.Spec().Name, Operation: op.Op().Key(), OpID: op.Op().ID, Remaining: 1, Status: req.Status, Drop: req.Drop,
+		Queued: d.srv.Clock().Now().UTC().Format(time.RFC3339)}
 	if req.Count != nil {
 		if *req.Count < 1 || *req.Count > maxFaultCount {
 			return Fault{}, fmt.Errorf("body /count: between 1 and %d", maxFaultCount)
 		}
 		f.Remaining = *req.Count
 	}
-	if req.Status != 0 && !op.op.Documents(req.Status) {
+	if req.Status != 0 && !op.Op().Documents(req.Status) {
 		return Fault{}, errors.New(undocumented(op, req.Status, "body /status"))
 	}
 	if req.Delay != "" {
@@ -149,21 +151,21 @@ func (s *Server) newFault(req faultRequest) (Fault, error) {
 
 // resolveOperation finds an operation by operationId, "METHOD /path" as documented, or "METHOD
 // /base/path" as served, in the named spec or in every served one.
-func (s *Server) resolveOperation(spec, name string) (*operation, error) {
+func (d *tooling) resolveOperation(spec, name string) (*mockserver.Operation, error) {
 	name = strings.TrimSpace(name)
 	method, path, hasPath := strings.Cut(name, " ")
 	method = strings.ToUpper(method)
 	path = strings.TrimSpace(path)
-	var found []*operation
+	var found []*mockserver.Operation
 	known := false
-	for _, m := range s.mounts {
-		if spec != "" && m.spec.Name != spec {
+	for _, sp := range d.srv.Specs() {
+		if spec != "" && sp.Name != spec {
 			continue
 		}
 		known = true
-		for _, o := range m.spec.Operations {
-			if o.ID == name || (hasPath && o.Method == method && (o.Path == path || m.base+o.Path == path)) {
-				found = append(found, m.ops[o.Op])
+		for _, o := range d.srv.Operations(sp.Name) {
+			if op := o.Op(); op.ID == name || (hasPath && op.Method == method && (op.Path == path || sp.BasePath+op.Path == path)) {
+				found = append(found, o)
 			}
 		}
 	}
@@ -171,11 +173,11 @@ func (s *Server) resolveOperation(spec, name string) (*operation, error) {
 	case !known:
 		return nil, fmt.Errorf("body /spec: no served spec %q", spec)
 	case len(found) == 0:
-		return nil, fmt.Errorf("body /operation: no operation %q; give an operationId or \"METHOD /path\" (GET %sspecs lists them)", name, AdminPrefix)
+		return nil, fmt.Errorf("body /operation: no operation %q; give an operationId or \"METHOD /path\" (GET %sspecs lists them)", name, mockserver.AdminPrefix)
 	case len(found) > 1:
 		var specsOf []string
 		for _, o := range found {
-			specsOf = append(specsOf, o.m.spec.Name)
+			specsOf = append(specsOf, o.Spec().Name)
 		}
 		return nil, fmt.Errorf("body /operation: %q is in several specs (%s); name one in /spec", name, strings.Join(specsOf, ", "))
 	}
@@ -186,31 +188,31 @@ func (s *Server) resolveOperation(spec, name string) (*operation, error) {
 }
 
 // adminListFaults serves GET /__authconform/faults.
-func (s *Server) adminListFaults(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"faults": s.dev.faults.snapshot()})
+func (d *tooling) adminListFaults(w http.ResponseWriter, _ *http.Request) {
+	mockserver.WriteJSON(w, http.StatusOK, map[string]any{"faults": d.faults.snapshot()})
 }
 
 // adminAddFault serves POST /__authconform/faults.
-func (s *Server) adminAddFault(w http.ResponseWriter, r *http.Request) {
+func (d *tooling) adminAddFault(w http.ResponseWriter, r *http.Request) {
 	var req faultRequest
 	if !readAdminJSON(w, r, &req, `{"operation": "login", "status": 555, "count": 1}`) {
 		return
 	}
-	f, err := s.newFault(req)
+	f, err := d.newFault(req)
 	if err != nil {
-		writePlain(w, http.StatusBadRequest, err.Error())
+		mockserver.WritePlain(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if f, err = s.dev.faults.add(f); err != nil {
-		writePlain(w, http.StatusConflict, err.Error())
+	if f, err = d.faults.add(f); err != nil {
+		mockserver.WritePlain(w, http.StatusConflict, err.Error())
 		return
 	}
-	s.log.Info("admin fault queued", "id", f.ID, "spec", f.Spec, "operation", f.Operation, "count", f.Remaining, "status", f.Status, "delay", f.Delay, "drop", f.Drop)
-	writeJSON(w, http.StatusCreated, f)
+	d.log.Info("admin fault queued", "id", f.ID, "spec", f.Spec, "operation", f.Operation, "count", f.Remaining, "status", f.Status, "delay", f.Delay, "drop", f.Drop)
+	mockserver.WriteJSON(w, http.StatusCreated, f)
 }
 
 // adminClearFaults serves DELETE /__authconform/faults.
-func (s *Server) adminClearFaults(w http.ResponseWriter, _ *http.Request) {
-	s.dev.faults.clear()
-	writeJSON(w, http.StatusOK, map[string]any{"faults": []Fault{}})
+func (d *tooling) adminClearFaults(w http.ResponseWriter, _ *http.Request) {
+	d.faults.clear()
+	mockserver.WriteJSON(w, http.StatusOK, map[string]any{"faults": []Fault{}})
 }

@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/devtools/journal"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -25,7 +27,7 @@ func TestAdminAccounts(t *testing.T) {
 		run  func(t *testing.T, h *harness)
 	}{
 		{name: "list redacts secrets", run: func(t *testing.T, h *harness) {
-			rec := serve(h.s, h.req("GET", AdminPrefix+"accounts?spec=pixfile", ""))
+			rec := serve(h.s, h.req("GET", mockserver.AdminPrefix+"accounts?spec=pixfile", ""))
 			h.expect(rec, 200)
 			if strings.Contains(rec.Body.String(), "carol-password") {
 				t.Errorf("a password is listed: %s", rec.Body.String())
@@ -98,7 +100,7 @@ type sessionsBody struct {
 
 func (h *harness) sessions() sessionsBody {
 	h.t.Helper()
-	rec := serve(h.s, h.req("GET", AdminPrefix+"sessions", ""))
+	rec := serve(h.s, h.req("GET", mockserver.AdminPrefix+"sessions", ""))
 	h.expect(rec, 200)
 	var b sessionsBody
 	if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil {
@@ -180,11 +182,12 @@ func TestAdminSessions(t *testing.T) {
 
 // TestSessionRegistryBounded: however many logins, the registry keeps at most its limit.
 func TestSessionRegistryBounded(t *testing.T) {
-	s, err := New([]*specs.Spec{loadSpec(t, "pixfile")}, WithClock(NewClockAt(t0)), WithSessionLimit(50), WithJournalSize(10))
+	tools := NewTools(Options{SessionLimit: 50, JournalSize: 10})
+	s, err := mockserver.New([]*specs.Spec{loadSpec(t, "pixfile")}, mockserver.WithClock(mockserver.NewClockAt(t0)), mockserver.WithExtension(tools))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, s: s}
+	h := &harness{t: t, s: s, d: tools.last}
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
@@ -197,29 +200,29 @@ func TestSessionRegistryBounded(t *testing.T) {
 					return
 				}
 				if i%20 == 0 {
-					_ = serve(s, h.req("GET", AdminPrefix+"sessions", ""))
-					_ = serve(s, h.req("GET", AdminPrefix+"journal", ""))
+					_ = serve(s, h.req("GET", mockserver.AdminPrefix+"sessions", ""))
+					_ = serve(s, h.req("GET", mockserver.AdminPrefix+"journal", ""))
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if n := s.dev.sessions.len(); n != 50 {
+	if n := tools.sessions.len(); n != 50 {
 		t.Errorf("registry holds %d sessions, want 50", n)
 	}
-	if n := len(s.dev.journal.last(1000)); n != 10 {
+	if n := len(tools.journal.Last(1000)); n != 10 {
 		t.Errorf("journal holds %d entries, want 10", n)
 	}
 }
 
 type journalBody struct {
 	Size    int
-	Entries []JournalEntry
+	Entries []journal.Entry
 }
 
 func (h *harness) journal(query string) journalBody {
 	h.t.Helper()
-	rec := serve(h.s, h.req("GET", AdminPrefix+"journal"+query, ""))
+	rec := serve(h.s, h.req("GET", mockserver.AdminPrefix+"journal"+query, ""))
 	h.expect(rec, 200)
 	var b journalBody
 	if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil {
@@ -234,7 +237,7 @@ func TestJournal(t *testing.T) {
 	h.expect(h.do(h.req("GET", "/api/v1/login?username=carol&password=carol-password", "")), 200)
 	h.expect(h.do(h.req("GET", "/api/v2/customers", "", "X-Auth-Token", tok)), 200)
 	key := h.precrimeKey(h.precrimeToken("john.doe", "SecurePass123!"), "ci")
-	serve(h.s, h.req("GET", AdminPrefix+"clock", "")) // not journaled
+	serve(h.s, h.req("GET", mockserver.AdminPrefix+"clock", "")) // not journaled
 
 	b := h.journal("")
 	if b.Size != DefaultJournalSize || len(b.Entries) != 5 {
@@ -253,7 +256,7 @@ func TestJournal(t *testing.T) {
 	if got := first.Request.Body.(map[string]any)["password"]; got != "[redacted 14 chars]" {
 		t.Errorf("password shown as %v", got)
 	}
-	if got := first.Response.Headers["X-Auth-Token"]; got != redact(tok) {
+	if got := first.Response.Headers["X-Auth-Token"]; got != mockserver.Redact(tok) {
 		t.Errorf("X-Auth-Token shown as %q", got)
 	}
 	if len(first.JWTs) == 0 || first.JWTs[0].Claims["sub"] != "carol" || first.JWTs[0].Header["alg"] == nil {
@@ -276,34 +279,13 @@ func TestJournal(t *testing.T) {
 	}
 }
 
-func TestDecodeJWT(t *testing.T) {
-	cases := []struct {
-		name string
-		in   string
-		ok   bool
-	}{
-		{name: "a JWT", in: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", ok: true},
-		{name: "two parts", in: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0", ok: false},
-		{name: "header without alg", in: "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ4In0.c2ln", ok: false},
-		{name: "not base64", in: "a.b.c", ok: false},
-		{name: "an email", in: "john.doe@example.com", ok: false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if _, _, ok := decodeJWT(tc.in); ok != tc.ok {
-				t.Errorf("decodeJWT(%q) ok = %v, want %v", tc.in, ok, tc.ok)
-			}
-		})
-	}
-}
-
 func TestAdminToken(t *testing.T) {
 	const token = "0123456789abcdef-admin"
-	s, err := New([]*specs.Spec{loadSpec(t, "pixfile")}, WithClock(NewClockAt(t0)), WithConfig(&Config{Admin: AdminConfig{Token: token}}))
+	s, d, err := newMock([]*specs.Spec{loadSpec(t, "pixfile")}, mockserver.WithClock(mockserver.NewClockAt(t0)), mockserver.WithConfig(&mockserver.Config{Admin: mockserver.AdminConfig{Token: token}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, s: s}
+	h := &harness{t: t, s: s, d: d}
 	cases := []struct {
 		name   string
 		method string
@@ -324,7 +306,7 @@ func TestAdminToken(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := serve(s, h.req(tc.method, AdminPrefix+tc.path, "", "Authorization", tc.auth))
+			rec := serve(s, h.req(tc.method, mockserver.AdminPrefix+tc.path, "", "Authorization", tc.auth))
 			h.expect(rec, tc.want)
 			if tc.want == 401 && !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Bearer") {
 				t.Errorf("WWW-Authenticate %q", rec.Header().Get("WWW-Authenticate"))
@@ -345,7 +327,7 @@ func TestConfigAdminToken(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := ParseConfig("mock.yaml", []byte(tc.yaml))
+			c, err := mockserver.ParseConfig("mock.yaml", []byte(tc.yaml))
 			if tc.err == "" {
 				if err != nil || c.Admin.Token != "0123456789abcdef" {
 					t.Errorf("config %+v, error %v", c, err)
@@ -381,7 +363,7 @@ func TestDashboardFiles(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := serve(h.s, h.req(tc.method, AdminPrefix+tc.path, ""))
+			rec := serve(h.s, h.req(tc.method, mockserver.AdminPrefix+tc.path, ""))
 			h.expect(rec, tc.want)
 			if !strings.Contains(rec.Header().Get("Content-Type"), tc.ctype) || !strings.Contains(rec.Body.String(), tc.body) {
 				t.Errorf("Content-Type %q, body %.80q", rec.Header().Get("Content-Type"), rec.Body.String())
@@ -419,7 +401,7 @@ func TestAdminOpenAPI(t *testing.T) {
 			continue
 		}
 		t.Run(p, func(t *testing.T) {
-			h.expect(serve(h.s, h.req("GET", strings.TrimSuffix(AdminPrefix, "/")+p, "")), 200)
+			h.expect(serve(h.s, h.req("GET", strings.TrimSuffix(mockserver.AdminPrefix, "/")+p, "")), 200)
 		})
 	}
 }
@@ -433,8 +415,8 @@ func TestAdminRoutesMatchDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHarness(t)
-	mux := h.s.dev.adminMux
-	base := strings.TrimSuffix(AdminPrefix, "/")
+	mux := h.d.adminMux
+	base := strings.TrimSuffix(mockserver.AdminPrefix, "/")
 	documented := map[string]bool{}
 	for p, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
@@ -464,7 +446,7 @@ func TestAdminRoutesMatchDocument(t *testing.T) {
 
 func TestAdminSpecs(t *testing.T) {
 	h := newHarness(t)
-	rec := serve(h.s, h.req("GET", AdminPrefix+"specs", ""))
+	rec := serve(h.s, h.req("GET", mockserver.AdminPrefix+"specs", ""))
 	h.expect(rec, 200)
 	var b struct{ Specs []specView }
 	if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package mockserver
+package devtools
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -110,7 +111,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	for _, n := range specs.Names() {
 		list = append(list, loadSpec(t, n))
 	}
-	mock, err := New(list)
+	mock, d, err := newMock(list)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,11 +159,11 @@ func TestBrowserEndToEnd(t *testing.T) {
 		return
 	}
 	t.Run("the dashboard shows the token", func(t *testing.T) {
-		h := &harness{t: t, s: mock}
-		if rec := serve(mock, h.req("POST", AdminPrefix+"faults", `{"operation":"postToken","status":555,"count":3}`)); rec.Code != 201 {
+		h := &harness{t: t, s: mock, d: d}
+		if rec := serve(mock, h.req("POST", mockserver.AdminPrefix+"faults", `{"operation":"postToken","status":555,"count":3}`)); rec.Code != 201 {
 			t.Fatalf("queueing a fault: %d %s", rec.Code, rec.Body.String())
 		}
-		dom := string(browse(t, "--dump-dom", mockSrv.URL+AdminPrefix))
+		dom := string(browse(t, "--dump-dom", mockSrv.URL+mockserver.AdminPrefix))
 		for _, want := range []string{"Live tokens", got.JTI, "pixfile", "GET /api/v2/customers", "POST /auth/token</td><td>555</td>", "[redacted "} {
 			if !strings.Contains(dom, want) {
 				t.Errorf("the dashboard lacks %q:\n%s", want, tail(dom, 3000))
@@ -188,20 +189,20 @@ func TestBrowserEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("the dashboard asks for the admin token", func(t *testing.T) {
-		locked, err := New(list, WithConfig(&Config{Admin: AdminConfig{Token: "0123456789abcdef-admin"}}))
+		locked, _, err := newMock(list, mockserver.WithConfig(&mockserver.Config{Admin: mockserver.AdminConfig{Token: "0123456789abcdef-admin"}}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		srv := httptest.NewServer(locked)
 		defer srv.Close()
-		dom := string(browse(t, "--dump-dom", srv.URL+AdminPrefix))
+		dom := string(browse(t, "--dump-dom", srv.URL+mockserver.AdminPrefix))
 		if !strings.Contains(dom, `<section id="auth">`) || !strings.Contains(dom, "needs the admin token") {
 			t.Errorf("no token prompt:\n%s", tail(dom, 3000))
 		}
 	})
 	t.Run("a screenshot of the dashboard", func(t *testing.T) {
 		shot := filepath.Join(dir, "dashboard.png")
-		browse(t, "--screenshot="+shot, "--window-size=1280,1600", "--hide-scrollbars", mockSrv.URL+AdminPrefix)
+		browse(t, "--screenshot="+shot, "--window-size=1280,1600", "--hide-scrollbars", mockSrv.URL+mockserver.AdminPrefix)
 		f, err := os.Open(shot)
 		if err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"embed"
@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/authconform/authconform/mockserver"
 )
 
 // The dashboard: plain HTML, CSS and JavaScript embedded in the binary, served at AdminPrefix
@@ -26,8 +28,8 @@ const dashboardCSP = "default-src 'self'; connect-src 'self'; img-src 'self' dat
 
 // serveDashboard serves the dashboard's files and the OpenAPI document (adminRoutes routes only
 // their GET here).
-func (s *Server) serveDashboard(w http.ResponseWriter, r *http.Request) {
-	p := strings.TrimPrefix(r.URL.Path, AdminPrefix)
+func (d *tooling) serveDashboard(w http.ResponseWriter, r *http.Request) {
+	p := strings.TrimPrefix(r.URL.Path, mockserver.AdminPrefix)
 	var name string
 	var data []byte
 	switch {
@@ -45,7 +47,7 @@ func (s *Server) serveDashboard(w http.ResponseWriter, r *http.Request) {
 		clean := path.Clean("/" + name)[1:]
 		b, err := fs.ReadFile(dashboardFS, "dashboard/"+clean)
 		if err != nil || clean == "" {
-			writePlain(w, http.StatusNotFound, "no dashboard file "+name)
+			mockserver.WritePlain(w, http.StatusNotFound, "no dashboard file "+name)
 			return
 		}
 		data = b

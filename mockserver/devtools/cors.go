@@ -1,13 +1,15 @@
-package mockserver
+package devtools
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -38,7 +40,7 @@ const corsMaxAge = "600"
 type corsPolicy struct {
 	origins      []string          // configured; nil means localhost on any port
 	any          bool              // "*" configured
-	allowHeaders map[*mount]string // per mount, for preflights
+	allowHeaders map[string]string // per spec, for preflights
 	adminHeaders string            // for preflights of the admin API
 	expose       string            // on every response to an allowed origin
 }
@@ -48,10 +50,10 @@ type corsPolicy struct {
 var alwaysAllowed = []string{"Accept", "Authorization", "Content-Type", "Prefer"}
 
 // ownExposed are the mock's own response headers a page may want to read.
-var ownExposed = []string{MessageHeader, "Preference-Applied", "Allow", "Retry-After", "WWW-Authenticate"}
+var ownExposed = []string{mockserver.MessageHeader, "Preference-Applied", "Allow", "Retry-After", "WWW-Authenticate"}
 
-func newCORSPolicy(cfg *Config, mounts []*mount) *corsPolicy {
-	p := &corsPolicy{allowHeaders: map[*mount]string{}}
+func newCORSPolicy(cfg *mockserver.Config, served []*specs.Spec) *corsPolicy {
+	p := &corsPolicy{allowHeaders: map[string]string{}}
 	for _, o := range cfg.CORS.Origins {
 		o = strings.TrimRight(strings.TrimSpace(o), "/")
 		if o == "*" {
@@ -70,7 +72,7 @@ func newCORSPolicy(cfg *Config, mounts []*mount) *corsPolicy {
 	for _, h := range cfg.CORS.Headers {
 		configured[http.CanonicalHeaderKey(h)] = true
 	}
-	for _, m := range mounts {
+	for _, sp := range served {
 		req := map[string]bool{}
 		for _, h := range alwaysAllowed {
 			req[h] = true
@@ -78,9 +80,9 @@ func newCORSPolicy(cfg *Config, mounts []*mount) *corsPolicy {
 		for h := range configured {
 			req[h] = true
 		}
-		requestHeaders(m.spec, req)
-		responseHeaders(m.spec, expose)
-		p.allowHeaders[m] = joinSorted(req)
+		requestHeaders(sp, req)
+		responseHeaders(sp, expose)
+		p.allowHeaders[sp.Name] = joinSorted(req)
 	}
 	configured["Authorization"], configured["Content-Type"] = true, true
 	p.adminHeaders = joinSorted(configured)
@@ -153,7 +155,7 @@ func responseHeaders(sp *specs.Spec, set map[string]bool) {
 }
 
 func joinSorted(set map[string]bool) string {
-	return strings.Join(slices.Sorted(mapKeys(set)), ", ")
+	return strings.Join(slices.Sorted(maps.Keys(set)), ", ")
 }
 
 // allowed reports whether a browser page of that origin may call the mock.
@@ -202,9 +204,11 @@ func isLocalOrigin(origin string) bool {
 	return false
 }
 
-// cors sets the CORS headers of a response and answers a preflight; true when it answered.
-func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
-	p := s.dev.cors
+// cors sets the CORS headers of a response and answers a preflight; true when it answered. The
+// core runs it before routing (Hooks.Before).
+func (d *tooling) cors(x mockserver.Exchange) bool {
+	w, r := x.Writer(), x.Request()
+	p := d.policy
 	origin := r.Header.Get("Origin")
 	preflight := r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != ""
 	h := w.Header()
@@ -214,9 +218,9 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if !p.allowed(origin) {
 		if preflight {
-			reason := "origin " + headerSafe(origin) + " may not call this mock; list it under cors.origins in the config (default: any localhost origin)"
-			s.log.Warn("CORS preflight refused", "origin", headerSafe(origin), "path", r.URL.Path, "reason", reason)
-			writePlain(w, http.StatusForbidden, reason)
+			reason := "origin " + mockserver.HeaderSafe(origin) + " may not call this mock; list it under cors.origins in the config (default: any localhost origin)"
+			d.log.Warn("CORS preflight refused", "origin", mockserver.HeaderSafe(origin), "path", r.URL.Path, "reason", reason)
+			mockserver.WritePlain(w, http.StatusForbidden, reason)
 			return true
 		}
 		return false
@@ -227,19 +231,19 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 		h.Set("Access-Control-Expose-Headers", p.expose)
 		return false
 	}
-	methods, m := s.routeMethods(r)
+	methods, sp := d.srv.Methods(r)
 	if len(methods) == 0 {
 		reason := "no operation at " + r.URL.Path + " in the served specs"
-		s.log.Warn("CORS preflight refused", "origin", headerSafe(origin), "path", r.URL.Path, "reason", reason)
-		writePlain(w, http.StatusNotFound, reason)
+		d.log.Warn("CORS preflight refused", "origin", mockserver.HeaderSafe(origin), "path", r.URL.Path, "reason", reason)
+		mockserver.WritePlain(w, http.StatusNotFound, reason)
 		return true
 	}
 	if want := r.Header.Get("Access-Control-Request-Method"); !slices.Contains(methods, want) {
 		// Answered all the same, as CORS says; the browser refuses the call.
-		s.log.Warn("CORS preflight refused", "origin", headerSafe(origin), "path", r.URL.Path,
-			"reason", fmt.Sprintf("the page asks for method %s; %s serves %s", headerSafe(want), r.URL.Path, strings.Join(methods, ", ")))
+		d.log.Warn("CORS preflight refused", "origin", mockserver.HeaderSafe(origin), "path", r.URL.Path,
+			"reason", fmt.Sprintf("the page asks for method %s; %s serves %s", mockserver.HeaderSafe(want), r.URL.Path, strings.Join(methods, ", ")))
 	}
-	p.answerPreflight(w, r, strings.Join(methods, ", "), p.allowHeaders[m])
+	p.answerPreflight(w, r, strings.Join(methods, ", "), p.allowHeaders[sp.Name])
 	return true
 }
 
@@ -269,7 +273,7 @@ func withRequested(allowed string, requested []string) string {
 	for _, line := range requested {
 		for _, name := range strings.Split(line, ",") {
 			name = strings.TrimSpace(name)
-			if n >= maxRequestedHeaders || !validHeaderName(name) || forbiddenRequestHeader(name) || hasHeaderName(out, name) {
+			if n >= maxRequestedHeaders || !mockserver.ValidHeaderName(name) || mockserver.ForbiddenRequestHeader(name) || hasHeaderName(out, name) {
 				continue
 			}
 			n++
@@ -290,49 +294,4 @@ func hasHeaderName(list, name string) bool {
 		}
 	}
 	return false
-}
-
-// validHeaderName reports whether name is an HTTP field name (an RFC 9110 token) of at most 128
-// bytes.
-func validHeaderName(name string) bool {
-	if name == "" || len(name) > 128 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// forbiddenRequestHeader reports whether no page may set the header (the Fetch standard's
-// forbidden request-headers): the browser sets them itself, so no preflight answer names them.
-func forbiddenRequestHeader(name string) bool {
-	n := strings.ToLower(name)
-	if strings.HasPrefix(n, "proxy-") || strings.HasPrefix(n, "sec-") {
-		return true
-	}
-	switch n {
-	case "accept-charset", "accept-encoding", "access-control-request-headers", "access-control-request-method",
-		"access-control-request-private-network", "connection", "content-length", "cookie", "cookie2", "date", "dnt",
-		"expect", "host", "keep-alive", "origin", "referer", "set-cookie", "te", "trailer", "transfer-encoding",
-		"upgrade", "via":
-		return true
-	}
-	return false
-}
-
-// routeMethods lists the methods the specs serve at r's path, and the mount serving it.
-func (s *Server) routeMethods(r *http.Request) ([]string, *mount) {
-	for _, m := range s.mounts {
-		if m.base != "" && r.URL.Path != m.base && !strings.HasPrefix(r.URL.Path, m.base+"/") {
-			continue
-		}
-		if methods := m.allowed(r); len(methods) > 0 {
-			return methods, m
-		}
-	}
-	return nil, nil
 }

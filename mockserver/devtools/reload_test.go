@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"context"
@@ -11,12 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
 func TestLiveReload(t *testing.T) {
-	clock := NewClockAt(t0)
-	live, err := NewLive([]*specs.Spec{loadSpec(t, "pixfile")}, WithClock(clock))
+	clock := mockserver.NewClockAt(t0)
+	live, err := NewLive([]*specs.Spec{loadSpec(t, "pixfile")}, mockserver.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,14 +26,14 @@ func TestLiveReload(t *testing.T) {
 	clock.Advance(time.Hour)
 	h.admin("POST", "faults", `{"operation":"getCustomers","status":403}`, 201)
 
-	cfg, err := ParseConfig("mock.yaml", []byte("specs:\n  pixfile:\n    accounts:\n      - {username: user, password: pass, profile: {userId: 5}}\n      - {username: frank, password: frank-password, profile: {userId: 8}}\n"))
+	cfg, err := mockserver.ParseConfig("mock.yaml", []byte("specs:\n  pixfile:\n    accounts:\n      - {username: user, password: pass, profile: {userId: 5}}\n      - {username: frank, password: frank-password, profile: {userId: 8}}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		name  string
 		specs []*specs.Spec
-		cfg   *Config
+		cfg   *mockserver.Config
 		err   string
 	}{
 		{name: "a config naming a spec not served is refused", specs: []*specs.Spec{loadSpec(t, "efalia")}, cfg: cfg, err: "no spec of that name"},
@@ -77,7 +78,7 @@ func TestLiveReload(t *testing.T) {
 
 // TestLiveReloadConcurrent: requests keep being served, whole, while reloads swap the server.
 func TestLiveReloadConcurrent(t *testing.T) {
-	live, err := NewLive([]*specs.Spec{loadSpec(t, "pixfile")}, WithClock(NewClockAt(t0)))
+	live, err := NewLive([]*specs.Spec{loadSpec(t, "pixfile")}, mockserver.WithClock(mockserver.NewClockAt(t0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,9 @@ func TestWatch(t *testing.T) {
 	defer cancel()
 	changes := make(chan struct{}, 10)
 	done := make(chan error, 1)
-	go func() { done <- Watch(ctx, 10*time.Millisecond, []string{file}, func() { changes <- struct{}{} }) }()
+	go func() {
+		done <- mockserver.Watch(ctx, 10*time.Millisecond, []string{file}, func() { changes <- struct{}{} })
+	}()
 	time.Sleep(30 * time.Millisecond)
 	cases := []struct {
 		name  string
@@ -151,7 +154,7 @@ func TestWatch(t *testing.T) {
 	if err := <-done; err != context.Canceled {
 		t.Errorf("Watch returned %v", err)
 	}
-	if err := Watch(context.Background(), time.Millisecond, nil, func() {}); err != ErrNothingToWatch {
+	if err := mockserver.Watch(context.Background(), time.Millisecond, nil, func() {}); err != mockserver.ErrNothingToWatch {
 		t.Errorf("Watch without files: %v", err)
 	}
 }

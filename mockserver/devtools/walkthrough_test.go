@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -23,7 +24,7 @@ func startMock(t *testing.T) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(all) // the real clock, moved only through the admin API
+	s, _, err := newMock(all) // the real clock, moved only through the admin API
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func (c *client) step(what string, want int, method, path, body string, kv ...st
 	c.t.Helper()
 	got, hdr, v := c.call(method, path, body, kv...)
 	if got != want {
-		c.t.Fatalf("%s: %s %s answered %d (%s), want %d", what, method, path, got, hdr.Get(MessageHeader), want)
+		c.t.Fatalf("%s: %s %s answered %d (%s), want %d", what, method, path, got, hdr.Get(mockserver.MessageHeader), want)
 	}
 	m, _ := v.(map[string]any)
 	return m, hdr

@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -63,18 +64,18 @@ type clockRequest struct {
 // admin serves a request under AdminPrefix: the guard (adminguard.go), then the routes of
 // adminRoutes. A path that is not in canonical form ("//", "/./", "/../") is answered as an
 // unknown endpoint rather than redirected, as ServeMux would.
-func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
-	if s.guardAdmin(w, r) { // Host, Origin, Content-Type (adminguard.go)
+func (d *tooling) admin(w http.ResponseWriter, r *http.Request) {
+	if d.guardAdmin(w, r) { // Host, Origin, Content-Type (adminguard.go)
 		return
 	}
-	if p := r.URL.Path; p != AdminPrefix && path.Clean(p) != strings.TrimSuffix(p, "/") {
+	if p := r.URL.Path; p != mockserver.AdminPrefix && path.Clean(p) != strings.TrimSuffix(p, "/") {
 		// Not canonical ("//", "/./", "/../"): ServeMux would redirect. A dashboard file is
 		// looked up by its cleaned name (serveDashboard); anything else is no endpoint.
 		switch {
-		case !strings.HasPrefix(p, AdminPrefix+"ui/"):
-			s.adminToken(http.HandlerFunc(adminUnknown)).ServeHTTP(w, r)
+		case !strings.HasPrefix(p, mockserver.AdminPrefix+"ui/"):
+			d.adminToken(http.HandlerFunc(adminUnknown)).ServeHTTP(w, r)
 		case r.Method == http.MethodGet || r.Method == http.MethodHead:
-			s.serveDashboard(w, r)
+			d.serveDashboard(w, r)
 		default:
 			methodNotAllowed(w, "GET, HEAD", "use GET")
 		}
@@ -86,7 +87,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 		r = r.Clone(r.Context())
 		r.URL.RawPath = ""
 	}
-	s.dev.adminMux.ServeHTTP(w, r)
+	d.adminMux.ServeHTTP(w, r)
 }
 
 // adminRoutes routes the admin API by ServeMux patterns, one per documented path and method
@@ -94,43 +95,43 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 // beside each answers the other methods 405 with the methods the path takes; the catch-all
 // answers 404. Everything but the dashboard's files and the document needs the admin token, also
 // to learn that a path or a method does not exist.
-func (s *Server) adminRoutes() *routeTable {
+func (d *tooling) adminRoutes() *routeTable {
 	mux := &routeTable{ServeMux: http.NewServeMux()}
-	p := strings.TrimSuffix(AdminPrefix, "/")
-	tok := s.adminToken
+	p := strings.TrimSuffix(mockserver.AdminPrefix, "/")
+	tok := d.adminToken
 	allow := func(methods, msg string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { methodNotAllowed(w, methods, msg) })
 	}
 	for _, f := range []string{"/{$}", "/index.html", "/ui/{file...}", "/openapi.yaml"} {
-		mux.Handle("GET "+p+f, http.HandlerFunc(s.serveDashboard))
+		mux.Handle("GET "+p+f, http.HandlerFunc(d.serveDashboard))
 		mux.Handle(p+f, allow("GET, HEAD", "use GET"))
 	}
-	mux.Handle("GET "+p+"/clock", tok(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.writeNow(w, false) })))
-	mux.Handle("POST "+p+"/clock", tok(http.HandlerFunc(s.moveClock)))
+	mux.Handle("GET "+p+"/clock", tok(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { d.writeNow(w, false) })))
+	mux.Handle("POST "+p+"/clock", tok(http.HandlerFunc(d.moveClock)))
 	mux.Handle(p+"/clock", tok(allow("GET, HEAD, POST", "use GET to read the clock or POST to move it")))
-	mux.Handle("POST "+p+"/clock/reset", tok(http.HandlerFunc(s.resetClock)))
+	mux.Handle("POST "+p+"/clock/reset", tok(http.HandlerFunc(d.resetClock)))
 	mux.Handle(p+"/clock/reset", tok(allow("POST", "use POST")))
-	mux.Handle("POST "+p+"/reset", tok(http.HandlerFunc(s.adminReset)))
+	mux.Handle("POST "+p+"/reset", tok(http.HandlerFunc(d.adminReset)))
 	mux.Handle(p+"/reset", tok(allow("POST", "use POST to reset")))
 	mux.Handle("GET "+p+"/specs", tok(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"specs": s.specViews()})
+		mockserver.WriteJSON(w, http.StatusOK, map[string]any{"specs": d.specViews()})
 	})))
 	mux.Handle(p+"/specs", tok(allow("GET, HEAD", "use GET")))
-	mux.Handle("GET "+p+"/accounts", tok(http.HandlerFunc(s.adminListAccounts)))
-	mux.Handle("POST "+p+"/accounts", tok(http.HandlerFunc(s.adminAddAccount)))
+	mux.Handle("GET "+p+"/accounts", tok(http.HandlerFunc(d.adminListAccounts)))
+	mux.Handle("POST "+p+"/accounts", tok(http.HandlerFunc(d.adminAddAccount)))
 	mux.Handle(p+"/accounts", tok(allow("GET, HEAD, POST", "GET lists accounts, POST ?spec=NAME adds one")))
-	mux.Handle("POST "+p+"/accounts/{spec}/{id}/{action}", tok(http.HandlerFunc(s.adminAccountAction)))
-	mux.Handle(p+"/accounts/{spec}/{id}/{action}", tok(http.HandlerFunc(s.adminAccountAction))) // 404 before 405
-	mux.Handle("GET "+p+"/sessions", tok(http.HandlerFunc(s.adminSessions)))
+	mux.Handle("POST "+p+"/accounts/{spec}/{id}/{action}", tok(http.HandlerFunc(d.adminAccountAction)))
+	mux.Handle(p+"/accounts/{spec}/{id}/{action}", tok(http.HandlerFunc(d.adminAccountAction))) // 404 before 405
+	mux.Handle("GET "+p+"/sessions", tok(http.HandlerFunc(d.adminSessions)))
 	mux.Handle(p+"/sessions", tok(allow("GET, HEAD", "use GET")))
-	mux.Handle("POST "+p+"/sessions/{id}/revoke", tok(http.HandlerFunc(s.adminRevoke)))
+	mux.Handle("POST "+p+"/sessions/{id}/revoke", tok(http.HandlerFunc(d.adminRevoke)))
 	mux.Handle(p+"/sessions/{id}/revoke", tok(allow("POST", "use POST")))
-	mux.Handle("GET "+p+"/journal", tok(http.HandlerFunc(s.adminJournal)))
-	mux.Handle("DELETE "+p+"/journal", tok(http.HandlerFunc(s.adminClearJournal)))
+	mux.Handle("GET "+p+"/journal", tok(http.HandlerFunc(d.adminJournal)))
+	mux.Handle("DELETE "+p+"/journal", tok(http.HandlerFunc(d.adminClearJournal)))
 	mux.Handle(p+"/journal", tok(allow("GET, HEAD, DELETE", "GET reads the journal, DELETE clears it")))
-	mux.Handle("GET "+p+"/faults", tok(http.HandlerFunc(s.adminListFaults)))
-	mux.Handle("POST "+p+"/faults", tok(http.HandlerFunc(s.adminAddFault)))
-	mux.Handle("DELETE "+p+"/faults", tok(http.HandlerFunc(s.adminClearFaults)))
+	mux.Handle("GET "+p+"/faults", tok(http.HandlerFunc(d.adminListFaults)))
+	mux.Handle("POST "+p+"/faults", tok(http.HandlerFunc(d.adminAddFault)))
+	mux.Handle("DELETE "+p+"/faults", tok(http.HandlerFunc(d.adminClearFaults)))
 	mux.Handle(p+"/faults", tok(allow("GET, HEAD, POST, DELETE", "GET lists the queued faults, POST queues one, DELETE clears them")))
 	mux.Handle(p+"/", tok(http.HandlerFunc(adminUnknown)))
 	return mux
@@ -151,65 +152,65 @@ func (t *routeTable) Handle(pattern string, h http.Handler) {
 
 // adminUnknown answers a path the admin API does not have.
 func adminUnknown(w http.ResponseWriter, r *http.Request) {
-	writePlain(w, http.StatusNotFound, "no admin endpoint "+r.URL.Path+"; "+AdminPrefix+"openapi.yaml lists them all")
+	mockserver.WritePlain(w, http.StatusNotFound, "no admin endpoint "+r.URL.Path+"; "+mockserver.AdminPrefix+"openapi.yaml lists them all")
 }
 
 // adminReset serves POST /__authconform/reset.
-func (s *Server) adminReset(w http.ResponseWriter, _ *http.Request) {
-	s.Reset()
-	s.log.Info("admin reset: clock back to real time, run-time state forgotten")
-	s.writeNow(w, true)
+func (d *tooling) adminReset(w http.ResponseWriter, _ *http.Request) {
+	d.srv.Reset()
+	d.log.Info("admin reset: clock back to real time, run-time state forgotten")
+	d.writeNow(w, true)
 }
 
 // resetClock serves POST /__authconform/clock/reset.
-func (s *Server) resetClock(w http.ResponseWriter, _ *http.Request) {
-	c, ok := s.clock.(AdjustableClock)
+func (d *tooling) resetClock(w http.ResponseWriter, _ *http.Request) {
+	c, ok := d.srv.Clock().(mockserver.AdjustableClock)
 	if !ok {
-		writePlain(w, http.StatusConflict, "this mock runs on a clock that cannot be moved")
+		mockserver.WritePlain(w, http.StatusConflict, "this mock runs on a clock that cannot be moved")
 		return
 	}
 	c.Reset()
-	s.log.Info("admin clock back to real time")
-	s.writeNow(w, false)
+	d.log.Info("admin clock back to real time")
+	d.writeNow(w, false)
 }
 
-func (s *Server) writeNow(w http.ResponseWriter, reset bool) {
-	body := map[string]any{"now": s.clock.Now().UTC().Format(time.RFC3339Nano)}
+func (d *tooling) writeNow(w http.ResponseWriter, reset bool) {
+	body := map[string]any{"now": d.srv.Clock().Now().UTC().Format(time.RFC3339Nano)}
 	if reset {
 		body["reset"] = true
 	}
-	writeJSON(w, http.StatusOK, body)
+	mockserver.WriteJSON(w, http.StatusOK, body)
 }
 
-func (s *Server) moveClock(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.clock.(AdjustableClock)
+func (d *tooling) moveClock(w http.ResponseWriter, r *http.Request) {
+	c, ok := d.srv.Clock().(mockserver.AdjustableClock)
 	if !ok {
-		writePlain(w, http.StatusConflict, "this mock runs on a clock that cannot be moved")
+		mockserver.WritePlain(w, http.StatusConflict, "this mock runs on a clock that cannot be moved")
 		return
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
 	if err != nil {
-		writePlain(w, http.StatusRequestEntityTooLarge, "the body is too large")
+		mockserver.WritePlain(w, http.StatusRequestEntityTooLarge, "the body is too large")
 		return
 	}
 	var req clockRequest
 	if err := decodeAdminJSON(data, &req); err != nil {
-		writePlain(w, http.StatusBadRequest, fmt.Sprintf(`body: expected {"advance": "24h1s"} or {"set": "2030-01-01T00:00:00Z"}: %v`, err))
+		mockserver.WritePlain(w, http.StatusBadRequest, fmt.Sprintf(`body: expected {"advance": "24h1s"} or {"set": "2030-01-01T00:00:00Z"}: %v`, err))
 		return
 	}
 	now := c.Now()
 	to, err := clockTarget(now, req)
 	if err != nil {
-		writePlain(w, http.StatusBadRequest, err.Error())
+		mockserver.WritePlain(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	c.Set(to)
 	if req.Advance != nil {
-		s.log.Info("admin clock advanced", "by", to.Sub(now).String())
+		d.log.Info("admin clock advanced", "by", to.Sub(now).String())
 	} else {
-		s.log.Info("admin clock set", "to", to.UTC().Format(time.RFC3339))
+		d.log.Info("admin clock set", "to", to.UTC().Format(time.RFC3339))
 	}
-	s.writeNow(w, false)
+	d.writeNow(w, false)
 }
 
 // The range of the admin clock: from the Unix epoch (before it, a JWT's iat and exp would be

@@ -1,4 +1,4 @@
-package mockserver
+package devtools
 
 import (
 	"fmt"
