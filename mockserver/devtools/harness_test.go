@@ -3,7 +3,6 @@ package devtools
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -182,15 +181,6 @@ func (h *harness) json(rec *httptest.ResponseRecorder) map[string]any {
 	return m
 }
 
-func (h *harness) list(rec *httptest.ResponseRecorder) []any {
-	h.t.Helper()
-	var l []any
-	if err := json.Unmarshal(rec.Body.Bytes(), &l); err != nil {
-		h.t.Fatalf("body is not a JSON array: %v: %s", err, rec.Body.String())
-	}
-	return l
-}
-
 // expect fails unless rec has status want.
 func (h *harness) expect(rec *httptest.ResponseRecorder, want int) {
 	h.t.Helper()
@@ -199,36 +189,9 @@ func (h *harness) expect(rec *httptest.ResponseRecorder, want int) {
 	}
 }
 
-func basic(user, pass string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
-}
-
 func str(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-// flowCase is one row of a flow table: a request built on a fresh mock, the status it must get
-// (the response is always checked against the spec), and optional further checks.
-type flowCase struct {
-	name  string
-	req   func(h *harness) *http.Request
-	want  int
-	check func(t *testing.T, h *harness, rec *httptest.ResponseRecorder)
-}
-
-func runCases(t *testing.T, cases []flowCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
-			rec := h.do(tc.req(h))
-			h.expect(rec, tc.want)
-			if tc.check != nil {
-				tc.check(t, h, rec)
-			}
-		})
-	}
 }
 
 // Logins of the bundled specs' demo accounts, failing the test when refused.
@@ -273,31 +236,6 @@ func (h *harness) precrimeKey(token, name string) string {
 	rec := h.do(h.req("POST", "/authheader/add", `{"name":"`+name+`"}`, "Authorization", "Bearer "+token))
 	h.expect(rec, 200)
 	return str(h.json(rec)["token"])
-}
-
-// wantMessage fails unless the error message (header, and body when JSON) contains each part.
-func wantMessage(parts ...string) func(t *testing.T, h *harness, rec *httptest.ResponseRecorder) {
-	return func(t *testing.T, h *harness, rec *httptest.ResponseRecorder) {
-		t.Helper()
-		msg := rec.Header().Get(mockserver.MessageHeader)
-		for _, p := range parts {
-			if !strings.Contains(msg, p) {
-				t.Errorf("message %q does not contain %q", msg, p)
-			}
-		}
-		if rec.Body.Len() > 0 {
-			if m := h.json(rec)["message"]; !strings.Contains(str(m), msg) {
-				t.Errorf("body message %q differs from header %q", m, msg)
-			}
-		}
-	}
-}
-
-func wantNoStore(t *testing.T, rec *httptest.ResponseRecorder) {
-	t.Helper()
-	if rec.Header().Get("Cache-Control") != "no-store" || rec.Header().Get("Pragma") != "no-cache" {
-		t.Errorf("token response without Cache-Control: no-store and Pragma: no-cache: %v", rec.Header())
-	}
 }
 
 // newMock is New, also returning the tools as attached to the mock.
