@@ -68,7 +68,8 @@ func WithResponseCheck(on bool) Option { return func(o *options) { o.checkRespon
 // admin API under AdminPrefix.
 type Server struct {
 	clock   Clock
-	store   Store
+	store   Store // as decorated by extensions
+	base    Store // as given (Shared)
 	log     *slog.Logger
 	cfg     *Config
 	maxBody int64
@@ -174,7 +175,7 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 	if len(list) == 0 {
 		return nil, errors.New("mockserver: no spec to serve")
 	}
-	s := &Server{clock: o.clock, store: o.store, log: o.log, cfg: o.cfg, maxBody: o.maxBody, checkResponses: o.checkResponses}
+	s := &Server{clock: o.clock, store: o.store, base: o.store, log: o.log, cfg: o.cfg, maxBody: o.maxBody, checkResponses: o.checkResponses}
 
 	names := map[string]bool{}
 	claimed := map[string]string{} // "METHOD /full/path" -> spec name

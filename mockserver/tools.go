@@ -270,3 +270,18 @@ func ForbiddenRequestHeader(name string) bool { return forbiddenRequestHeader(na
 
 // CanonicalHost is the form host names and addresses are compared in; false for neither.
 func CanonicalHost(h string) (string, bool) { return canonicalHost(h) }
+
+// Shared are the options that make another Server share this one's state: its clock and its
+// store, as given (before any extension decorated it). A reload (devtools.Live) builds the next
+// Server with them.
+func (s *Server) Shared() []Option { return []Option{WithClock(s.clock), WithStore(s.base)} }
+
+// TakeKeys makes the Server sign and verify with the signing keys old has for the specs both
+// serve (random keys included), so tokens issued before a reload stay good after it.
+func (s *Server) TakeKeys(old *Server) {
+	for _, m := range s.mounts {
+		if o := old.mountNamed(m.spec.Name); o != nil {
+			m.iss.TakeKey(o.iss)
+		}
+	}
+}

@@ -173,7 +173,7 @@ func serve(e *env, o serveOptions) error {
 // prepareServe loads the specs and the config and builds the mock; with --list-defects, only the
 // specs.
 // The defect set is nil unless --defect or --variant chose some.
-func prepareServe(o serveOptions, logger *slog.Logger) (list []*specs.Spec, live *mockserver.Live, cfg *mockserver.Config, set *defects.Set, err error) {
+func prepareServe(o serveOptions, logger *slog.Logger) (list []*specs.Spec, live *devtools.Live, cfg *mockserver.Config, set *defects.Set, err error) {
 	list, err = loadServeSpecs(o.specs, o.readings)
 	if err != nil {
 		return nil, nil, nil, nil, exitWith(exitUsage, "%w", err)

@@ -8,8 +8,8 @@
 // tools.go): the admin API serves every request under mockserver.AdminPrefix, CORS runs before
 // a request is routed, Prefer and queued faults once its operation is known, and the journal
 // hears of every answer. Its run-time state (fault queue, journal, session registry) is the
-// Tools value's, so a Server rebuilt by a reload (mockserver.Live), given the same Tools, keeps
-// it.
+// Tools value's, so a Server rebuilt by a reload (Live), given the same Tools, keeps
+// it. Live (reload.go) is that: the mock as serve runs it, rebuilt from changed files.
 //
 // New and NewLive build a mock with the tools installed, as serve runs it; mockserver.New alone
 // serves the specs and nothing else.
@@ -68,11 +68,6 @@ func NewTools(o Options) *Tools {
 // New is mockserver.New with the developer tools installed (after the options' extensions).
 func New(list []*specs.Spec, opts ...mockserver.Option) (*mockserver.Server, error) {
 	return mockserver.New(list, append(slices.Clip(opts), mockserver.WithExtension(NewTools(Options{})))...)
-}
-
-// NewLive is mockserver.NewLive with the developer tools installed: a reload keeps their state.
-func NewLive(list []*specs.Spec, opts ...mockserver.Option) (*mockserver.Live, error) {
-	return mockserver.NewLive(list, append(slices.Clip(opts), mockserver.WithExtension(NewTools(Options{})))...)
 }
 
 // tooling is the tools as attached to one Server: what Extend prepared from its specs and config.

@@ -127,7 +127,7 @@ func TestWatch(t *testing.T) {
 	changes := make(chan struct{}, 10)
 	done := make(chan error, 1)
 	go func() {
-		done <- mockserver.Watch(ctx, 10*time.Millisecond, []string{file}, func() { changes <- struct{}{} })
+		done <- Watch(ctx, 10*time.Millisecond, []string{file}, func() { changes <- struct{}{} })
 	}()
 	time.Sleep(30 * time.Millisecond)
 	cases := []struct {
@@ -154,7 +154,7 @@ func TestWatch(t *testing.T) {
 	if err := <-done; err != context.Canceled {
 		t.Errorf("Watch returned %v", err)
 	}
-	if err := mockserver.Watch(context.Background(), time.Millisecond, nil, func() {}); err != mockserver.ErrNothingToWatch {
+	if err := Watch(context.Background(), time.Millisecond, nil, func() {}); err != ErrNothingToWatch {
 		t.Errorf("Watch without files: %v", err)
 	}
 }

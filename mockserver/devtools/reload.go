@@ -1,14 +1,16 @@
-package mockserver
+package devtools
 
 import (
 	"context"
 	"errors"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -18,69 +20,48 @@ import (
 // is given the same options (so the same extensions: the dev tools keep their fault queue,
 // journal and session registry in the extension, not in the Server), and takes over the random
 // signing keys of the specs it keeps, so tokens, revocations, API keys, the clock's offset and
-// the journal survive a reload. Accounts come from the new files: changes made through the admin API are
-// replaced by what the files now say.
+// the journal survive a reload. Accounts come from the new files: changes made through the admin
+// API are replaced by what the files now say.
 
 // Live serves the current Server and replaces it on Reload.
 type Live struct {
-	cur   atomic.Pointer[Server]
-	mu    sync.Mutex // one reload at a time
-	opts  []Option
-	clock Clock
-	store Store
+	cur  atomic.Pointer[mockserver.Server]
+	mu   sync.Mutex // one reload at a time
+	opts []mockserver.Option
 }
 
-// NewLive builds the first Server as New does, and keeps what a reload must share.
-func NewLive(list []*specs.Spec, opts ...Option) (*Live, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	l := &Live{opts: opts, clock: o.clock, store: o.store}
-	if l.clock == nil {
-		l.clock = NewClock()
-	}
-	if l.store == nil {
-		l.store = NewMemoryStore(l.clock)
-	}
-	s, err := New(list, l.with()...)
+// NewLive builds the first Server as New does (the developer tools installed after the options'
+// extensions), and keeps what a reload must share.
+func NewLive(list []*specs.Spec, opts ...mockserver.Option) (*Live, error) {
+	l := &Live{opts: append(slices.Clip(opts), mockserver.WithExtension(NewTools(Options{})))}
+	s, err := mockserver.New(list, l.opts...)
 	if err != nil {
 		return nil, err
 	}
+	l.opts = append(l.opts, s.Shared()...) // its clock and store, for every Server after it
 	l.cur.Store(s)
 	return l, nil
-}
-
-func (l *Live) with(extra ...Option) []Option {
-	out := append([]Option{}, l.opts...)
-	out = append(out, WithClock(l.clock), WithStore(l.store))
-	return append(out, extra...)
 }
 
 // ServeHTTP hands the request to the current Server.
 func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.cur.Load().ServeHTTP(w, r) }
 
 // Server returns the current Server.
-func (l *Live) Server() *Server { return l.cur.Load() }
+func (l *Live) Server() *mockserver.Server { return l.cur.Load() }
 
 // Reload builds a Server from list and cfg (nil: no config) and swaps it in. On error the
 // current Server stays.
-func (l *Live) Reload(list []*specs.Spec, cfg *Config) error {
+func (l *Live) Reload(list []*specs.Spec, cfg *mockserver.Config) error {
 	if cfg == nil {
-		cfg = &Config{}
+		cfg = &mockserver.Config{}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	next, err := New(list, l.with(WithConfig(cfg))...)
+	next, err := mockserver.New(list, append(slices.Clip(l.opts), mockserver.WithConfig(cfg))...)
 	if err != nil {
 		return err
 	}
-	old := l.cur.Load()
-	for _, m := range next.mounts {
-		if o := old.mountNamed(m.spec.Name); o != nil {
-			m.iss.TakeKey(o.iss)
-		}
-	}
+	next.TakeKeys(l.cur.Load())
 	l.cur.Store(next)
 	return nil
 }
@@ -101,7 +82,7 @@ func stampOf(path string) fileStamp {
 }
 
 // ErrNothingToWatch: Watch was given no file.
-var ErrNothingToWatch = errors.New("mockserver: no file to watch")
+var ErrNothingToWatch = errors.New("devtools: no file to watch")
 
 // Watch polls the files every interval (their modification time and size) and calls changed
 // after any of them changed, was removed or came back, until ctx ends. It needs no file-system
