@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/authconform/authconform/mockserver/example"
 	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/specs"
 )
@@ -305,7 +306,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		if o.fallback == 0 {
 			o.fallback = http.StatusBadRequest
 		}
-		if ex := successExample(op, s.clock); ex != nil {
+		if ex := example.Of(op, op.Flow.Status, s.clock.Now()); ex != nil { // what a resource without a body template answers
 			b, err := json.Marshal(ex)
 			if err != nil {
 				return nil, fmt.Errorf("operation %s: the example of response %d does not encode as JSON: %w", op.ID, op.Flow.Status, err)
@@ -316,6 +317,31 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		m.ops[op.Op] = o
 	}
 	return m, nil
+}
+
+// missingMessage names every way the operation takes a credential, for a call that sent none.
+func missingMessage(op *specs.Operation) string {
+	var ways []string
+	for _, alt := range op.Security {
+		var parts []string
+		for _, sc := range alt {
+			if sc.Optional {
+				continue
+			}
+			switch {
+			case sc.IsBasic():
+				parts = append(parts, "header Authorization: Basic <base64 user:password>")
+			case sc.IsBearer():
+				parts = append(parts, "header Authorization: Bearer <token>")
+			case sc.In == specs.InQuery:
+				parts = append(parts, "query parameter "+sc.Header)
+			default:
+				parts = append(parts, "header "+sc.Header)
+			}
+		}
+		ways = append(ways, strings.Join(parts, " with "))
+	}
+	return "no credential; send " + strings.Join(ways, ", or ")
 }
 
 // Specs returns the served specs, longest base path first.

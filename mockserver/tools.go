@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authconform/authconform/mockserver/example"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -250,7 +251,7 @@ func (op *Operation) call(w http.ResponseWriter, r *http.Request) *call {
 // Example is the documented example of the operation's response for status, else one built from
 // its schema; nil when that response has no JSON content.
 func (op *Operation) Example(status int) any {
-	return exampleOf(op.o.op, status, op.o.m.srv.clock.Now())
+	return example.Of(op.o.op, status, op.o.m.srv.clock.Now())
 }
 
 func (s *Server) mountNamed(name string) *mount {

@@ -1,6 +1,9 @@
-package mockserver
+// Package example builds the value a mock answers where a spec documents a response but no flow
+// writes its body: the response's documented example, else a value built from its schema.
+package example
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -10,12 +13,9 @@ import (
 	"github.com/authconform/authconform/specs"
 )
 
-// successExample prepares, in New, what a resource answers when its flow has no body template: the
-// documented example of the success response, else a value built from its schema. nil when the
-// response has no JSON content.
-func successExample(op *specs.Operation, clock Clock) any {
-	return exampleOf(op, op.Flow.Status, clock.Now())
-}
+// FromSchema builds a value that satisfies a schema: its example where it gives one, else a
+// placeholder of the right type and format (date-times at now).
+func FromSchema(ref *openapi3.SchemaRef, now time.Time) any { return fromSchema(ref, now, 0) }
 
 // fromSchema builds a value that satisfies a schema: its example where it gives one, else a
 // placeholder of the right type and format.
@@ -91,34 +91,9 @@ func fromSchema(ref *openapi3.SchemaRef, now time.Time, depth int) any {
 	return nil
 }
 
-// missingMessage names every way the operation takes a credential, for a call that sent none.
-func missingMessage(op *specs.Operation) string {
-	var ways []string
-	for _, alt := range op.Security {
-		var parts []string
-		for _, sc := range alt {
-			if sc.Optional {
-				continue
-			}
-			switch {
-			case sc.IsBasic():
-				parts = append(parts, "header Authorization: Basic <base64 user:password>")
-			case sc.IsBearer():
-				parts = append(parts, "header Authorization: Bearer <token>")
-			case sc.In == specs.InQuery:
-				parts = append(parts, "query parameter "+sc.Header)
-			default:
-				parts = append(parts, "header "+sc.Header)
-			}
-		}
-		ways = append(ways, strings.Join(parts, " with "))
-	}
-	return "no credential; send " + strings.Join(ways, ", or ")
-}
-
-// exampleOf is the documented example of a response, else one built from its schema; nil when
-// the response has no JSON content.
-func exampleOf(op *specs.Operation, status int, now time.Time) any {
+// Of is the documented example of an operation's response for status, else one built from its
+// schema; nil when that response has no JSON content.
+func Of(op *specs.Operation, status int, now time.Time) any {
 	r := op.Op.Responses.Status(status)
 	if r == nil || r.Value == nil {
 		return nil
@@ -130,7 +105,7 @@ func exampleOf(op *specs.Operation, status int, now time.Time) any {
 	if mt.Example != nil {
 		return mt.Example
 	}
-	for _, name := range slices.Sorted(mapKeys(mt.Examples)) {
+	for _, name := range slices.Sorted(maps.Keys(mt.Examples)) {
 		if ex := mt.Examples[name]; ex != nil && ex.Value != nil && ex.Value.Value != nil {
 			return ex.Value.Value
 		}
