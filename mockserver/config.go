@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	acct "github.com/authconform/authconform/mockserver/accounts"
+
 	"github.com/authconform/authconform/specs"
 )
 
@@ -255,10 +257,10 @@ func (c *Config) accounts(sp *specs.Spec, list []AccountConfig) ([]specs.Account
 		if errors.As(err, &ae) {
 			return nil, fail(ae.Key, "%s", ae.Problem)
 		}
-		if err := stateAllowed(sp, acc.State); err != nil {
+		if err := acct.StateAllowed(sp, acc.State); err != nil {
 			return nil, fail("state", "%v", err)
 		}
-		if field, v, taken := idx.taken(out, acc); taken {
+		if field, v, taken := idx.Taken(out, acc); taken {
 			return nil, fail("", "two accounts have the same %s (%q)", field, v)
 		}
 		out = append(out, acc)

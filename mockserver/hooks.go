@@ -131,7 +131,7 @@ func (op *Operation) EditSecurity(fn func(s *specs.Scheme) *specs.Scheme) {
 // MapAccounts makes the operation's flow see the spec's accounts, as configured, changed by fn
 // (the admin API's changes are not seen by it).
 func (op *Operation) MapAccounts(fn func(specs.Account) specs.Account) {
-	list := slices.Clone(op.o.m.accounts.orig)
+	list := slices.Clone(op.o.m.accounts.Configured())
 	for i := range list {
 		list[i] = fn(list[i])
 	}

@@ -357,7 +357,7 @@ func (s *Server) Specs() []*specs.Spec {
 func (s *Server) Accounts(spec string) []specs.Account {
 	for _, m := range s.mounts {
 		if m.spec.Name == spec {
-			return m.accounts.snapshot()
+			return m.accounts.Snapshot()
 		}
 	}
 	return nil
@@ -380,7 +380,7 @@ func (s *Server) Reset() {
 		c.Reset()
 	}
 	for _, m := range s.mounts {
-		m.accounts.reset() // the admin API's changes
+		m.accounts.Reset() // the admin API's changes
 	}
 	for _, fn := range s.tools.resetFns {
 		fn()

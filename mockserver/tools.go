@@ -193,7 +193,7 @@ func (s *Server) AddAccount(spec string, acc specs.Account) (specs.Account, erro
 	if m == nil {
 		return specs.Account{}, fmt.Errorf("no served spec %q", spec)
 	}
-	return m.accounts.add(acc)
+	return m.accounts.Add(acc)
 }
 
 // SetAccountState changes the state of an account of a served spec.
@@ -202,18 +202,8 @@ func (s *Server) SetAccountState(spec, id string, state specs.AccountState) (spe
 	if m == nil {
 		return specs.Account{}, fmt.Errorf("no served spec %q", spec)
 	}
-	return m.accounts.setState(id, state)
+	return m.accounts.SetState(id, state)
 }
-
-// AccountStates lists the states an account of the spec can be in (accountStates).
-func AccountStates(sp *specs.Spec) []specs.AccountState { return accountStates(sp) }
-
-// StateAllowed refuses a state the spec does not document, with the reason.
-func StateAllowed(sp *specs.Spec, state specs.AccountState) error { return stateAllowed(sp, state) }
-
-// TakesPassword reports whether a login flow reads a secret account field (a password), which
-// can expire.
-func TakesPassword(f *specs.Flow) bool { return flowTakesPassword(f) }
 
 // KeyPrefix starts every API key the mock creates.
 const KeyPrefix = keyPrefix

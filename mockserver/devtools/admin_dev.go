@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/accounts"
 	"github.com/authconform/authconform/mockserver/devtools/journal"
 	"github.com/authconform/authconform/specs"
 )
@@ -122,7 +123,7 @@ func (d *tooling) specViews() []specView {
 	for _, sp := range served {
 		tok := d.srv.Issuer(sp.Name)
 		v := specView{Name: sp.Name, Title: sp.Title, Version: sp.Version, File: sp.File, BasePath: sp.BasePath,
-			Algorithm: sp.Tokens.Algorithm, Access: lifetimeOf(tok.Lifetime(specs.TokenAccess)), Operations: []opView{}, AccountStates: mockserver.AccountStates(sp)}
+			Algorithm: sp.Tokens.Algorithm, Access: lifetimeOf(tok.Lifetime(specs.TokenAccess)), Operations: []opView{}, AccountStates: accounts.States(sp)}
 		if life := tok.Lifetime(specs.TokenRefresh); life > 0 {
 			r := lifetimeOf(life)
 			v.Refresh = &r
@@ -221,7 +222,7 @@ func (d *tooling) adminAddAccount(w http.ResponseWriter, r *http.Request) {
 		mockserver.WritePlain(w, http.StatusBadRequest, "body: "+err.Error())
 		return
 	}
-	if err := mockserver.StateAllowed(sp, parsed.State); err != nil {
+	if err := accounts.StateAllowed(sp, parsed.State); err != nil {
 		mockserver.WritePlain(w, http.StatusBadRequest, "body /state: "+err.Error())
 		return
 	}
@@ -260,7 +261,7 @@ func (d *tooling) adminAccountAction(w http.ResponseWriter, r *http.Request) {
 		mockserver.WritePlain(w, http.StatusNotFound, fmt.Sprintf("no served spec %q", spec))
 		return
 	}
-	if err := mockserver.StateAllowed(sp, state); err != nil {
+	if err := accounts.StateAllowed(sp, state); err != nil {
 		mockserver.WritePlain(w, http.StatusNotFound, "no account action "+action+" in spec "+spec+": "+err.Error())
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/accounts"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -125,7 +126,7 @@ func (d *tooling) provoke(x mockserver.Exchange, op *mockserver.Operation) bool 
 		p.drop = f.Drop
 		x.SetFailure(fmt.Sprintf("fault %d", f.ID))
 	}
-	if p.expired && !sop.Protected() && flow.Kind != specs.KindRefresh && (flow.Kind != specs.KindLogin || !mockserver.TakesPassword(flow)) {
+	if p.expired && !sop.Protected() && flow.Kind != specs.KindRefresh && (flow.Kind != specs.KindLogin || !accounts.TakesPassword(flow)) {
 		p.expired = false // no credential to expire (a login without a password has no password to expire)
 		p.applied = slices.DeleteFunc(p.applied, func(a string) bool { return a == "auth=expired" })
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/accounts"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -37,7 +38,7 @@ func TestAccountStates(t *testing.T) {
 			}
 			cfg := &mockserver.Config{Specs: map[string]*mockserver.SpecConfig{name: {Accounts: []mockserver.AccountConfig{acc}}}}
 			s, d, err := newMock([]*specs.Spec{sp}, mockserver.WithConfig(cfg), mockserver.WithClock(mockserver.NewClockAt(t0)))
-			if !slices.Contains(mockserver.AccountStates(sp), st.state) {
+			if !slices.Contains(accounts.States(sp), st.state) {
 				if err == nil || !strings.Contains(err.Error(), "specs."+name+".accounts[0].state: state "+string(st.state)+" does not exist") {
 					t.Errorf("%s: a %s account: error %v", name, st.state, err)
 				}

@@ -1,4 +1,4 @@
-package mockserver
+package accounts
 
 import (
 	"errors"
@@ -12,12 +12,12 @@ import (
 // the *specs.Account they found, so an account is never changed in place: every change builds a
 // new index from a changed copy of the list and swaps it in under the lock (copy on write).
 
-// accountStates lists the states an account of the spec can be in: enabled and disabled always
+// States lists the states an account of the spec can be in: enabled and disabled always
 // (a login refuses a disabled account with the flow's accountDisabled status, or its fallback),
 // passwordExpired only when one of its logins takes a password. A spec whose login takes a
 // company id or an API key has no password to expire, and an account in that state would answer
 // "the password has expired" where the vendor never can.
-func accountStates(sp *specs.Spec) []specs.AccountState {
+func States(sp *specs.Spec) []specs.AccountState {
 	out := []specs.AccountState{specs.StateEnabled, specs.StateDisabled}
 	if takesPassword(sp) {
 		out = append(out, specs.StatePasswordExpired)
@@ -31,15 +31,15 @@ func accountStates(sp *specs.Spec) []specs.AccountState {
 // takesPassword reports whether one of the spec's logins reads a password.
 func takesPassword(sp *specs.Spec) bool {
 	for _, op := range sp.OperationsOf(specs.KindLogin) {
-		if flowTakesPassword(&op.Flow) {
+		if TakesPassword(&op.Flow) {
 			return true
 		}
 	}
 	return false
 }
 
-// flowTakesPassword: the login reads a secret account field (a password, a PIN), which can expire.
-func flowTakesPassword(f *specs.Flow) bool {
+// TakesPassword: the login reads a secret account field (a password, a PIN), which can expire.
+func TakesPassword(f *specs.Flow) bool {
 	for _, c := range f.Credentials {
 		if c.Secret() && c.Field != specs.FieldAPIKey {
 			return true
@@ -48,9 +48,9 @@ func flowTakesPassword(f *specs.Flow) bool {
 	return false
 }
 
-// stateAllowed refuses a state the spec does not document, with the reason.
-func stateAllowed(sp *specs.Spec, state specs.AccountState) error {
-	if slices.Contains(accountStates(sp), state) {
+// StateAllowed refuses a state the spec does not document, with the reason.
+func StateAllowed(sp *specs.Spec, state specs.AccountState) error {
+	if slices.Contains(States(sp), state) {
 		return nil
 	}
 	return fmt.Errorf("state %s does not exist in spec %s: no login of it takes a password", state, sp.Name)
@@ -60,12 +60,12 @@ func stateAllowed(sp *specs.Spec, state specs.AccountState) error {
 const maxAccounts = 1000
 
 var (
-	errNoAccount       = errors.New("no such account")
+	ErrNoAccount       = errors.New("no such account")
 	errTooManyAccounts = fmt.Errorf("a spec may have at most %d accounts", maxAccounts)
 )
 
-// snapshot copies the current accounts.
-func (a *accounts) snapshot() []specs.Account {
+// Snapshot copies the current accounts.
+func (a *Set) Snapshot() []specs.Account {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	out := make([]specs.Account, len(a.list))
@@ -76,48 +76,48 @@ func (a *accounts) snapshot() []specs.Account {
 }
 
 // replace swaps in an index built from list.
-func (a *accounts) replace(list []specs.Account) {
-	n := newAccounts(a.spec, list)
+func (a *Set) replace(list []specs.Account) {
+	n := New(a.spec, list)
 	a.mu.Lock()
 	a.list, a.byField, a.keys = n.list, n.byField, n.keys
 	a.mu.Unlock()
 }
 
-// reset goes back to the accounts as configured.
-func (a *accounts) reset() { a.replace(a.orig) }
+// Reset goes back to the accounts as configured.
+func (a *Set) Reset() { a.replace(a.orig) }
 
-// setState changes the state of the account with that id.
-func (a *accounts) setState(id string, state specs.AccountState) (specs.Account, error) {
-	list := a.snapshot()
+// SetState changes the state of the account with that id.
+func (a *Set) SetState(id string, state specs.AccountState) (specs.Account, error) {
+	list := a.Snapshot()
 	i := slices.IndexFunc(list, func(acc specs.Account) bool { return acc.ID == id })
 	if i < 0 {
-		return specs.Account{}, errNoAccount
+		return specs.Account{}, ErrNoAccount
 	}
 	list[i].State = state
 	a.replace(list)
 	return list[i], nil
 }
 
-// add adds an account after checking it as the config's are checked: normalized, and no id or
+// Add adds an account after checking it as the config's are checked: normalized, and no id or
 // identifying field's value taken.
-func (a *accounts) add(acc specs.Account) (specs.Account, error) {
+func (a *Set) Add(acc specs.Account) (specs.Account, error) {
 	if err := a.spec.Normalize(&acc); err != nil {
 		return specs.Account{}, err
 	}
-	list := a.snapshot()
+	list := a.Snapshot()
 	if len(list) >= maxAccounts {
 		return specs.Account{}, errTooManyAccounts
 	}
-	if field, v, taken := a.taken(list, acc); taken {
+	if field, v, taken := a.Taken(list, acc); taken {
 		return specs.Account{}, fmt.Errorf("an account with %s %q exists", field, v)
 	}
 	a.replace(append(list, acc))
 	return acc, nil
 }
 
-// taken names an identifying field (the id, or a field that is not secret) whose value acc shares
+// Taken names an identifying field (the id, or a field that is not secret) whose value acc shares
 // with an account of list.
-func (a *accounts) taken(list []specs.Account, acc specs.Account) (field, value string, ok bool) {
+func (a *Set) Taken(list []specs.Account, acc specs.Account) (field, value string, ok bool) {
 	fields := []string{specs.FieldID}
 	for _, f := range a.spec.Fields {
 		if !f.Secret {
@@ -133,3 +133,6 @@ func (a *accounts) taken(list []specs.Account, acc specs.Account) (field, value 
 	}
 	return "", "", false
 }
+
+// Configured are the accounts as configured (before any change of the admin API).
+func (a *Set) Configured() []specs.Account { return a.orig }
