@@ -3,10 +3,12 @@ package mockserver
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"strings"
 
 	acct "github.com/authconform/authconform/mockserver/accounts"
+	"github.com/authconform/authconform/mockserver/config"
 
 	"github.com/authconform/authconform/specs"
 )
@@ -73,3 +75,57 @@ func accountResolver(acc *specs.Account, now string) specs.Resolver {
 		return nil, false
 	}
 }
+
+// configAccounts reads the config's accounts of sp against the spec: its fields, states and
+// identifiers, each problem located in the file.
+func configAccounts(c *Config, sp *specs.Spec, list []AccountConfig) ([]specs.Account, error) {
+	out := make([]specs.Account, 0, len(list))
+	idx := newAccounts(sp, nil)
+	for i, a := range list {
+		at, ptr := fmt.Sprintf("specs.%s.accounts[%d]", sp.Name, i), fmt.Sprintf("/specs/%s/accounts/%d", sp.Name, i)
+		fail := func(key, format string, args ...any) error {
+			field, p := at, ptr
+			if key != "" {
+				field, p = at+"."+key, ptr+"/"+strings.SplitN(key, "[", 2)[0]
+			}
+			e := &ConfigError{File: c.File, Field: field, Problem: fmt.Sprintf(format, args...)}
+			if line, col, ok := c.At(p); ok {
+				e.Line, e.Column = line, col
+			} else if line, col, ok := c.At(ptr); ok {
+				e.Line, e.Column = line, col
+			}
+			return e
+		}
+		acc, err := sp.ParseAccount(a)
+		var ae *specs.AccountError
+		if errors.As(err, &ae) {
+			return nil, fail(ae.Key, "%s", ae.Problem)
+		}
+		if err := acct.StateAllowed(sp, acc.State); err != nil {
+			return nil, fail("state", "%v", err)
+		}
+		if field, v, taken := idx.Taken(out, acc); taken {
+			return nil, fail("", "two accounts have the same %s (%q)", field, v)
+		}
+		out = append(out, acc)
+	}
+	return out, nil
+}
+
+// Config is what the serve command's --config file may change (package config).
+type Config = config.Config
+
+// The parts of a Config (package config).
+type (
+	SpecConfig    = config.Spec
+	AccountConfig = config.Account
+	AdminConfig   = config.Admin
+	CORSConfig    = config.CORS
+	ConfigError   = config.Error
+)
+
+// LoadConfig reads a config file strictly (config.Load).
+func LoadConfig(path string) (*Config, error) { return config.Load(path) }
+
+// ParseConfig is LoadConfig on bytes; file names them in errors (config.Parse).
+func ParseConfig(file string, data []byte) (*Config, error) { return config.Parse(file, data) }

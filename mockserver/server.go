@@ -205,9 +205,9 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 		}
 		s.mounts = append(s.mounts, m)
 	}
-	for _, name := range o.cfg.specNames() {
+	for _, name := range o.cfg.SpecNames() {
 		if !names[name] {
-			return nil, fmt.Errorf("%s: specs.%s: no spec of that name is served (served: %s)", o.cfg.where(), name, strings.Join(slices.Sorted(mapKeys(names)), ", "))
+			return nil, fmt.Errorf("%s: specs.%s: no spec of that name is served (served: %s)", o.cfg.Where(), name, strings.Join(slices.Sorted(mapKeys(names)), ", "))
 		}
 	}
 	slices.SortStableFunc(s.mounts, func(a, b *mount) int { return len(b.base) - len(a.base) })
@@ -234,7 +234,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 	accts := sp.Accounts
 	if sc != nil && sc.Accounts != nil {
 		var err error
-		if accts, err = s.cfg.accounts(sp, sc.Accounts); err != nil {
+		if accts, err = configAccounts(s.cfg, sp, sc.Accounts); err != nil {
 			return nil, err
 		}
 	}

@@ -253,15 +253,6 @@ func (s *Server) mountNamed(name string) *mount {
 	return nil
 }
 
-// ValidHeaderName reports whether name is an HTTP field name of at most 128 bytes.
-func ValidHeaderName(name string) bool { return validHeaderName(name) }
-
-// ForbiddenRequestHeader reports whether no web page may set the header (the Fetch standard).
-func ForbiddenRequestHeader(name string) bool { return forbiddenRequestHeader(name) }
-
-// CanonicalHost is the form host names and addresses are compared in; false for neither.
-func CanonicalHost(h string) (string, bool) { return canonicalHost(h) }
-
 // Shared are the options that make another Server share this one's state: its clock and its
 // store, as given (before any extension decorated it). A reload (devtools.Live) builds the next
 // Server with them.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/config"
 )
 
 // The admin guard: what every request under AdminPrefix passes before the admin API sees it. The
@@ -44,7 +45,7 @@ type adminGuard struct {
 func newAdminGuard(cfg *mockserver.Config) *adminGuard {
 	g := &adminGuard{hosts: map[string]bool{}}
 	for _, h := range cfg.Admin.Hosts {
-		if c, ok := mockserver.CanonicalHost(h); ok {
+		if c, ok := config.CanonicalHost(h); ok {
 			g.hosts[c] = true
 		}
 	}
@@ -166,5 +167,5 @@ func hostOfHeader(v string) (string, bool) {
 	if len(port) > 5 || strings.Trim(port, "0123456789") != "" {
 		return "", false
 	}
-	return mockserver.CanonicalHost(host)
+	return config.CanonicalHost(host)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/config"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -273,7 +274,7 @@ func withRequested(allowed string, requested []string) string {
 	for _, line := range requested {
 		for _, name := range strings.Split(line, ",") {
 			name = strings.TrimSpace(name)
-			if n >= maxRequestedHeaders || !mockserver.ValidHeaderName(name) || mockserver.ForbiddenRequestHeader(name) || hasHeaderName(out, name) {
+			if n >= maxRequestedHeaders || !config.ValidHeaderName(name) || config.ForbiddenRequestHeader(name) || hasHeaderName(out, name) {
 				continue
 			}
 			n++

@@ -1,13 +1,16 @@
-package mockserver
+// Package config reads the mock's config file (serve --config): accounts, token lifetimes and
+// signing keys per spec, CORS origins and headers, and the admin API's token and hosts. It reads
+// the file strictly, as every user file is read (specs.ReadYAML and the strict decoder), and
+// reports every problem at once, each with the file, line, column and field. The mock's core
+// reads accounts and lifetimes from it, the dev tools the rest.
+package config
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
-	"strings"
-
-	acct "github.com/authconform/authconform/mockserver/accounts"
 
 	"github.com/authconform/authconform/specs"
 )
@@ -30,53 +33,53 @@ import (
 //	  token: a-long-admin-token          # admin API calls then need Authorization: Bearer <token>
 //	  hosts: [mock.team.internal]        # Host names the admin API answers besides loopback ones
 type Config struct {
-	Specs map[string]*SpecConfig
-	CORS  CORSConfig
-	Admin AdminConfig
+	Specs map[string]*Spec
+	CORS  CORS
+	Admin Admin
 	File  string // where it was read from; "" when built in code
 
 	doc *specs.Document // the file as read, to locate problems found when the mock is built
 }
 
-// AdminConfig protects the admin API: with a Token, every admin call but the dashboard's own
+// Admin protects the admin API: with a Token, every admin call but the dashboard's own
 // files and the admin API's OpenAPI document needs Authorization: Bearer <Token>. The admin API
 // answers only requests whose Host is a loopback name or address or one of Hosts (host names or
 // IP addresses, without a port; adminguard.go).
-type AdminConfig struct {
+type Admin struct {
 	Token string
 	Hosts []string
 }
 
-// SpecConfig changes one spec.
-type SpecConfig struct {
-	Accounts   []AccountConfig // nil keeps the spec's demo accounts
+// Spec changes one spec.
+type Spec struct {
+	Accounts   []Account // nil keeps the spec's demo accounts
 	Access     *specs.Duration
 	Refresh    *specs.Duration
 	SigningKey string
 }
 
-// AccountConfig is an account as the config writes it: id, apiKeys, state, profile and the
+// Account is an account as the config writes it: id, apiKeys, state, profile and the
 // spec's account fields by name. It is read against its spec when the mock is built
 // (specs.Spec.ParseAccount), so a field the spec's accounts do not have is an error there, with
 // the file, line and field.
-type AccountConfig map[string]any
+type Account map[string]any
 
-// CORSConfig lists the origins browsers may call the mock from, and request headers every
+// CORS lists the origins browsers may call the mock from, and request headers every
 // preflight allows besides those the specs name (used by the CORS layer, cors.go).
-type CORSConfig struct {
+type CORS struct {
 	Origins []string
 	Headers []string
 }
 
-// ConfigError locates a problem in a config file.
-type ConfigError struct {
+// Error locates a problem in a config file.
+type Error struct {
 	File         string
 	Line, Column int    // where the problem stands; 0 when unknown
 	Field        string // dotted path, e.g. specs.NAME.accounts[1].state; empty for the whole file
 	Problem      string
 }
 
-func (e *ConfigError) Error() string {
+func (e *Error) Error() string {
 	file := e.File
 	if file == "" {
 		file = "config"
@@ -90,30 +93,30 @@ func (e *ConfigError) Error() string {
 	return file + ": " + e.Field + ": " + e.Problem
 }
 
-// maxConfigSize bounds what LoadConfig reads.
+// maxConfigSize bounds what Load reads.
 const maxConfigSize = 1 << 20
 
-// LoadConfig reads a YAML config file strictly: an unknown field, a wrong type, a bad duration or
+// Load reads a YAML config file strictly: an unknown field, a wrong type, a bad duration or
 // an impossible account is an error naming the file and the field. All problems are reported at once.
-func LoadConfig(path string) (*Config, error) {
+func Load(path string) (*Config, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, &ConfigError{File: path, Problem: "cannot read: " + err.Error()}
+		return nil, &Error{File: path, Problem: "cannot read: " + err.Error()}
 	}
 	if st.Size() > maxConfigSize {
-		return nil, &ConfigError{File: path, Problem: fmt.Sprintf("is %d bytes; a config file may be at most %d", st.Size(), maxConfigSize)}
+		return nil, &Error{File: path, Problem: fmt.Sprintf("is %d bytes; a config file may be at most %d", st.Size(), maxConfigSize)}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &ConfigError{File: path, Problem: "cannot read: " + err.Error()}
+		return nil, &Error{File: path, Problem: "cannot read: " + err.Error()}
 	}
-	return ParseConfig(path, data)
+	return Parse(path, data)
 }
 
-// ParseConfig is LoadConfig on bytes; file names them in errors. It reads the file as every user
+// Parse is Load on bytes; file names them in errors. It reads the file as every user
 // file is read (specs.ReadYAML and the strict decoder): every problem at once, each with the
 // file, line, column and field.
-func ParseConfig(file string, data []byte) (*Config, error) {
+func Parse(file string, data []byte) (*Config, error) {
 	doc, err := specs.ReadYAML(file, data)
 	if err != nil {
 		return nil, configErrors(file, err)
@@ -122,18 +125,18 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	if err := doc.Decode(&raw); err != nil {
 		return nil, configErrors(file, err)
 	}
-	c := &Config{Specs: map[string]*SpecConfig{}, File: file, doc: doc}
+	c := &Config{Specs: map[string]*Spec{}, File: file, doc: doc}
 	var errs []error
 	addf := func(pointer, field, format string, args ...any) {
-		e := &ConfigError{File: file, Field: field, Problem: fmt.Sprintf(format, args...)}
+		e := &Error{File: file, Field: field, Problem: fmt.Sprintf(format, args...)}
 		if pos, ok := doc.At(pointer); ok {
 			e.Line, e.Column = pos.Line, pos.Column
 		}
 		errs = append(errs, e)
 	}
-	for _, name := range slices.Sorted(mapKeys(raw.Specs)) {
+	for _, name := range slices.Sorted(maps.Keys(raw.Specs)) {
 		rs, at, ptr := raw.Specs[name], "specs."+name, "/specs/"+name
-		sc := &SpecConfig{}
+		sc := &Spec{}
 		if rs != nil {
 			sc.Access, sc.Refresh, sc.SigningKey = rs.Access, rs.Refresh, rs.SigningKey
 			for _, l := range []struct {
@@ -148,9 +151,9 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 				addf(ptr+"/signingKey", at+".signingKey", "at least 16 characters, found %d", len(rs.SigningKey))
 			}
 			if rs.Accounts != nil {
-				sc.Accounts = make([]AccountConfig, len(rs.Accounts))
+				sc.Accounts = make([]Account, len(rs.Accounts))
 				for i, a := range rs.Accounts {
-					sc.Accounts[i] = AccountConfig(a)
+					sc.Accounts[i] = Account(a)
 				}
 			}
 		}
@@ -161,9 +164,9 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 		for i, h := range cors.Headers {
 			at, ptr := fmt.Sprintf("cors.headers[%d]", i), fmt.Sprintf("/cors/headers/%d", i)
 			switch {
-			case !validHeaderName(h):
+			case !ValidHeaderName(h):
 				addf(ptr, at, "%q is not a header name", h)
-			case forbiddenRequestHeader(h):
+			case ForbiddenRequestHeader(h):
 				addf(ptr, at, "%s is a header no page may set (a forbidden request header of the Fetch standard)", h)
 			default:
 				c.CORS.Headers = append(c.CORS.Headers, h)
@@ -176,7 +179,7 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 			addf("/admin/token", "admin.token", "at least 16 characters, found %d", len(adm.Token))
 		}
 		for i, h := range adm.Hosts {
-			if _, ok := canonicalHost(h); !ok {
+			if _, ok := CanonicalHost(h); !ok {
 				addf(fmt.Sprintf("/admin/hosts/%d", i), fmt.Sprintf("admin.hosts[%d]", i), "%q is not a host name or an IP address; write it without scheme, port or path, e.g. mock.team.internal or 10.0.0.5", h)
 				continue
 			}
@@ -219,65 +222,39 @@ func configErrors(file string, err error) error {
 	if !errors.As(err, &list) {
 		var one *specs.Error
 		if !errors.As(err, &one) {
-			return &ConfigError{File: file, Problem: err.Error()}
+			return &Error{File: file, Problem: err.Error()}
 		}
 		list = specs.Errors{one}
 	}
 	out := make([]error, len(list))
 	for i, e := range list {
-		out[i] = &ConfigError{File: file, Line: e.Line, Column: e.Column, Field: e.Pointer, Problem: e.Problem}
+		out[i] = &Error{File: file, Line: e.Line, Column: e.Column, Field: e.Pointer, Problem: e.Problem}
 	}
 	return errors.Join(out...)
 }
 
-// accounts reads the config's accounts of sp against the spec: its fields, states and
-// identifiers, each problem located in the file.
-func (c *Config) accounts(sp *specs.Spec, list []AccountConfig) ([]specs.Account, error) {
-	out := make([]specs.Account, 0, len(list))
-	idx := newAccounts(sp, nil)
-	for i, a := range list {
-		at, ptr := fmt.Sprintf("specs.%s.accounts[%d]", sp.Name, i), fmt.Sprintf("/specs/%s/accounts/%d", sp.Name, i)
-		fail := func(key, format string, args ...any) error {
-			field, p := at, ptr
-			if key != "" {
-				field, p = at+"."+key, ptr+"/"+strings.SplitN(key, "[", 2)[0]
-			}
-			e := &ConfigError{File: c.File, Field: field, Problem: fmt.Sprintf(format, args...)}
-			if c.doc != nil {
-				if pos, ok := c.doc.At(p); ok {
-					e.Line, e.Column = pos.Line, pos.Column
-				} else if pos, ok := c.doc.At(ptr); ok {
-					e.Line, e.Column = pos.Line, pos.Column
-				}
-			}
-			return e
-		}
-		acc, err := sp.ParseAccount(a)
-		var ae *specs.AccountError
-		if errors.As(err, &ae) {
-			return nil, fail(ae.Key, "%s", ae.Problem)
-		}
-		if err := acct.StateAllowed(sp, acc.State); err != nil {
-			return nil, fail("state", "%v", err)
-		}
-		if field, v, taken := idx.Taken(out, acc); taken {
-			return nil, fail("", "two accounts have the same %s (%q)", field, v)
-		}
-		out = append(out, acc)
-	}
-	return out, nil
-}
-
-func (c *Config) specNames() []string {
+// SpecNames are the names of the specs the config changes, sorted.
+func (c *Config) SpecNames() []string {
 	if c == nil {
 		return nil
 	}
-	return slices.Sorted(mapKeys(c.Specs))
+	return slices.Sorted(maps.Keys(c.Specs))
 }
 
-func (c *Config) where() string {
+// Where names the config in messages: its file, or "config".
+func (c *Config) Where() string {
 	if c == nil || c.File == "" {
 		return "config"
 	}
 	return c.File
+}
+
+// At is where the value at a JSON pointer stands in the file; false when the config was not read
+// from one or the pointer is not there.
+func (c *Config) At(pointer string) (line, column int, ok bool) {
+	if c == nil || c.doc == nil {
+		return 0, 0, false
+	}
+	pos, ok := c.doc.At(pointer)
+	return pos.Line, pos.Column, ok
 }

@@ -1,4 +1,4 @@
-package mockserver
+package config
 
 import (
 	"net/netip"
@@ -8,9 +8,9 @@ import (
 // Names the config file gives and the dev tools compare with: header names (cors.headers) and
 // host names (admin.hosts).
 
-// validHeaderName reports whether name is an HTTP field name (an RFC 9110 token) of at most 128
+// ValidHeaderName reports whether name is an HTTP field name (an RFC 9110 token) of at most 128
 // bytes.
-func validHeaderName(name string) bool {
+func ValidHeaderName(name string) bool {
 	if name == "" || len(name) > 128 {
 		return false
 	}
@@ -23,9 +23,9 @@ func validHeaderName(name string) bool {
 	return true
 }
 
-// forbiddenRequestHeader reports whether no page may set the header (the Fetch standard's
+// ForbiddenRequestHeader reports whether no page may set the header (the Fetch standard's
 // forbidden request-headers): the browser sets them itself, so no preflight answer names them.
-func forbiddenRequestHeader(name string) bool {
+func ForbiddenRequestHeader(name string) bool {
 	n := strings.ToLower(name)
 	if strings.HasPrefix(n, "proxy-") || strings.HasPrefix(n, "sec-") {
 		return true
@@ -40,11 +40,11 @@ func forbiddenRequestHeader(name string) bool {
 	return false
 }
 
-// canonicalHost is the form hosts are compared in: an IP address as netip formats it (IPv6
+// CanonicalHost is the form hosts are compared in: an IP address as netip formats it (IPv6
 // without brackets), a name in lower case without a final dot. False for anything that is
 // neither an address nor a DNS name (letters, digits, '-' and '_' in labels of 1 to 63
 // characters, at most 253 in all).
-func canonicalHost(h string) (string, bool) {
+func CanonicalHost(h string) (string, bool) {
 	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
 		h = h[1 : len(h)-1]
 	}
