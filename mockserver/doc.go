@@ -33,7 +33,7 @@
 // registry, faults and Prefer, CORS, the dashboard) are an Extension too. They attach at the
 // points of tools.go: a handler for AdminPrefix, a step before routing, a step once the operation
 // is known, an observer of every answer and what Reset also forgets; New alone serves the specs
-// and nothing else. Live (reload.go) swaps in a Server built from changed files while keeping the
+// and nothing else. devtools.Live swaps in a Server built from changed files while keeping the
 // state.
 //
 // Nothing in this package names a vendor: whatever differs between APIs comes from the spec model.
