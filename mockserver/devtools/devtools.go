@@ -108,7 +108,8 @@ func (t *Tools) Extend(h *mockserver.Hooks) error {
 	h.Before(d.cors)
 	h.Provoke(d.provoke)
 	if t.journal.Size() > 0 {
-		h.Observe(func(x mockserver.Exchange) { t.journal.Record(x, s.Clock().Now()) }, true)
+		clock := s.Clock()
+		h.Observe(func(x mockserver.Exchange) { t.journal.Record(x, clock) }, true)
 	}
 	h.OnReset(t.reset)
 	return nil

@@ -290,14 +290,15 @@ func (r rawEntry) redact(names map[string]bool, secrets *secretSet) Entry {
 }
 
 // Record adds a served request to the journal, as an observer of the core (Hooks.Observe):
-// bounded raw copies, redacted on read. Requests to the admin API are not journaled.
-func (j *Journal) Record(x mockserver.Exchange, now time.Time) {
+// bounded raw copies, redacted on read, at the time clock tells. Requests to the admin API are
+// not journaled.
+func (j *Journal) Record(x mockserver.Exchange, clock mockserver.Clock) {
 	r := x.Request()
 	if j.size == 0 || strings.HasPrefix(r.URL.Path, mockserver.AdminPrefix) {
 		return
 	}
 	e := Entry{
-		ID: j.next.Add(1), At: now.UTC(), Millis: float64(time.Since(x.Start()).Microseconds()) / 1000,
+		ID: j.next.Add(1), At: clock.Now().UTC(), Millis: float64(time.Since(x.Start()).Microseconds()) / 1000,
 		Method: r.Method, Path: r.URL.Path, Status: x.Status(), Failure: x.Failure(), Account: x.Account(),
 	}
 	op := x.Operation()
