@@ -14,6 +14,12 @@ import (
 func (s *Server) login(c *call) error {
 	// parse
 	f := c.op.flow
+	if err := c.checkFixed(); err != nil {
+		return err
+	}
+	if err := c.authenticateClient(); err != nil {
+		return err
+	}
 	var buf [4]string
 	given := buf[:0] // given[i] is the value of f.Credentials[i]
 	for _, cr := range f.Credentials {

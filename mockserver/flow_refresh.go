@@ -13,6 +13,12 @@ import (
 func (s *Server) refresh(c *call) error {
 	// parse
 	f := c.op.flow
+	if err := c.checkFixed(); err != nil {
+		return err
+	}
+	if err := c.authenticateClient(); err != nil {
+		return err
+	}
 	raw, found, err := c.read(*f.RefreshToken)
 	if err != nil {
 		return err
@@ -48,6 +54,14 @@ func (s *Server) refresh(c *call) error {
 		first, err := s.store.UseRefresh(ctx, scope, cl.ID, cl.ExpiresAt.Time)
 		if err != nil {
 			return err
+		}
+		if !first && f.OnReuse == specs.ReuseRevokeFamily {
+			// A used token presented again means it leaked: end the family, the newest refresh
+			// token and the access tokens included (RFC 9700 4.14.2).
+			if err := s.store.RevokeSession(ctx, scope, cl.SID, now.Add(max(m.tok.Lifetime(specs.TokenAccess), m.tok.Lifetime(specs.TokenRefresh)))); err != nil {
+				return err
+			}
+			return fail(specs.FailInvalidCredential, "%s: this refresh token has already been used; every token of its login is now revoked", f.RefreshToken)
 		}
 		if !first {
 			return fail(specs.FailInvalidCredential, "%s: this refresh token has already been used", f.RefreshToken)

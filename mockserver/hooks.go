@@ -1,6 +1,8 @@
 package mockserver
 
 import (
+	"bytes"
+	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -155,12 +157,21 @@ func (op *Operation) WriteFailure(w http.ResponseWriter, r *http.Request, name s
 	op.o.m.srv.writeError(op.call(w, r), fail(name, "%s", msg))
 }
 
-// Route is the operation a request is served by (HEAD finds GET's), nil when none.
+// Route is the operation a request is served by (HEAD finds GET's), nil when none. For an
+// operation serving several flows (an OAuth 2 token endpoint) it reads the body to tell which,
+// and puts it back for the handler.
 func (s *Server) Route(r *http.Request) *Operation {
-	if op, _, _, _ := s.find(r); op != nil {
-		return op.pub
+	op, _, _, _ := s.find(r)
+	if op == nil {
+		return nil
 	}
-	return nil
+	if op.flows != nil && r.Body != nil {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, s.maxBody))
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		c := &call{r: r, op: op, body: body}
+		op = c.pickFlow()
+	}
+	return op.pub
 }
 
 // Store is the store the flows ask, decorated as installed.

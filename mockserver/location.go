@@ -2,7 +2,9 @@ package mockserver
 
 import (
 	"encoding/json"
+	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/authconform/authconform/specs"
@@ -13,7 +15,18 @@ import (
 func (c *call) json() (any, error) {
 	if !c.parsedOK {
 		c.parsedOK = true
-		if len(c.body) > 0 {
+		switch {
+		case len(c.body) == 0:
+		case isForm(c.r.Header.Get("Content-Type")):
+			var form url.Values
+			if form, c.parseErr = url.ParseQuery(string(c.body)); c.parseErr == nil {
+				obj := make(map[string]any, len(form))
+				for k, vs := range form {
+					obj[k] = vs[0]
+				}
+				c.parsed = obj
+			}
+		default:
 			c.parseErr = json.Unmarshal(c.body, &c.parsed)
 		}
 	}
@@ -36,7 +49,7 @@ func (c *call) read(l specs.Location) (value string, found bool, err error) {
 	case specs.InBody:
 		doc, perr := c.json()
 		if perr != nil {
-			return "", false, failf(specs.FailInvalidRequest, perr, "body: not valid JSON")
+			return "", false, failf(specs.FailInvalidRequest, perr, "body: not valid %s", bodyWord(c.r))
 		}
 		v, ok := specs.GetPointer(doc, l.Pointer)
 		if !ok || v == nil {
@@ -84,4 +97,18 @@ func headerValue(h http.Header, name string) string {
 		}
 	}
 	return ""
+}
+
+// isForm reports whether a Content-Type is application/x-www-form-urlencoded.
+func isForm(contentType string) bool {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	return mt == specs.MediaForm
+}
+
+// bodyWord names what a request's body should have been: JSON, or a form.
+func bodyWord(r *http.Request) string {
+	if isForm(r.Header.Get("Content-Type")) {
+		return "form (application/x-www-form-urlencoded)"
+	}
+	return "JSON"
 }

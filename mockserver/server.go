@@ -88,6 +88,7 @@ type mount struct {
 	base     string
 	router   routers.Router
 	ops      map[*openapi3.Operation]*operation
+	byOp     map[*specs.Operation]*operation // every flow's operation, the several of one OpenAPI operation included
 	accounts *accounts
 	iss      *tokens.Issuer // the spec's own issuer: its key, rotated by Reset, kept by a reload
 	tok      TokenIssuer    // what the flows call: iss, or decorators around it
@@ -119,6 +120,10 @@ type operation struct {
 	// flow sees in place of the mount's.
 	accts *accounts
 	pub   *Operation // this operation as extensions see it (hooks.go)
+	// flows, on the first flow of an OpenAPI operation that serves several (an OAuth 2 token
+	// endpoint's password and refresh_token grants), are all of them, told apart by their fixed
+	// values (pickFlow).
+	flows []*operation
 }
 
 // accounts are the accounts the operation's flow sees.
@@ -194,7 +199,7 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 				return nil, fmt.Errorf("mockserver: spec %s: %s is under the admin prefix %s", sp.Name, op.Key(), AdminPrefix)
 			}
 			key := op.Method + " " + paramPattern.ReplaceAllString(full, "{}")
-			if other, dup := claimed[key]; dup {
+			if other, dup := claimed[key]; dup && other != sp.Name { // one spec's operation may serve several flows
 				return nil, fmt.Errorf("mockserver: specs %s and %s both serve %s %s; serve them separately", other, sp.Name, op.Method, full)
 			}
 			claimed[key] = sp.Name
@@ -271,12 +276,15 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		return nil, fmt.Errorf("building the router: %w", err)
 	}
 	m := &mount{
-		srv: s, spec: sp, base: sp.BasePath, router: router, ops: map[*openapi3.Operation]*operation{},
+		srv: s, spec: sp, base: sp.BasePath, router: router, ops: map[*openapi3.Operation]*operation{}, byOp: map[*specs.Operation]*operation{},
 		accounts: newAccounts(sp, accts), iss: iss, tok: iss,
 		validate: &openapi3filter.Options{
 			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc, // authentication is our own step
 			SkipSettingDefaults: true,                                  // flows read the body as sent
 			KeepValidatedValue:  true,                                  // the flows read the body kin-openapi decoded
+			// email, uuid, ... checked as a server would refuse them (kin-openapi checks only
+			// date, date-time and byte by itself)
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{specs.RequestFormatOption},
 		},
 	}
 	for _, op := range sp.Operations {
@@ -314,6 +322,14 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 			o.success = json.RawMessage(b)
 		}
 		o.missing = missingMessage(op)
+		m.byOp[op] = o
+		if first := m.ops[op.Op]; first != nil {
+			if first.flows == nil {
+				first.flows = []*operation{first}
+			}
+			first.flows = append(first.flows, o)
+			continue
+		}
 		m.ops[op.Op] = o
 	}
 	return m, nil
@@ -529,7 +545,11 @@ func (s *Server) serveOp(w *recorder, r *http.Request, op *operation, route *rou
 		return
 	}
 	c.body = body
-	w.reqBody, w.readBody = body, true           // for the journal
+	w.reqBody, w.readBody = body, true // for the journal
+	if op.flows != nil {
+		op = c.pickFlow()
+		c.op, w.op = op, op
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body)) // kin-openapi reads it
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: op.validate}
 	err = openapi3filter.ValidateRequest(r.Context(), in)
@@ -541,6 +561,15 @@ func (s *Server) serveOp(w *recorder, r *http.Request, op *operation, route *rou
 	}
 	if v, ok := r.Body.(interface{ ValidatedValue() any }); ok && err == nil {
 		c.parsed, c.parsedOK = v.ValidatedValue(), true // decoded once, by kin-openapi
+	}
+	if err != nil && len(op.flow.Fixed) > 0 {
+		// A fixed value of another value is its own failure even where the schema's enum
+		// refuses it first: RFC 6749's unsupported_grant_type, not invalid_request.
+		var fl *failure
+		if errors.As(c.checkFixed(), &fl) && fl.name != specs.FailInvalidRequest {
+			s.writeError(c, fl)
+			return
+		}
 	}
 	if err != nil {
 		// No cause: kin-openapi's error quotes the offending value, which may be a password.

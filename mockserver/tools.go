@@ -167,7 +167,7 @@ func (s *Server) Operations(spec string) []*Operation {
 	}
 	out := make([]*Operation, 0, len(m.spec.Operations))
 	for _, op := range m.spec.Operations {
-		out = append(out, m.ops[op.Op].pub)
+		out = append(out, m.byOp[op].pub)
 	}
 	return out
 }

@@ -75,18 +75,24 @@ func (r Result) Bad() bool {
 
 // Plan is what to run.
 type Plan struct {
-	Specs      []string // spec names; empty: every bundled spec
+	Specs      []string // spec names; empty: every bundled spec and every example spec
 	Only       []string // mutation names; empty: every defect and variant
 	TargetsDir string   // where NAME.yaml target files are
-	Progress   io.Writer
+	// ExamplesDir holds example specs (NAME.yaml, a team's own API described by YAML alone),
+	// each tested like a bundled spec with its target file; default: specs/ beside TargetsDir.
+	ExamplesDir string
+	Progress    io.Writer
 }
 
 // Execute runs the plan: per spec the clean mock, then every variant and every defect that
 // applies. Runs are sequential (Ginkgo keeps one suite per process).
 func Execute(ctx context.Context, p Plan) ([]Result, error) {
+	if p.ExamplesDir == "" {
+		p.ExamplesDir = filepath.Join(p.TargetsDir, "..", "specs")
+	}
 	names := p.Specs
 	if len(names) == 0 {
-		names = specs.Names()
+		names = append(specs.Names(), exampleNames(p.ExamplesDir)...)
 	}
 	var muts []*defects.Mutation
 	for _, m := range slices.Concat(defects.Variants(), defects.Defects()) {
@@ -101,7 +107,11 @@ func Execute(ctx context.Context, p Plan) ([]Result, error) {
 	}
 	var out []Result
 	for _, name := range names {
-		sp, err := specs.Load(name)
+		src := name
+		if !slices.Contains(specs.Names(), name) {
+			src = filepath.Join(p.ExamplesDir, name+".yaml")
+		}
+		sp, err := specs.Load(src)
 		if err != nil {
 			return nil, err
 		}
@@ -393,6 +403,17 @@ func WriteMatrix(w io.Writer, results []Result) {
 		fmt.Fprintln(&b, "PASS")
 	}
 	_, _ = w.Write(b.Bytes())
+}
+
+// exampleNames lists the example specs in dir (NAME.yaml), sorted; none when dir is absent.
+func exampleNames(dir string) []string {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	var out []string
+	for _, f := range files {
+		out = append(out, strings.TrimSuffix(filepath.Base(f), ".yaml"))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // findTargets locates examples/targets from the working directory or its parent (go test runs

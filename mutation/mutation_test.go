@@ -53,7 +53,11 @@ func TestCatalogIsSound(t *testing.T) {
 		ids[r.ID] = true
 	}
 	var loaded []*specs.Spec
-	for _, n := range specs.Names() {
+	srcs := specs.Names()
+	for _, n := range exampleNames("../examples/specs") {
+		srcs = append(srcs, "../examples/specs/"+n+".yaml")
+	}
+	for _, n := range srcs {
 		sp, err := specs.Load(n)
 		if err != nil {
 			t.Fatal(err)
@@ -92,7 +96,7 @@ func TestCatalogIsSound(t *testing.T) {
 			applies = applies || m.AppliesTo(sp)
 		}
 		if !applies {
-			t.Errorf("%s applies to no bundled spec", m.Name)
+			t.Errorf("%s applies to no bundled or example spec", m.Name)
 		}
 	}
 	for k := range knownSurvivors {

@@ -300,6 +300,7 @@ func (t *Target) suiteTarget() *suites.Target {
 		Timeout:             t.Timeout,
 		MaxResponseBytes:    t.MaxResponseBytes,
 		Secrets:             t.Secrets,
+		Client:              t.Client,
 	}
 	if t.Probe != nil {
 		if op, ok := t.ProbeOperation(); ok {

@@ -75,6 +75,9 @@ type Target struct {
 	Timeout            time.Duration
 	MaxResponseBytes   int64
 	Secrets            []string // values to redact everywhere
+	// Client is the OAuth 2 client (client: {id, secret}) for flows that authenticate their
+	// client; nil when the file names none.
+	Client *specs.Client
 
 	// where the spec-dependent fields stood, so checking them against the spec can name the line
 	nodes targetNodes
@@ -246,6 +249,14 @@ func (t *Target) ProbeOperation() (*specs.Operation, bool) {
 // checkAgainstSpec refuses account fields the spec never reads (a typo such as pasword would
 // otherwise turn into a dozen refused logins) and readings the spec does not offer.
 func (t *Target) checkAgainstSpec(s *specs.Spec) error {
+	if t.Client == nil {
+		for _, op := range s.Operations {
+			if op.Flow.Client != nil {
+				return &TargetError{File: t.File, Field: "client",
+					Problem: fmt.Sprintf("spec %s authenticates the client of %s (%s); name one: client: {id: ..., secret: ...}", s.Name, op.ID, op.Key())}
+			}
+		}
+	}
 	known := s.AccountFields()
 	roles := slices.Clone(Roles)
 	for _, st := range s.States {

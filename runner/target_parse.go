@@ -28,6 +28,12 @@ type rawTarget struct {
 	InsecureSkipVerify *bool                            `yaml:"insecureSkipVerify"`
 	Timeout            *specs.Duration                  `yaml:"timeout"`
 	MaxResponseBytes   *int64                           `yaml:"maxResponseBytes"`
+	Client             *rawClient                       `yaml:"client"`
+}
+
+type rawClient struct {
+	ID     specs.Text `yaml:"id,required"`
+	Secret specs.Text `yaml:"secret"`
 }
 
 type rawProbe struct {
@@ -133,6 +139,23 @@ func (p *parser) target(raw *rawTarget, t *Target) error {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	t.BaseURL = u
+	if raw.Client != nil {
+		id, _, err := p.expand("/client/id", "client.id", strings.TrimSpace(string(raw.Client.ID)))
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			return p.errf("/client/id", "client.id", "is empty")
+		}
+		secret, _, err := p.expand("/client/secret", "client.secret", string(raw.Client.Secret))
+		if err != nil {
+			return err
+		}
+		t.Client = &specs.Client{ID: id, Secret: secret}
+		if secret != "" {
+			t.Secrets = append(t.Secrets, secret)
+		}
+	}
 	if err := p.accounts(raw.Accounts, t); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 const (
 	extRoot       = "x-authconform"
 	extFlow       = "x-authconform-flow"
+	extFlows      = "x-authconform-flows"
 	extCredential = "x-authconform-credential"
 	extAdded      = "x-authconform-added"
 	extPrefix     = "x-authconform"
@@ -31,7 +32,27 @@ type rawRoot struct {
 	AccountFields []rawAccountField `yaml:"accountFields"`
 	States        []rawState        `yaml:"states"`
 	Accounts      []map[string]any  `yaml:"accounts"`
+	Clients       []rawClient       `yaml:"clients"`
 	Decisions     []rawDecision     `yaml:"decisions"`
+}
+
+type rawClient struct {
+	ID     string `yaml:"id,required"`
+	Secret string `yaml:"secret"`
+}
+
+type rawFixed struct {
+	In      string `yaml:"in,required"`
+	Name    string `yaml:"name"`
+	Pointer string `yaml:"pointer"`
+	Value   string `yaml:"value,required"`
+	Failure string `yaml:"failure"`
+}
+
+type rawClientAuth struct {
+	ID     rawLocation  `yaml:"id,required"`
+	Secret *rawLocation `yaml:"secret"`
+	Basic  bool         `yaml:"basic"`
 }
 
 type rawState struct {
@@ -89,6 +110,9 @@ type rawFlow struct {
 	Body         any             `yaml:"body"`
 	Item         any             `yaml:"item"`
 	EndsRefresh  *bool           `yaml:"endsRefresh"`
+	OnReuse      string          `yaml:"onReuse"`
+	Fixed        []rawFixed      `yaml:"fixed"`
+	Client       *rawClientAuth  `yaml:"client"`
 	Failures     map[string]any  `yaml:"failures,required"`
 }
 
@@ -172,6 +196,12 @@ func build(doc *openapi3.T, p *problems) *Spec {
 }
 
 func buildRoot(s *Spec, r *rawRoot, p *problems) {
+	for i, c := range r.Clients {
+		if c.ID == "" || slices.ContainsFunc(s.Clients, func(o Client) bool { return o.ID == c.ID }) {
+			p.addf(fmt.Sprintf("%s.clients[%d].id", extRoot, i), "%q: a client needs an id of its own", c.ID)
+		}
+		s.Clients = append(s.Clients, Client(c))
+	}
 	s.Name = r.Name
 	if !namePattern.MatchString(r.Name) {
 		p.addf(extRoot+".name", "%q is not a spec name; use lower-case letters, digits and dashes", r.Name)
@@ -436,7 +466,7 @@ func buildOperations(s *Spec, doc *openapi3.T, p *problems) {
 			p.mark(at, opPointer(path, method))
 			op := &Operation{ID: o.OperationID, Method: strings.ToUpper(method), Path: path, Summary: o.Summary,
 				Deprecated: o.Deprecated, Op: o, Added: added(p, at, o.Extensions)}
-			checkUnknown(p, at, o.Extensions, extFlow, extAdded)
+			checkUnknown(p, at, o.Extensions, extFlow, extFlows, extAdded)
 			if op.ID == "" {
 				p.addf(at, "no operationId; every operation needs one so reports and targets can name it")
 			} else if _, dup := s.byID[op.ID]; dup {
@@ -444,15 +474,23 @@ func buildOperations(s *Spec, doc *openapi3.T, p *problems) {
 			}
 			op.Statuses, op.AddedResponses = statuses(o, at, p)
 			op.Security = security(s, doc, o, at, p)
-			rv, ok := o.Extensions[extFlow]
-			if !ok {
-				p.addf(at, "no %s; every operation needs one (kind: resource for a plain protected call)", extFlow)
-			} else {
+			one, hasOne := o.Extensions[extFlow]
+			several, hasSeveral := o.Extensions[extFlows]
+			switch {
+			case hasOne && hasSeveral:
+				p.addf(at, "both %s and %s; write one flow, or a list of flows", extFlow, extFlows)
+			case hasOne:
 				var raw rawFlow
 				n := len(p.list)
-				if p.decode(opPointer(path, method)+"/"+extFlow, at+"."+extFlow, rv, &raw); len(p.list) == n {
-					op.Flow = buildFlow(s, op, &raw, at+"."+extFlow, p)
+				ptr := opPointer(path, method) + "/" + extFlow
+				if p.decode(ptr, at+"."+extFlow, one, &raw); len(p.list) == n {
+					op.Flow = buildFlow(s, op, &raw, ptr, at+"."+extFlow, p)
 				}
+			case hasSeveral:
+				s.addFlows(op, several, opPointer(path, method)+"/"+extFlows, at+"."+extFlows, p)
+				continue
+			default:
+				p.addf(at, "no %s; every operation needs one (kind: resource for a plain protected call)", extFlow)
 			}
 			s.Operations = append(s.Operations, op)
 			if op.ID != "" {
@@ -460,6 +498,55 @@ func buildOperations(s *Spec, doc *openapi3.T, p *problems) {
 			}
 		}
 	}
+}
+
+// addFlows adds the flows of an operation that serves several (x-authconform-flows): an OAuth 2
+// token endpoint is a login with grant_type=password and a refresh with
+// grant_type=refresh_token on one path. Each becomes an Operation of its own, named
+// operationId.kind, sharing the OpenAPI operation; their fixed values tell a request's flow.
+func (s *Spec) addFlows(op *Operation, v any, ptr, at string, p *problems) {
+	var raws []rawFlow
+	n := len(p.list)
+	if p.decode(ptr, at, v, &raws); len(p.list) > n {
+		return
+	}
+	if len(raws) < 2 {
+		p.addf(at, "a list of at least two flows; write %s for one", extFlow)
+	}
+	var flows []*Operation
+	for i, raw := range raws {
+		fop := *op
+		fop.ID = op.ID + "." + raw.Kind
+		fat := fmt.Sprintf("%s[%d]", at, i)
+		fop.Flow = buildFlow(s, &fop, &raw, fmt.Sprintf("%s/%d", ptr, i), fat, p)
+		if _, dup := s.byID[fop.ID]; dup {
+			p.addf(fat+".kind", "operation %q has two %s flows", op.ID, raw.Kind)
+		}
+		if len(fop.Flow.Fixed) == 0 {
+			p.addf(fat, "needs fixed values (grant_type) that tell its requests from the other flows' of the operation")
+		}
+		for _, other := range flows {
+			if !fixedDiffer(fop.Flow.Fixed, other.Flow.Fixed) {
+				p.addf(fat+".fixed", "the same fixed values as the %s flow: no request could tell them apart", other.Flow.Kind)
+			}
+		}
+		flows = append(flows, &fop)
+		s.Operations = append(s.Operations, &fop)
+		s.byID[fop.ID] = &fop
+	}
+}
+
+// fixedDiffer reports whether two flows' fixed values exclude each other: some location where
+// both fix a value and the values differ.
+func fixedDiffer(a, b []Fixed) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x.Location == y.Location && x.Value != y.Value {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // statuses lists an operation's documented statuses and, of those, the ones we added
@@ -522,10 +609,10 @@ func security(s *Spec, doc *openapi3.T, o *openapi3.Operation, at string, p *pro
 	return out
 }
 
-func buildFlow(s *Spec, op *Operation, r *rawFlow, at string, p *problems) Flow {
+func buildFlow(s *Spec, op *Operation, r *rawFlow, ptr, at string, p *problems) Flow {
 	f := Flow{Kind: FlowKind(r.Kind), Rotate: r.Rotate, Status: r.Status, Failures: map[Failure]int{},
 		FailureDecisions: map[Failure]string{}, EndsRefresh: true,
-		Pointer: opPointer(op.Path, op.Method) + "/" + extFlow}
+		Pointer: ptr}
 	if r.EndsRefresh != nil {
 		f.EndsRefresh = *r.EndsRefresh
 		if FlowKind(r.Kind) != KindLogout {
@@ -601,6 +688,47 @@ func buildFlow(s *Spec, op *Operation, r *rawFlow, at string, p *problems) Flow 
 		return &v
 	}
 	f.RefreshToken, f.KeyName, f.KeyValue = loc(r.RefreshToken, "refreshToken"), loc(r.KeyName, "keyName"), loc(r.KeyValue, "keyValue")
+	for i, fx := range r.Fixed {
+		fat := fmt.Sprintf("%s.fixed[%d]", at, i)
+		v := location(rawLocation{In: fx.In, Name: fx.Name, Pointer: fx.Pointer}, fat, p)
+		checkRequestHas(op, v, fat, p)
+		failure := Failure(fx.Failure)
+		if failure == "" {
+			failure = FailInvalidRequest
+		}
+		if !slices.Contains(Failures, failure) {
+			p.addf(fat+".failure", "%q is not a failure; use one of %s", fx.Failure, joinFailures())
+		}
+		f.Fixed = append(f.Fixed, Fixed{Location: v, Value: fx.Value, Failure: failure})
+	}
+	if r.Client != nil {
+		cat := at + ".client"
+		ca := &ClientAuth{ID: location(r.Client.ID, cat+".id", p), Basic: r.Client.Basic}
+		checkRequestHas(op, ca.ID, cat+".id", p)
+		if r.Client.Secret != nil {
+			sec := location(*r.Client.Secret, cat+".secret", p)
+			checkRequestHas(op, sec, cat+".secret", p)
+			ca.Secret = &sec
+		}
+		if len(s.Clients) == 0 {
+			p.addf(cat, "the flow authenticates its client, but x-authconform.clients names none for the mock to accept")
+		}
+		f.Client = ca
+	}
+	switch ReusePolicy(r.OnReuse) {
+	case "", ReuseRefuse:
+		f.OnReuse = ReuseRefuse
+	case ReuseRevokeFamily:
+		f.OnReuse = ReuseRevokeFamily
+	default:
+		p.addf(at+".onReuse", "%q is not refuse or revokeFamily", r.OnReuse)
+	}
+	if r.OnReuse != "" && (f.Kind != KindRefresh || !f.Rotate) {
+		p.addf(at+".onReuse", "only a refresh flow that rotates meets a reused refresh token")
+	}
+	if (len(r.Fixed) > 0 || r.Client != nil) && f.Kind != KindLogin && f.Kind != KindRefresh {
+		p.addf(at, "only a login or a refresh takes fixed values or authenticates a client")
+	}
 
 	refs := allowRefs("now")
 	switch f.Kind {
@@ -646,6 +774,9 @@ func buildFlow(s *Spec, op *Operation, r *rawFlow, at string, p *problems) Flow 
 		}
 	case KindRefresh:
 		need(f.RefreshToken != nil, "refreshToken: where the refresh token is read")
+		if f.OnReuse == ReuseRevokeFamily {
+			needFailure(FailInvalidCredential)
+		}
 		need(hasAccess, "a token location: tokens with token: access")
 		needFailure(FailInvalidCredential)
 		if f.Rotate {
@@ -659,6 +790,9 @@ func buildFlow(s *Spec, op *Operation, r *rawFlow, at string, p *problems) Flow 
 	case KindAPIKeyDelete:
 		need(f.KeyValue != nil, "keyValue: where the key to delete is read")
 		needFailure(FailNotFound)
+	}
+	if f.Client != nil {
+		needFailure(FailInvalidClient)
 	}
 	if f.Kind != KindLogin && f.Kind != KindRefresh {
 		need(len(f.Tokens) == 0, "no tokens; only login and refresh issue them")
@@ -737,8 +871,15 @@ func checkRequestHas(op *Operation, l Location, at string, p *problems) {
 			p.addf(at, "reads the body, but the operation has no requestBody")
 			return
 		}
-		if mt := rb.Value.Content.Get("application/json"); mt == nil || !schemaHas(mt.Schema, l.Pointer) {
-			p.addf(at, "the JSON request body schema has no property at %s", l.Pointer)
+		mediaType := op.RequestMediaType()
+		mt := rb.Value.Content.Get(mediaType)
+		switch {
+		case mediaType == "":
+			p.addf(at, "reads the body, but the request body is neither JSON nor a form (application/x-www-form-urlencoded)")
+		case mediaType == MediaForm && strings.Count(l.Pointer, "/") != 1:
+			p.addf(at, "a form has no nesting: write a top-level pointer such as /grant_type, found %s", l.Pointer)
+		case mt == nil || !schemaHas(mt.Schema, l.Pointer):
+			p.addf(at, "the %s request body schema has no property at %s", mediaType, l.Pointer)
 		}
 	case InQuery, InHeader:
 		if op.Op.Parameters.GetByInAndName(string(l.In), l.Name) == nil && l.In == InQuery {

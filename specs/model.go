@@ -25,6 +25,7 @@ type Spec struct {
 	// field named password is secret)
 	declaredFields bool
 	Accounts       []Account // demo accounts; the mock's config may replace them
+	Clients        []Client  // OAuth 2 clients the mock accepts (x-authconform.clients)
 	Probe          string    // operationId of a protected operation to probe credentials on
 	Decisions      []Decision
 	Operations     []*Operation       // every operation, sorted by path then method
@@ -210,11 +211,14 @@ const (
 	FailBoundMissing      Failure = "boundMissing"      // a bound value (a tenant header) is missing (falls back to tenantMismatch)
 	FailBoundMismatch     Failure = "boundMismatch"     // a bound value names another account (falls back to tenantMismatch)
 	FailNotFound          Failure = "notFound"          // the object the request names does not exist for the caller
+	FailUnsupportedGrant  Failure = "unsupportedGrant"  // a fixed value (grant_type) of another value (falls back to invalidRequest)
+	FailInvalidClient     Failure = "invalidClient"     // client authentication failed: unknown client, wrong secret (RFC 6749 5.2)
 )
 
 // Failures lists every failure name.
 var Failures = []Failure{FailInvalidRequest, FailBadCredentials, FailUnknownAccount, FailAccountDisabled,
-	FailPasswordExpired, FailMissingCredential, FailInvalidCredential, FailTenantMismatch, FailBoundMissing, FailBoundMismatch, FailNotFound}
+	FailPasswordExpired, FailMissingCredential, FailInvalidCredential, FailTenantMismatch, FailBoundMissing, FailBoundMismatch, FailNotFound,
+	FailUnsupportedGrant, FailInvalidClient}
 
 // Operation is one documented operation with its flow.
 type Operation struct {
@@ -261,6 +265,9 @@ type Flow struct {
 	Body         *Template    // the success body (objects: token fields are added to it); nil when not given
 	Item         *Template    // apikey-list: one list entry; nil when not given
 	EndsRefresh  bool         // logout: ending a bearer session also ends its refresh token (default true)
+	OnReuse      ReusePolicy  // rotating refresh: what a used refresh token presented again does
+	Fixed        []Fixed      // login, refresh: values the request must carry (grant_type=password)
+	Client       *ClientAuth  // login, refresh: client authentication; nil when none
 	Failures     map[Failure]int
 	// FailureDecisions names, for each failure whose status is our reading rather than the
 	// vendor's statement, the decision that chose it. A failure absent here is documented.
@@ -270,6 +277,41 @@ type Flow struct {
 	FailureBodies map[Failure]*Template
 	// Pointer is where the flow sits in the document, an RFC 6901 pointer (for readings).
 	Pointer string
+}
+
+// ReusePolicy is what a rotating refresh does when a used refresh token comes back.
+type ReusePolicy string
+
+// Reuse policies.
+const (
+	// ReuseRefuse refuses the used token (invalidCredential); the rest of the family lives on.
+	ReuseRefuse ReusePolicy = "refuse"
+	// ReuseRevokeFamily refuses it and ends the whole family: every token issued since the login
+	// that started it, the newest refresh token included (RFC 9700 4.14.2).
+	ReuseRevokeFamily ReusePolicy = "revokeFamily"
+)
+
+// Fixed is a value a request must carry, such as an OAuth 2 grant_type: absent, the request is
+// invalid (invalidRequest); another value answers Failure (unsupportedGrant for a grant type).
+type Fixed struct {
+	Location
+	Value   string
+	Failure Failure
+}
+
+// ClientAuth is how a login or refresh authenticates its client (RFC 6749 2.3): a client id,
+// and a secret, read from the request, or as HTTP Basic credentials when Basic is set. A client
+// the spec does not know, or a wrong secret, answers invalidClient.
+type ClientAuth struct {
+	ID     Location
+	Secret *Location // nil: a public client, identified but not authenticated
+	Basic  bool      // the client may send id and secret as HTTP Basic (RFC 6749 2.3.1) instead
+}
+
+// Client is an OAuth 2 client the mock accepts (x-authconform.clients).
+type Client struct {
+	ID     string
+	Secret string
 }
 
 // FailurePointer is the document pointer of failure name's status, as readings name it.
@@ -300,6 +342,8 @@ func (f *Flow) FailureOf(name Failure) (FailureStatus, bool) {
 	switch {
 	case name == FailTenantMismatch:
 		next = append(next, FailInvalidCredential)
+	case name == FailUnsupportedGrant:
+		next = append(next, FailInvalidRequest)
 	case name == FailBoundMissing, name == FailBoundMismatch:
 		next = append(next, FailTenantMismatch, FailInvalidCredential)
 	case name == FailAccountDisabled, name == FailPasswordExpired, !slices.Contains(Failures, name):
@@ -412,6 +456,27 @@ func (s *Scheme) HeaderKey() string { return http.CanonicalHeaderKey(s.Header) }
 func (s *Scheme) IsBasic() bool { return s.Type == "http" && strings.EqualFold(s.HTTPScheme, "basic") }
 func (s *Scheme) IsBearer() bool {
 	return s.Type == "http" && strings.EqualFold(s.HTTPScheme, "bearer")
+}
+
+// Media types a request body may take.
+const (
+	MediaJSON = "application/json"
+	MediaForm = "application/x-www-form-urlencoded"
+)
+
+// RequestMediaType is the media type a client sends the operation's body in: JSON where the
+// operation takes it, else a form; "" when it takes neither (or no body).
+func (o *Operation) RequestMediaType() string {
+	if o.Op == nil || o.Op.RequestBody == nil || o.Op.RequestBody.Value == nil {
+		return ""
+	}
+	c := o.Op.RequestBody.Value.Content
+	for _, mt := range []string{MediaJSON, MediaForm} {
+		if c.Get(mt) != nil {
+			return mt
+		}
+	}
+	return ""
 }
 
 // ValueSchema is the schema the operation's request declares for the value at l (a body member

@@ -71,3 +71,17 @@ func unescapePointer(s string) string {
 	}
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
 }
+
+// DeletePointer removes the member at an RFC 6901 pointer in an object, if it is there.
+func DeletePointer(doc map[string]any, pointer string) {
+	parent, last := pointer[:max(strings.LastIndex(pointer, "/"), 0)], pointer[strings.LastIndex(pointer, "/")+1:]
+	obj := doc
+	if parent != "" {
+		v, _ := GetPointer(doc, parent)
+		var ok bool
+		if obj, ok = v.(map[string]any); !ok {
+			return
+		}
+	}
+	delete(obj, unescapePointer(last))
+}

@@ -66,33 +66,97 @@ func (r *run) needProbe() *specs.Operation {
 	return p
 }
 
-// loginRequest builds a login for an account from the flow's credential locations.
+// loginRequest builds a login for an account from the flow's credential locations, with the
+// flow's fixed values and its client's credentials, in the operation's media type.
 func (r *run) loginRequest(op *specs.Operation, acct map[string]string) (*request, error) {
 	rq := &request{op: op}
 	body := map[string]any{}
-	hasBody := false
 	for _, c := range op.Flow.Credentials {
 		v, ok := acct[c.Field]
 		if !ok {
 			return nil, fmt.Errorf("the account has no field %q, which %s reads from its %s", c.Field, op.Key(), c.Location)
 		}
-		switch c.In {
-		case specs.InBody:
-			specs.SetPointer(body, c.Pointer, v)
-			hasBody = true
-		case specs.InQuery:
-			if rq.query == nil {
-				rq.query = url.Values{}
-			}
-			rq.query.Set(c.Name, v)
-		case specs.InHeader:
-			rq.headers = append(rq.headers, header{c.Name, v})
-		}
+		rq.put(c.Location, v, body)
 	}
-	if hasBody {
-		rq.body, _ = json.Marshal(body)
+	if err := r.contract(op, rq, body); err != nil {
+		return nil, err
 	}
+	rq.encode(body)
 	return rq, nil
+}
+
+// contract puts what a login or refresh carries besides its credentials: the flow's fixed values
+// (grant_type) and its client authentication (RFC 6749 2.3), in the request body where the flow
+// reads them, or as HTTP Basic where the flow reads no secret but allows Basic.
+func (r *run) contract(op *specs.Operation, rq *request, body map[string]any) error {
+	f := op.Flow
+	for _, fx := range f.Fixed {
+		rq.put(fx.Location, fx.Value, body)
+	}
+	if f.Client == nil {
+		return nil
+	}
+	cl := r.t.Client
+	if cl == nil {
+		return fmt.Errorf("%s authenticates its client, and the target file names none (client: {id: ..., secret: ...})", op.Key())
+	}
+	if f.Client.Secret == nil && f.Client.Basic {
+		rq.headers = append(rq.headers, header{"Authorization", basicAuth(cl.ID, cl.Secret)})
+		return nil
+	}
+	rq.put(f.Client.ID, cl.ID, body)
+	if f.Client.Secret != nil && cl.Secret != "" {
+		rq.put(*f.Client.Secret, cl.Secret, body)
+	}
+	return nil
+}
+
+// put sets a value at a request location: a header, a query parameter, or body (the object the
+// body is encoded from, by encode).
+func (rq *request) put(l specs.Location, v string, body map[string]any) {
+	switch l.In {
+	case specs.InBody:
+		specs.SetPointer(body, l.Pointer, v)
+	case specs.InQuery:
+		if rq.query == nil {
+			rq.query = url.Values{}
+		}
+		rq.query.Set(l.Name, v)
+	case specs.InHeader:
+		rq.headers = append(rq.headers, header{l.Name, v})
+	}
+}
+
+// encode sets the request body from body, in the operation's media type: a form where the
+// operation takes only application/x-www-form-urlencoded, else JSON; no body when body is empty.
+func (rq *request) encode(body map[string]any) {
+	if len(body) == 0 {
+		return
+	}
+	if rq.op != nil && rq.op.RequestMediaType() == specs.MediaForm {
+		form := url.Values{}
+		for k, v := range body {
+			form.Set(k, fmt.Sprint(v))
+		}
+		rq.body, rq.ctype = []byte(form.Encode()), specs.MediaForm
+		return
+	}
+	rq.body, _ = json.Marshal(body)
+}
+
+// broken sets a body that does not parse in the operation's media type: unfinished JSON, or a
+// form with a broken percent escape.
+func (rq *request) broken() {
+	if rq.op != nil && rq.op.RequestMediaType() == specs.MediaForm {
+		rq.body, rq.ctype = []byte("authconform=%zz&unfinished"), specs.MediaForm
+		return
+	}
+	rq.body, rq.ctype = []byte(`{"authconform": "this body is not finished`), ""
+}
+
+// basicAuth is an HTTP Basic credential (RFC 7617).
+func basicAuth(user, password string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 }
 
 // session is what a successful login or refresh handed out.
@@ -281,7 +345,7 @@ func (r *run) authAlt(alt specs.SecurityAlt, cr cred) (hs []header, q url.Values
 				if pass == "" {
 					return nil, nil, "the account has no username and password for Basic"
 				}
-				v = "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+				v = basicAuth(user, pass)
 			case s.IsBearer() && !r.rawToken(s):
 				v = "Bearer " + v
 			}

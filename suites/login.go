@@ -156,7 +156,7 @@ func loginChecks(g *group) {
 		}
 		switch {
 		case hasCredentialIn(op, specs.InBody):
-			rq.body = []byte(`{"authconform": "this body is not finished`)
+			rq.broken()
 		case hasCredentialIn(op, specs.InQuery):
 			rq.query = nil // every required credential parameter missing
 		default:
@@ -207,7 +207,7 @@ func wrongSecret(op *specs.Operation, c specs.Credential, v string) string {
 		return r
 	}
 	for _, w := range []string{suffixed, strings.Map(shift, v), "x" + v[min(1, len(v)):]} {
-		if w != v && s.VisitJSON(w) == nil {
+		if w != v && s.VisitJSON(w, specs.RequestFormatOption) == nil {
 			return w
 		}
 	}
@@ -233,7 +233,7 @@ func unknownIdentifier(op *specs.Operation, c specs.Credential, valid string) st
 		digits = digits[:n]
 	}
 	for _, w := range []string{id, name, name + "@example.com", digits} {
-		if w != valid && s.VisitJSON(w) == nil {
+		if w != valid && s.VisitJSON(w, specs.RequestFormatOption) == nil {
 			return w
 		}
 	}

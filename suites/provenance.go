@@ -131,6 +131,24 @@ func (g *group) provenance(id string) Provenance {
 		fp := r.failureProvenance(op, specs.FailBoundMissing)
 		fp.Cite = rq.Source + "; " + fp.Cite
 		return fp
+	case "GRT-01":
+		if len(op.Flow.Fixed) > 0 {
+			fp := r.failureProvenance(op, op.Flow.Fixed[0].Failure)
+			fp.Cite = specAt(op) + ".x-authconform-flow.fixed; " + fp.Cite
+			return fp
+		}
+	case "GRT-02":
+		fp := r.failureProvenance(op, specs.FailInvalidRequest)
+		fp.Cite = specAt(op) + ".x-authconform-flow.fixed; " + fp.Cite
+		return fp
+	case "CLI-01", "CLI-02":
+		fp := r.failureProvenance(op, specs.FailInvalidClient)
+		fp.Cite = specAt(op) + ".x-authconform-flow.client; " + fp.Cite
+		return fp
+	case "CLI-03":
+		p.Cite = specAt(op) + ".x-authconform-flow.client.basic"
+	case "REF-04":
+		p.Cite = specAt(op) + ".x-authconform-flow.onReuse"
 	case "HDR-03", "JWT-02", "JWT-03", "JWT-04", "OUT-02", "LIF-08":
 		fp := r.failureProvenance(op, specs.FailInvalidCredential)
 		fp.Cite = rq.Source + "; " + fp.Cite

@@ -2,9 +2,7 @@ package suites
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/url"
 	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -12,23 +10,20 @@ import (
 	"github.com/authconform/authconform/specs"
 )
 
-// refreshRequest builds a refresh of op presenting token where the flow reads it.
+// refreshRequest builds a refresh of op presenting token where the flow reads it, with the
+// flow's fixed values and client credentials, in the operation's media type.
 func (r *run) refreshRequest(op *specs.Operation, token string) *request {
 	rq := &request{op: op}
 	loc := op.Flow.RefreshToken
 	if loc == nil {
 		return rq
 	}
-	switch loc.In {
-	case specs.InBody:
-		body := map[string]any{}
-		specs.SetPointer(body, loc.Pointer, token)
-		rq.body, _ = json.Marshal(body)
-	case specs.InHeader:
-		rq.headers = append(rq.headers, header{loc.Name, token})
-	case specs.InQuery:
-		rq.query = url.Values{loc.Name: {token}}
+	body := map[string]any{}
+	rq.put(*loc, token, body)
+	if err := r.contract(op, rq, body); err != nil {
+		needInputf("%v", err)
 	}
+	rq.encode(body)
 	return rq
 }
 
@@ -53,6 +48,7 @@ func refreshChecks(g *group) {
 	r := g.r
 	if g.op != nil {
 		schemaChecks(g)
+		contractChecks(g)
 	}
 
 	g.it("REF-01", func(ctx SpecContext) {
@@ -107,6 +103,22 @@ func refreshChecks(g *group) {
 		} else {
 			r.expectAccepted(again, rule+" (second use: the declared reading "+d.ID+" keeps a used refresh token valid)")
 		}
+	})
+
+	g.it("REF-04", func(ctx SpecContext) {
+		rule := req("REF-04").Rule
+		if g.op.Flow.OnReuse != specs.ReuseRevokeFamily {
+			skipf("the spec does not say a reused refresh token ends its family (onReuse: revokeFamily) for %s", g.op.Key())
+		}
+		s := r.loginWithRefresh(ctx, roleValid)
+		resp := r.refresh(ctx, g.op, s.refresh)
+		r.expectAccepted(resp, rule+" (the first refresh)")
+		next := first(r.tokens(g.op, resp)[specs.TokenRefresh])
+		if next == "" {
+			failf("%s", r.mismatch(resp, "a new refresh token in the "+r.tokenPlaces(g.op, specs.TokenRefresh), rule))
+		}
+		r.expectRefused(ctx, r.refresh(ctx, g.op, s.refresh), specs.FailInvalidCredential, rule+" (the used refresh token, again)")
+		r.expectRefused(ctx, r.refresh(ctx, g.op, next), specs.FailInvalidCredential, rule+" (the newest refresh token of the family, after the reuse)")
 	})
 
 	g.it("REF-03", func(ctx SpecContext) {

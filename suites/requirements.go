@@ -86,6 +86,14 @@ var Requirements = []Requirement{
 	{"LOG-17", FlowLogin, "an account in a state the spec declares (locked, ...) is refused, with the status and body of that state's failure", Documented, "the spec's states and login failures"},
 	{"LOG-16", FlowLogin, "a malformed login request gets exactly the status and body the spec names", Documented, "the spec's login failures (invalidRequest)"},
 
+	// contract.go
+	{"GRT-01", "", "a request whose fixed value (grant_type) is another value is refused, with the status and body of the failure the spec names for it", Documented, "the flow's fixed values; RFC 6749 5.2 (unsupported_grant_type)"},
+	{"GRT-02", "", "a request without its fixed value (grant_type) is refused as an invalid request", Documented, "the flow's fixed values; RFC 6749 5.2 (invalid_request)"},
+	{"CLI-01", "", "a wrong client secret is refused, with the documented status and body (invalidClient)", Documented, "the flow's client authentication; RFC 6749 5.2 (invalid_client)"},
+	{"CLI-02", "", "an unknown client id is refused, with the documented status and body (invalidClient)", Documented, "the flow's client authentication; RFC 6749 5.2 (invalid_client)"},
+	{"CLI-03", "", "client credentials sent as HTTP Basic are accepted where the flow takes them", Documented, "the flow's client authentication (basic); RFC 6749 2.3.1"},
+	{"CLI-04", "", "a refusal of client credentials sent as HTTP Basic carries a WWW-Authenticate: Basic challenge", Practice, "RFC 6749 5.2 (invalid_client: the server MUST include WWW-Authenticate)"},
+
 	// schema.go
 	{"GEN-03", "", "the success response has a documented status, the documented headers and a body matching the schema", Documented, "the operation's responses (kin-openapi ValidateResponse with IncludeResponseStatus)"},
 
@@ -99,6 +107,7 @@ var Requirements = []Requirement{
 	// refresh.go
 	{"REF-01", FlowRefresh, "a refresh token gets the documented status and a new access token that works", Documented, "the spec's refresh flow"},
 	{"REF-02", FlowRefresh, "a garbage refresh token is refused, with the documented status", Documented, "the spec's refresh failures (invalidCredential)"},
+	{"REF-04", FlowRefresh, "a used refresh token presented again ends its family: the newest refresh token is refused too", Documented, "the spec's refresh flow (onReuse: revokeFamily); RFC 9700 4.14.2"},
 	{"REF-03", FlowRefresh, "a refresh token handed out by a refresh works for the next refresh", Documented, "the spec's refresh flow (tokens)"},
 	{"LIF-10", FlowRefresh, "refresh responses carry Cache-Control: no-store", Practice, "RFC 6749 5.1"},
 	{"LIF-12", FlowRefresh, "a rotated refresh token is refused after its first use", Documented, "the spec's refresh flow (rotate); RFC 9700 4.14.2"},

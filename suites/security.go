@@ -97,7 +97,7 @@ func securityChecks(g *group) {
 		// A broken login body.
 		login := r.primaryLogin()
 		if rq, err := r.loginRequest(login, r.account(roleValid)); err == nil && hasCredentialIn(login, specs.InBody) {
-			rq.body = []byte(`{"authconform": [1, 2`)
+			rq.broken()
 			if resp, err := r.c.do(ctx, rq); err == nil {
 				seen = append(seen, resp)
 			}
@@ -252,7 +252,24 @@ func queryCredentialCheck(g *group) {
 		if err != nil {
 			skipf("%v", err)
 		}
-		inQuery := &request{op: op, query: map[string][]string{}, body: []byte(`{}`)}
+		// bare is a request of op without its credentials: the flow's fixed values and client
+		// only, in its media type (an empty JSON object or form where it takes nothing else).
+		bare := func() *request {
+			rq := &request{op: op, query: url.Values{}}
+			body := map[string]any{}
+			if err := r.contract(op, rq, body); err != nil {
+				needInputf("%v", err)
+			}
+			rq.encode(body)
+			if rq.body == nil {
+				rq.body, rq.ctype = []byte(`{}`), ""
+				if op.RequestMediaType() == specs.MediaForm {
+					rq.body, rq.ctype = []byte{}, specs.MediaForm
+				}
+			}
+			return rq
+		}
+		inQuery := bare()
 		for _, c := range op.Flow.Credentials {
 			if c.In == specs.InBody {
 				inQuery.query.Set(lastToken(c.Pointer), decoy[c.Field])
@@ -260,7 +277,7 @@ func queryCredentialCheck(g *group) {
 				inQuery.query.Set(c.Name, decoy[c.Field])
 			}
 		}
-		empty := &request{op: op, query: url.Values{}, body: []byte(`{}`)}
+		empty := bare()
 		for _, c := range op.Flow.Credentials {
 			if c.In == specs.InQuery {
 				empty.query.Set(c.Name, decoy[c.Field])

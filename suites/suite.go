@@ -39,6 +39,9 @@ type Target struct {
 	Timeout            time.Duration // per request
 	MaxResponseBytes   int64
 	Secrets            []string // values from the target file to redact everywhere
+	// Client is the OAuth 2 client the target file names, for flows that authenticate their
+	// client; nil when it names none.
+	Client *specs.Client
 }
 
 // Account roles the suites use.
@@ -104,6 +107,9 @@ func Register(ctx context.Context, t *Target) error {
 	}
 	red := &redactor{}
 	red.add(t.Secrets...)
+	if t.Client != nil {
+		red.add(t.Client.Secret)
+	}
 	// Every value a login reads is a credential (an identifier included), and every secret field
 	// of the spec's accounts is secret: none of them appears in a message or a report.
 	loginFields := map[string]bool{}
@@ -130,6 +136,7 @@ func Register(ctx context.Context, t *Target) error {
 	for _, op := range r.spec.OperationsOf(specs.KindLogin) {
 		r.describe(FlowLogin, op, func(g *group) {
 			loginChecks(g)
+			contractChecks(g)
 			schemaChecks(g)
 			lifetimeChecks(g)
 			queryCredentialCheck(g)

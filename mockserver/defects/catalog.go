@@ -114,10 +114,10 @@ var defectCatalog = []*Mutation{
 					return false
 				}
 				q := r.URL.Query()
-				var doc map[string]any
-				_ = json.Unmarshal(m.in.readBody(r), &doc)
+				doc, encode := bodyDoc(r, m.in.readBody(r))
 				if doc == nil {
-					doc = map[string]any{}
+					doc, encode = map[string]any{}, func(doc map[string]any) []byte { b, _ := json.Marshal(doc); return b }
+					r.Header.Set("Content-Type", "application/json")
 				}
 				found := false
 				for _, c := range o.Flow().Credentials {
@@ -128,9 +128,7 @@ var defectCatalog = []*Mutation{
 					}
 				}
 				if found {
-					b, _ := json.Marshal(doc)
-					setBody(r, b)
-					r.Header.Set("Content-Type", "application/json")
+					setBody(r, encode(doc))
 				}
 				return false
 			}, specs.KindLogin)

@@ -42,14 +42,14 @@ func (m *Mutation) Readings(sp *specs.Spec) map[string]string {
 }
 
 // Defects lists every deliberate defect, in catalog order.
-func Defects() []*Mutation { return slices.Clone(defectCatalog) }
+func Defects() []*Mutation { return slices.Concat(defectCatalog, vocabularyCatalog) }
 
 // Variants lists every benign variant, in catalog order.
 func Variants() []*Mutation { return slices.Clone(variantCatalog) }
 
 // Lookup finds a defect or variant by name.
 func Lookup(name string) (*Mutation, bool) {
-	for _, m := range slices.Concat(defectCatalog, variantCatalog) {
+	for _, m := range slices.Concat(defectCatalog, vocabularyCatalog, variantCatalog) {
 		if m.Name == name {
 			return m, true
 		}
@@ -85,7 +85,7 @@ func (s *Set) Active() []string {
 
 // names lists the names of a catalog, for error messages.
 func names(variant bool) string {
-	list := defectCatalog
+	list := Defects()
 	if variant {
 		list = variantCatalog
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -175,15 +177,12 @@ func ignorePassword(m *mount) {
 		}
 		creds := o.Flow().Credentials
 		var body map[string]any
+		var encode func(map[string]any) []byte
 		decoded := false
 		readBody := func() map[string]any {
 			if !decoded {
 				decoded = true
-				dec := json.NewDecoder(bytes.NewReader(m.in.readBody(r)))
-				dec.UseNumber()
-				if dec.Decode(&body) != nil {
-					body = nil
-				}
+				body, encode = bodyDoc(r, m.in.readBody(r))
 			}
 			return body
 		}
@@ -226,9 +225,7 @@ func ignorePassword(m *mount) {
 					if v, ok := specs.GetPointer(b, cr.Pointer); ok {
 						if _, isString := v.(string); isString {
 							specs.SetPointer(b, cr.Pointer, secret)
-							if out, err := json.Marshal(b); err == nil {
-								setBody(r, out)
-							}
+							setBody(r, encode(b))
 						}
 					}
 				}
@@ -525,4 +522,37 @@ func requestID() string {
 		out = append(out, hex[x>>4], hex[x&0x0f])
 	}
 	return string(out)
+}
+
+// bodyDoc decodes a request body as the object a flow reads it as, a JSON object or a form (first
+// values), and returns with it the encoding to write it back in; nil for a body that does not
+// decode.
+func bodyDoc(r *http.Request, b []byte) (map[string]any, func(map[string]any) []byte) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == specs.MediaForm {
+		form, err := url.ParseQuery(string(b))
+		if err != nil {
+			return nil, nil
+		}
+		doc := map[string]any{}
+		for k, vs := range form {
+			doc[k] = vs[0]
+		}
+		return doc, func(doc map[string]any) []byte {
+			out := url.Values{}
+			for k, v := range doc {
+				out.Set(k, fmt.Sprint(v))
+			}
+			return []byte(out.Encode())
+		}
+	}
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if dec.Decode(&doc) != nil {
+		return nil, nil
+	}
+	return doc, func(doc map[string]any) []byte {
+		out, _ := json.Marshal(doc)
+		return out
+	}
 }

@@ -166,7 +166,7 @@ var variantCatalog = []*Mutation{
 		applies: specHas(func(op *specs.Operation) bool { return op.Protected() }),
 		install: func(m *mount) {
 			m.onResponse(func(_ *mockserver.Operation, _ *http.Request, res *bufferedResponse) {
-				if res.status == http.StatusUnauthorized {
+				if res.status == http.StatusUnauthorized && res.h.Get("WWW-Authenticate") == "" {
 					res.h.Set("WWW-Authenticate", `Bearer realm="api", error="invalid_token"`)
 				}
 			})

@@ -99,6 +99,9 @@ func (t *Tools) Extend(h *mockserver.Hooks) error {
 		if sc := cfg.Specs[sp.Name]; sc != nil {
 			secrets = append(secrets, sc.SigningKey)
 		}
+		for _, cl := range sp.Clients {
+			secrets = append(secrets, cl.Secret)
+		}
 		h.DecorateIssuer(sp.Name, func(_ *tokens.Issuer, next mockserver.TokenIssuer) mockserver.TokenIssuer {
 			return &sessionRecorder{TokenIssuer: next, spec: sp.Name, sessions: t.sessions, clock: s.Clock()}
 		})

@@ -504,6 +504,11 @@ func specSecretNames(sp *specs.Spec, set map[string]bool) {
 				add(c.Location)
 			}
 		}
+		if f.Client != nil {
+			if l := f.Client.Secret; l != nil {
+				add(*l)
+			}
+		}
 		for _, l := range []*specs.Location{f.RefreshToken, f.KeyValue} {
 			if l != nil {
 				add(*l)
