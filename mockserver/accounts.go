@@ -3,82 +3,29 @@ package mockserver
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"strings"
-	"sync"
+
+	acct "github.com/authconform/authconform/mockserver/accounts"
+	"github.com/authconform/authconform/mockserver/config"
 
 	"github.com/authconform/authconform/specs"
 )
 
-// accounts are the accounts of one mounted spec, indexed once in New.
-type accounts struct {
-	spec    *specs.Spec     // what fields the accounts have, which are secret
-	mu      sync.RWMutex    // the admin API replaces the index (accounts_admin.go); flows read it
-	orig    []specs.Account // as configured, for a reset
-	list    []*specs.Account
-	byField map[string]map[string]*specs.Account // id and each identifying field -> value -> account
-	keys    []configuredKey
-}
+// accounts are the accounts of one mounted spec (package accounts: indexed once, changed by the
+// admin API copy on write), under the names the flows call.
+type accounts struct{ *acct.Set }
 
-// configuredKey is an API key from the spec or the config file, hashed for constant-time compare.
-type configuredKey struct {
-	sum     [32]byte
-	account *specs.Account
-}
-
-// newAccounts indexes the accounts of sp by id and by each field that is not secret (the ones
-// logins and schemes look accounts up by).
 func newAccounts(sp *specs.Spec, list []specs.Account) *accounts {
-	a := &accounts{spec: sp, orig: list, byField: map[string]map[string]*specs.Account{specs.FieldID: {}}}
-	for _, f := range sp.Fields {
-		if !f.Secret {
-			a.byField[f.Name] = map[string]*specs.Account{}
-		}
-	}
-	for i := range list {
-		acc := list[i].Clone() // a copy: the spec's own accounts stay untouched
-		p := &acc
-		a.list = append(a.list, p)
-		for field, idx := range a.byField {
-			if v := p.Value(field); v != "" {
-				idx[v] = p
-			}
-		}
-		for _, k := range p.APIKeys {
-			a.keys = append(a.keys, configuredKey{sum: sha256.Sum256([]byte(k)), account: p})
-		}
-	}
-	return a
+	return &accounts{acct.New(sp, list)}
 }
 
-// find returns the account whose field equals value. Profile fields are searched linearly.
-func (a *accounts) find(field, value string) *specs.Account {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	if idx, ok := a.byField[field]; ok {
-		return idx[value]
-	}
-	for _, acc := range a.list {
-		if v, ok := acc.Field(field); ok && fmt.Sprint(v) == value {
-			return acc
-		}
-	}
-	return nil
-}
+// find returns the account whose field equals value.
+func (a *accounts) find(field, value string) *specs.Account { return a.Find(field, value) }
 
-// byKey returns the owner of the configured API key whose SHA-256 is sum, comparing every key
-// in constant time.
-func (a *accounts) byKey(sum [sha256.Size]byte) *specs.Account {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	var found *specs.Account
-	for i := range a.keys {
-		if subtle.ConstantTimeCompare(sum[:], a.keys[i].sum[:]) == 1 {
-			found = a.keys[i].account
-		}
-	}
-	return found
-}
+// byKey returns the owner of the configured API key whose SHA-256 is sum.
+func (a *accounts) byKey(sum [sha256.Size]byte) *specs.Account { return a.ByKey(sum) }
 
 // secretEqual compares two secrets in constant time, whatever their lengths.
 func secretEqual(a, b string) bool {
@@ -128,3 +75,57 @@ func accountResolver(acc *specs.Account, now string) specs.Resolver {
 		return nil, false
 	}
 }
+
+// configAccounts reads the config's accounts of sp against the spec: its fields, states and
+// identifiers, each problem located in the file.
+func configAccounts(c *Config, sp *specs.Spec, list []AccountConfig) ([]specs.Account, error) {
+	out := make([]specs.Account, 0, len(list))
+	idx := newAccounts(sp, nil)
+	for i, a := range list {
+		at, ptr := fmt.Sprintf("specs.%s.accounts[%d]", sp.Name, i), fmt.Sprintf("/specs/%s/accounts/%d", sp.Name, i)
+		fail := func(key, format string, args ...any) error {
+			field, p := at, ptr
+			if key != "" {
+				field, p = at+"."+key, ptr+"/"+strings.SplitN(key, "[", 2)[0]
+			}
+			e := &ConfigError{File: c.File, Field: field, Problem: fmt.Sprintf(format, args...)}
+			if line, col, ok := c.At(p); ok {
+				e.Line, e.Column = line, col
+			} else if line, col, ok := c.At(ptr); ok {
+				e.Line, e.Column = line, col
+			}
+			return e
+		}
+		acc, err := sp.ParseAccount(a)
+		var ae *specs.AccountError
+		if errors.As(err, &ae) {
+			return nil, fail(ae.Key, "%s", ae.Problem)
+		}
+		if err := acct.StateAllowed(sp, acc.State); err != nil {
+			return nil, fail("state", "%v", err)
+		}
+		if field, v, taken := idx.Taken(out, acc); taken {
+			return nil, fail("", "two accounts have the same %s (%q)", field, v)
+		}
+		out = append(out, acc)
+	}
+	return out, nil
+}
+
+// Config is what the serve command's --config file may change (package config).
+type Config = config.Config
+
+// The parts of a Config (package config).
+type (
+	SpecConfig    = config.Spec
+	AccountConfig = config.Account
+	AdminConfig   = config.Admin
+	CORSConfig    = config.CORS
+	ConfigError   = config.Error
+)
+
+// LoadConfig reads a config file strictly (config.Load).
+func LoadConfig(path string) (*Config, error) { return config.Load(path) }
+
+// ParseConfig is LoadConfig on bytes; file names them in errors (config.Parse).
+func ParseConfig(file string, data []byte) (*Config, error) { return config.Parse(file, data) }

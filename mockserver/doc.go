@@ -5,9 +5,10 @@
 // The request path, top to bottom (server.go, then the flow's file):
 //
 //	ServeHTTP        the middleware extensions installed (hooks.go), then serve
-//	serve            log line and panic guard; the admin API under AdminPrefix (admin.go); CORS
-//	                 (cors.go); find: kin-openapi's router (gorillamux) per mounted spec, HEAD as GET
-//	provoke          Prefer header and queued faults (prefer.go, faults.go), only when present
+//	serve            log line and panic guard; the tools' handler under AdminPrefix, their step
+//	                 before routing (CORS) (tools.go); find: kin-openapi's router (gorillamux) per
+//	                 mounted spec, HEAD as GET; the tools' step once the operation is known (Prefer,
+//	                 queued faults)
 //	serveOp          body read within the limit; openapi3filter.ValidateRequest, which also decodes
 //	                 a JSON body once for the flow (KeepValidatedValue); authenticate (auth.go) per
 //	                 the operation's security and the schemes' x-authconform-credential
@@ -28,11 +29,12 @@
 // token issuer and around the store, and handler middleware. The deliberate defects and benign
 // variants of package defects attach that way; the core never asks whether one is installed.
 //
-// The developer tools are still in this package: the admin API (admin.go, admin_dev.go, routed by
-// ServeMux patterns and held equal to adminapi.yaml; behind the guard of adminguard.go), the
-// request journal (journal.go), the session registry (sessions.go, a TokenIssuer decorator),
-// faults and Prefer, CORS and the dashboard (dashboard.go). Live (reload.go) swaps in a Server
-// built from changed files while keeping the state.
+// The developer tools (package devtools: the admin API, the request journal, the session
+// registry, faults and Prefer, CORS, the dashboard) are an Extension too. They attach at the
+// points of tools.go: a handler for AdminPrefix, a step before routing, a step once the operation
+// is known, an observer of every answer and what Reset also forgets; New alone serves the specs
+// and nothing else. devtools.Live swaps in a Server built from changed files while keeping the
+// state.
 //
 // Nothing in this package names a vendor: whatever differs between APIs comes from the spec model.
 package mockserver

@@ -44,17 +44,7 @@ func (h *Hooks) Logger() *slog.Logger { return h.s.log }
 
 // Operations are the operations of a served spec, in document order, to change before serving
 // (nil for a spec not served).
-func (h *Hooks) Operations(spec string) []*Operation {
-	m := h.s.mountNamed(spec)
-	if m == nil {
-		return nil
-	}
-	out := make([]*Operation, 0, len(m.spec.Operations))
-	for _, op := range m.spec.Operations {
-		out = append(out, m.byOp[op].pub)
-	}
-	return out
-}
+func (h *Hooks) Operations(spec string) []*Operation { return h.s.Operations(spec) }
 
 // DecorateIssuer wraps the token issuer the flows of a spec call. base is the spec's own issuer
 // (its key and clock, Claims, Sign and Keyfunc), next what the flows called so far.
@@ -143,7 +133,7 @@ func (op *Operation) EditSecurity(fn func(s *specs.Scheme) *specs.Scheme) {
 // MapAccounts makes the operation's flow see the spec's accounts, as configured, changed by fn
 // (the admin API's changes are not seen by it).
 func (op *Operation) MapAccounts(fn func(specs.Account) specs.Account) {
-	list := slices.Clone(op.o.m.accounts.orig)
+	list := slices.Clone(op.o.m.accounts.Configured())
 	for i := range list {
 		list[i] = fn(list[i])
 	}
@@ -164,8 +154,7 @@ func (op *Operation) WriteSuccess(w http.ResponseWriter) {
 // WriteFailure answers a failure as the operation's flow documents it: its status and the spec's
 // error body, as the core's own refusals are written.
 func (op *Operation) WriteFailure(w http.ResponseWriter, r *http.Request, name specs.Failure, msg string) {
-	c := &call{w: &recorder{ResponseWriter: w, op: op.o}, r: r, op: op.o}
-	op.o.m.srv.writeError(c, fail(name, "%s", msg))
+	op.o.m.srv.writeError(op.call(w, r), fail(name, "%s", msg))
 }
 
 // Route is the operation a request is served by (HEAD finds GET's), nil when none. For an

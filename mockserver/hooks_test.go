@@ -9,8 +9,7 @@ import (
 )
 
 // TestShippedMockHasNoHooks guards the rule that the correct path is the one that ships: without
-// extensions, requests go straight to serve, and the flows call the spec's own issuer, decorated
-// only by the session registry.
+// extensions, requests go straight to serve, and the flows call the spec's own issuer.
 func TestShippedMockHasNoHooks(t *testing.T) {
 	var list []*specs.Spec
 	for _, n := range specs.Names() {
@@ -28,11 +27,14 @@ func TestShippedMockHasNoHooks(t *testing.T) {
 		t.Errorf("a mock without extensions serves through %T", s.handler)
 	}
 	for _, m := range s.mounts {
-		if r, ok := m.tok.(*sessionRecorder); !ok || r.TokenIssuer != TokenIssuer(m.iss) {
-			t.Errorf("%s: the issuer is decorated by more than the session registry: %T", m.spec.Name, m.tok)
+		if m.tok != TokenIssuer(m.iss) {
+			t.Errorf("%s: the issuer is decorated: %T", m.spec.Name, m.tok)
 		}
 	}
 	if _, ok := s.store.(interface{ Len() int }); !ok {
 		t.Errorf("the store is decorated: %T", s.store)
+	}
+	if s.tools.admin != nil || s.tools.before != nil || s.tools.provoke != nil || s.tools.observe != nil || s.tools.capture {
+		t.Errorf("tools are attached: %+v", s.tools)
 	}
 }

@@ -17,11 +17,11 @@ import (
 func TestRevocationsSurviveClockTravel(t *testing.T) {
 	cases := []struct {
 		name string
-		back string // POST body of the move back; "" for clock/reset
+		back func(c *ControlledClock) // the move back, as the admin API makes it (package devtools)
 	}{
-		{name: "back to real time", back: ""},
-		{name: "set back", back: `{"set":"2026-03-01T12:00:30Z"}`},
-		{name: "advance back", back: `{"advance":"-400d"}`},
+		{name: "back to real time", back: (*ControlledClock).Reset},
+		{name: "set back", back: func(c *ControlledClock) { c.Set(time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC)) }},
+		{name: "advance back", back: func(c *ControlledClock) { c.Advance(-400 * 24 * time.Hour) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -32,17 +32,13 @@ func TestRevocationsSurviveClockTravel(t *testing.T) {
 			out, outRefresh := h.efaliaTokens("bob", "bob-password")
 			h.expect(h.do(h.req("POST", "/workey/api/auth/logout", "", "Authorization", "Bearer "+out)), 200)
 
-			h.admin("POST", "clock", `{"advance":"400d"}`, 200) // far past every lifetime and the sweep margin
-			for i := range 2 * store.MinSweep {                 // grow the store past its sweep size, on the moved clock
+			h.clock.Advance(400 * 24 * time.Hour) // far past every lifetime and the sweep margin
+			for i := range 2 * store.MinSweep {   // grow the store past its sweep size, on the moved clock
 				_, _ = h.s.store.UseRefresh(ctx, "efalia", "filler-"+strconv.Itoa(i), h.s.clock.Now().Add(time.Hour))
 			}
 			_ = h.s.store.RevokeSession(ctx, "efalia", "filler", h.s.clock.Now().Add(time.Hour))
 
-			if tc.back == "" {
-				h.admin("POST", "clock/reset", "", 200)
-			} else {
-				h.admin("POST", "clock", tc.back, 200)
-			}
+			tc.back(h.clock)
 			if now := h.s.clock.Now(); now.Before(t0) || now.After(t0.Add(time.Minute)) {
 				t.Fatalf("the clock is at %s, not back", now)
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/authconform/authconform/mockserver/example"
 	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/specs"
 )
@@ -38,7 +39,6 @@ type options struct {
 	log     *slog.Logger
 	store   Store
 	maxBody int64
-	dev     devOptions // developer tools (devtools.go)
 
 	extensions []Extension // WithExtension (hooks.go)
 
@@ -69,12 +69,13 @@ func WithResponseCheck(on bool) Option { return func(o *options) { o.checkRespon
 // admin API under AdminPrefix.
 type Server struct {
 	clock   Clock
-	store   Store
+	store   Store // as decorated by extensions
+	base    Store // as given (Shared)
 	log     *slog.Logger
 	cfg     *Config
 	maxBody int64
 	mounts  []*mount     // longest base path first
-	dev     *devState    // CORS, provoked outcomes, journal, sessions (devtools.go)
+	tools   tools        // the steps the dev tools attached (tools.go)
 	handler http.Handler // serve, in the middleware extensions installed (hooks.go)
 
 	checkResponses bool
@@ -181,7 +182,7 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 	if len(list) == 0 {
 		return nil, errors.New("mockserver: no spec to serve")
 	}
-	s := &Server{clock: o.clock, store: o.store, log: o.log, cfg: o.cfg, maxBody: o.maxBody, checkResponses: o.checkResponses}
+	s := &Server{clock: o.clock, store: o.store, base: o.store, log: o.log, cfg: o.cfg, maxBody: o.maxBody, checkResponses: o.checkResponses}
 
 	names := map[string]bool{}
 	claimed := map[string]string{} // "METHOD /full/path" -> spec name
@@ -210,18 +211,15 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 		}
 		s.mounts = append(s.mounts, m)
 	}
-	for _, name := range o.cfg.specNames() {
+	for _, name := range o.cfg.SpecNames() {
 		if !names[name] {
-			return nil, fmt.Errorf("%s: specs.%s: no spec of that name is served (served: %s)", o.cfg.where(), name, strings.Join(slices.Sorted(mapKeys(names)), ", "))
+			return nil, fmt.Errorf("%s: specs.%s: no spec of that name is served (served: %s)", o.cfg.Where(), name, strings.Join(slices.Sorted(mapKeys(names)), ", "))
 		}
 	}
 	slices.SortStableFunc(s.mounts, func(a, b *mount) int { return len(b.base) - len(a.base) })
-	// Extensions decorate the issuer first, so the session registry (outermost) hears of every
-	// token, also of one a decorator signed itself.
 	if err := s.extend(o.extensions); err != nil {
 		return nil, err
 	}
-	s.setupDev(o.dev)
 	return s, nil
 }
 
@@ -242,7 +240,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 	accts := sp.Accounts
 	if sc != nil && sc.Accounts != nil {
 		var err error
-		if accts, err = s.cfg.accounts(sp, sc.Accounts); err != nil {
+		if accts, err = configAccounts(s.cfg, sp, sc.Accounts); err != nil {
 			return nil, err
 		}
 	}
@@ -321,7 +319,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		if o.fallback == 0 {
 			o.fallback = http.StatusBadRequest
 		}
-		if ex := successExample(op, s.clock); ex != nil {
+		if ex := example.Of(op, op.Flow.Status, s.clock.Now()); ex != nil { // what a resource without a body template answers
 			b, err := json.Marshal(ex)
 			if err != nil {
 				return nil, fmt.Errorf("operation %s: the example of response %d does not encode as JSON: %w", op.ID, op.Flow.Status, err)
@@ -342,6 +340,31 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 	return m, nil
 }
 
+// missingMessage names every way the operation takes a credential, for a call that sent none.
+func missingMessage(op *specs.Operation) string {
+	var ways []string
+	for _, alt := range op.Security {
+		var parts []string
+		for _, sc := range alt {
+			if sc.Optional {
+				continue
+			}
+			switch {
+			case sc.IsBasic():
+				parts = append(parts, "header Authorization: Basic <base64 user:password>")
+			case sc.IsBearer():
+				parts = append(parts, "header Authorization: Bearer <token>")
+			case sc.In == specs.InQuery:
+				parts = append(parts, "query parameter "+sc.Header)
+			default:
+				parts = append(parts, "header "+sc.Header)
+			}
+		}
+		ways = append(ways, strings.Join(parts, " with "))
+	}
+	return "no credential; send " + strings.Join(ways, ", or ")
+}
+
 // Specs returns the served specs, longest base path first.
 func (s *Server) Specs() []*specs.Spec {
 	out := make([]*specs.Spec, len(s.mounts))
@@ -355,7 +378,7 @@ func (s *Server) Specs() []*specs.Spec {
 func (s *Server) Accounts(spec string) []specs.Account {
 	for _, m := range s.mounts {
 		if m.spec.Name == spec {
-			return m.accounts.snapshot()
+			return m.accounts.Snapshot()
 		}
 	}
 	return nil
@@ -377,7 +400,12 @@ func (s *Server) Reset() {
 	if c, ok := s.clock.(AdjustableClock); ok {
 		c.Reset()
 	}
-	s.resetDev()
+	for _, m := range s.mounts {
+		m.accounts.Reset() // the admin API's changes
+	}
+	for _, fn := range s.tools.resetFns {
+		fn()
+	}
 }
 
 // call is one request on its way through a flow.
@@ -414,15 +442,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.logRequest(r, rec, time.Since(start))
-		s.journalRecord(r, rec, start)
+		for _, fn := range s.tools.observe {
+			fn(Exchange{rec: rec, r: r, s: s, start: start})
+		}
 	}()
-	if strings.HasPrefix(r.URL.Path, AdminPrefix) {
-		s.admin(rec, r) // behind its guard (adminguard.go), which also answers its CORS
+	if s.tools.admin != nil && strings.HasPrefix(r.URL.Path, AdminPrefix) {
+		s.tools.admin.ServeHTTP(rec, r) // the admin API (package devtools)
 		return
 	}
-	s.journalStart(rec, r)
-	if s.cors(rec, r) { // CORS headers; a preflight is answered here (cors.go)
-		return
+	if s.tools.capture {
+		rec.capture = new(bytes.Buffer) // for the observers (the journal)
+	}
+	for _, fn := range s.tools.before { // CORS (package devtools)
+		if fn(Exchange{rec: rec, r: r, s: s, start: start}) {
+			return
+		}
 	}
 	op, route, params, allow := s.find(r)
 	if op == nil {
@@ -435,8 +469,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.op = op
-	if s.provoke(rec, r, op) { // Prefer header and queued faults (prefer.go, faults.go)
-		return
+	for _, fn := range s.tools.provoke { // Prefer header and queued faults (package devtools)
+		if fn(Exchange{rec: rec, r: r, s: s, start: start}, op.pub) {
+			return
+		}
 	}
 	s.serveOp(rec, r, op, route, params)
 }

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/authconform/authconform/specs"
 )
@@ -89,77 +88,6 @@ func TestRouting(t *testing.T) {
 		})
 	}
 }
-
-func TestAdminClock(t *testing.T) {
-	h := newHarness(t, "pixfile")
-	now := func(rec *httptest.ResponseRecorder) time.Time {
-		t.Helper()
-		ts, err := time.Parse(time.RFC3339, str(h.json(rec)["now"]))
-		if err != nil {
-			t.Fatalf("now: %v (%s)", err, rec.Body.String())
-		}
-		return ts
-	}
-	cases := []struct {
-		name string
-		req  *http.Request
-		want int
-		now  time.Time // zero: not checked
-	}{
-		{name: "read", req: h.req("GET", "/__authconform/clock", ""), want: 200, now: t0},
-		{name: "advance", req: h.req("POST", "/__authconform/clock", `{"advance":"24h1s"}`), want: 200, now: t0.Add(24*time.Hour + time.Second)},
-		{name: "advance in days", req: h.req("POST", "/__authconform/clock", `{"advance":"2d"}`), want: 200, now: t0.Add(72*time.Hour + time.Second)},
-		{name: "back", req: h.req("POST", "/__authconform/clock", `{"advance":"-1s"}`), want: 200, now: t0.Add(72 * time.Hour)},
-		{name: "set", req: h.req("POST", "/__authconform/clock", `{"set":"2030-01-01T00:00:00Z"}`), want: 200, now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)},
-		{name: "bad duration", req: h.req("POST", "/__authconform/clock", `{"advance":"soon"}`), want: 400},
-		{name: "bad time", req: h.req("POST", "/__authconform/clock", `{"set":"tomorrow"}`), want: 400},
-		{name: "both", req: h.req("POST", "/__authconform/clock", `{"set":"2030-01-01T00:00:00Z","advance":"1h"}`), want: 400},
-		{name: "unknown field", req: h.req("POST", "/__authconform/clock", `{"forward":"1h"}`), want: 400},
-		{name: "wrong method", req: h.req("DELETE", "/__authconform/clock", ""), want: 405},
-		{name: "unknown endpoint", req: h.req("GET", "/__authconform/nothing", ""), want: 404},
-		{name: "reset: back to the base clock", req: h.req("POST", "/__authconform/reset", ""), want: 200, now: t0},
-		{name: "reset needs POST", req: h.req("GET", "/__authconform/reset", ""), want: 405},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			rec := h.do(tc.req)
-			h.expect(rec, tc.want)
-			if !tc.now.IsZero() {
-				if got := now(rec); !got.Equal(tc.now) {
-					t.Errorf("now %v, want %v", got, tc.now)
-				}
-			}
-		})
-	}
-}
-
-func TestAdminResetForgetsState(t *testing.T) {
-	h := newHarness(t, "precrime")
-	tok := h.precrimeToken(john, johnPass)
-	key := h.precrimeKey(tok, "k")
-	h.expect(h.do(h.req("POST", "/__authconform/reset", "")), 200)
-	for _, cred := range []string{tok, key} {
-		h.expect(h.do(h.req("GET", "/authheader/list", "", "Authorization", "Bearer "+cred)), 401)
-	}
-}
-
-// TestAdminFixedClock: a clock that cannot be moved makes POST /clock answer 409, not panic.
-func TestAdminFixedClock(t *testing.T) {
-	s, err := New([]*specs.Spec{loadSpec(t, "pixfile")}, WithClock(fixedClock{t0}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := httptest.NewRecorder()
-	h := &harness{t: t, s: s}
-	s.ServeHTTP(rec, h.req("POST", "/__authconform/clock", `{"advance":"1h"}`))
-	if rec.Code != http.StatusConflict {
-		t.Fatalf("status %d, want 409", rec.Code)
-	}
-}
-
-type fixedClock struct{ t time.Time }
-
-func (f fixedClock) Now() time.Time { return f.t }
 
 // TestPanicIsRecovered guards the never-a-panic rule: a flow that panics answers a documented 5xx
 // where the operation has one (efalia's 555), else 500, and the server keeps serving.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/authconform/authconform/mockserver/example"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -31,7 +32,7 @@ func TestEveryOperationRefuses(t *testing.T) {
 			valid := ""
 			if rb := op.Op.RequestBody; rb != nil && rb.Value != nil {
 				if mt := rb.Value.Content.Get("application/json"); mt != nil {
-					b, _ := json.Marshal(fromSchema(mt.Schema, t0, 0))
+					b, _ := json.Marshal(example.FromSchema(mt.Schema, t0))
 					valid = string(b)
 				}
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/mockserver/defects"
+	"github.com/authconform/authconform/mockserver/devtools"
 	"github.com/authconform/authconform/reports"
 	"github.com/authconform/authconform/runner"
 	"github.com/authconform/authconform/specs"
@@ -164,7 +165,7 @@ func runOne(ctx context.Context, p Plan, sp *specs.Spec, m *defects.Mutation, se
 		res.Error = err.Error()
 		return res, nil
 	}
-	mock, err := mockserver.New([]*specs.Spec{served}, opts...)
+	mock, err := devtools.New([]*specs.Spec{served}, opts...)
 	if err != nil {
 		res.Error = err.Error()
 		return res, nil

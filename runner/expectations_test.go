@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/devtools"
 	"github.com/authconform/authconform/reports"
 	"github.com/authconform/authconform/specs"
 )
@@ -82,7 +82,7 @@ func declare(readings map[string]string) func(*Target) {
 // measured from the response's Date header, and still conforms.
 func TestLifetimeFromDateHeaderWhenNoIat(t *testing.T) {
 	sp, _ := specs.Load("pixfile")
-	m, err := mockserver.New([]*specs.Spec{sp})
+	m, err := devtools.New([]*specs.Spec{sp})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/devtools"
 	"github.com/authconform/authconform/reports"
 	"github.com/authconform/authconform/specs"
 	"github.com/authconform/authconform/suites"
@@ -20,9 +20,9 @@ import (
 // startMock serves one spec from the mock, wrapped by mw (nil: untouched), on 127.0.0.1.
 func startMock(t *testing.T, sp *specs.Spec, mw func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
-	m, err := mockserver.New([]*specs.Spec{sp})
+	m, err := devtools.New([]*specs.Spec{sp})
 	if err != nil {
-		t.Fatalf("mockserver.New(%s): %v", sp.Name, err)
+		t.Fatalf("devtools.New(%s): %v", sp.Name, err)
 	}
 	var h http.Handler = m
 	if mw != nil {

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/devtools"
 	"github.com/authconform/authconform/reports"
 	"github.com/authconform/authconform/specs"
 )
@@ -66,7 +67,7 @@ func TestNoSecretInAnyOutputAgainstAnEchoingTarget(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := mockserver.New([]*specs.Spec{sp}, mockserver.WithConfig(cfg))
+			m, err := devtools.New([]*specs.Spec{sp}, mockserver.WithConfig(cfg))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/devtools"
 	"github.com/authconform/authconform/reports"
 	"github.com/authconform/authconform/specs"
 )
@@ -57,7 +57,7 @@ func startMockFor(t *testing.T, name string) (*httptest.Server, *tokenSpy) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := mockserver.New([]*specs.Spec{sp})
+	m, err := devtools.New([]*specs.Spec{sp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestTestCommandAgainstTheMock(t *testing.T) {
 
 func TestTestCommandTLS(t *testing.T) {
 	sp, _ := specs.Load("elyssa")
-	m, err := mockserver.New([]*specs.Spec{sp})
+	m, err := devtools.New([]*specs.Spec{sp})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/devtools"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -36,7 +37,7 @@ func certifiableMock(t *testing.T) (target string, spy *tokenSpy) {
 		accts = append(accts, ac)
 	}
 	accts = append(accts, mockserver.AccountConfig{"id": "42345678-1234-4234-8234-123456789abc", "username": "dora.off", "password": "dora-secret-pw", "state": "disabled"})
-	m, err := mockserver.New([]*specs.Spec{sp}, mockserver.WithConfig(&mockserver.Config{Specs: map[string]*mockserver.SpecConfig{"precrime": {Accounts: accts}}}))
+	m, err := devtools.New([]*specs.Spec{sp}, mockserver.WithConfig(&mockserver.Config{Specs: map[string]*mockserver.SpecConfig{"precrime": {Accounts: accts}}}))
 	if err != nil {
 		t.Fatal(err)
 	}

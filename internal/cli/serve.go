@@ -15,6 +15,7 @@ import (
 
 	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/mockserver/defects"
+	"github.com/authconform/authconform/mockserver/devtools"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -172,7 +173,7 @@ func serve(e *env, o serveOptions) error {
 // prepareServe loads the specs and the config and builds the mock; with --list-defects, only the
 // specs.
 // The defect set is nil unless --defect or --variant chose some.
-func prepareServe(o serveOptions, logger *slog.Logger) (list []*specs.Spec, live *mockserver.Live, cfg *mockserver.Config, set *defects.Set, err error) {
+func prepareServe(o serveOptions, logger *slog.Logger) (list []*specs.Spec, live *devtools.Live, cfg *mockserver.Config, set *defects.Set, err error) {
 	list, err = loadServeSpecs(o.specs, o.readings)
 	if err != nil {
 		return nil, nil, nil, nil, exitWith(exitUsage, "%w", err)
@@ -189,7 +190,9 @@ func prepareServe(o serveOptions, logger *slog.Logger) (list []*specs.Spec, live
 		}
 		opts = append(opts, mockserver.WithConfig(cfg))
 	}
-	if live, err = mockserver.NewLive(list, opts...); err != nil {
+	// The dev tools (admin API, journal, sessions, faults, Prefer, CORS, dashboard) go on last, so
+	// their session registry hears of every token, also of one a defect signed.
+	if live, err = devtools.NewLive(list, opts...); err != nil {
 		return nil, nil, nil, nil, exitWith(exitUsage, "%w", err)
 	}
 	return list, live, cfg, set, nil

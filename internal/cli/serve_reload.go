@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/devtools"
 )
 
 // reloadInterval is how often serve looks at its spec and config files for changes.
@@ -19,7 +20,7 @@ const reloadInterval = time.Second
 // reloadInterval) and on SIGHUP, until ctx ends. A file that does not load is logged with its
 // located error and the mock keeps serving what it served. SIGHUP is caught from the moment
 // startReloader returns.
-func startReloader(ctx context.Context, log *slog.Logger, o serveOptions, live *mockserver.Live) {
+func startReloader(ctx context.Context, log *slog.Logger, o serveOptions, live *devtools.Live) {
 	var files []string
 	if o.config != "" {
 		files = append(files, o.config)
@@ -34,7 +35,7 @@ func startReloader(ctx context.Context, log *slog.Logger, o serveOptions, live *
 	changed := make(chan struct{}, 1)
 	if len(files) > 0 {
 		go func() {
-			_ = mockserver.Watch(ctx, reloadInterval, files, func() {
+			_ = devtools.Watch(ctx, reloadInterval, files, func() {
 				select {
 				case changed <- struct{}{}:
 				default: // a reload is already due
@@ -57,7 +58,7 @@ func startReloader(ctx context.Context, log *slog.Logger, o serveOptions, live *
 	}()
 }
 
-func reloadServe(log *slog.Logger, o serveOptions, live *mockserver.Live, why string) {
+func reloadServe(log *slog.Logger, o serveOptions, live *devtools.Live, why string) {
 	list, err := loadServeSpecs(o.specs, o.readings)
 	if err != nil {
 		log.Error("reload refused; still serving the previous specs and config", "reason", why, "error", err.Error())

@@ -1,0 +1,116 @@
+package devtools
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/specs"
+)
+
+// Hot reload. Live is the mock as the serve command runs it: a Server that Reload replaces with
+// one built from new specs and a new config, swapped in atomically, so a request is served
+// wholly by the old or wholly by the new mounts. The new Server runs on the same store and clock,
+// is given the same options (so the same extensions: the dev tools keep their fault queue,
+// journal and session registry in the extension, not in the Server), and takes over the random
+// signing keys of the specs it keeps, so tokens, revocations, API keys, the clock's offset and
+// the journal survive a reload. Accounts come from the new files: changes made through the admin
+// API are replaced by what the files now say.
+
+// Live serves the current Server and replaces it on Reload.
+type Live struct {
+	cur  atomic.Pointer[mockserver.Server]
+	mu   sync.Mutex // one reload at a time
+	opts []mockserver.Option
+}
+
+// NewLive builds the first Server as New does (the developer tools installed after the options'
+// extensions), and keeps what a reload must share.
+func NewLive(list []*specs.Spec, opts ...mockserver.Option) (*Live, error) {
+	l := &Live{opts: append(slices.Clip(opts), mockserver.WithExtension(NewTools(Options{})))}
+	s, err := mockserver.New(list, l.opts...)
+	if err != nil {
+		return nil, err
+	}
+	l.opts = append(l.opts, s.Shared()...) // its clock and store, for every Server after it
+	l.cur.Store(s)
+	return l, nil
+}
+
+// ServeHTTP hands the request to the current Server.
+func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.cur.Load().ServeHTTP(w, r) }
+
+// Server returns the current Server.
+func (l *Live) Server() *mockserver.Server { return l.cur.Load() }
+
+// Reload builds a Server from list and cfg (nil: no config) and swaps it in. On error the
+// current Server stays.
+func (l *Live) Reload(list []*specs.Spec, cfg *mockserver.Config) error {
+	if cfg == nil {
+		cfg = &mockserver.Config{}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	next, err := mockserver.New(list, append(slices.Clip(l.opts), mockserver.WithConfig(cfg))...)
+	if err != nil {
+		return err
+	}
+	next.TakeKeys(l.cur.Load())
+	l.cur.Store(next)
+	return nil
+}
+
+// fileStamp is what Watch compares: a change of either means the file changed.
+type fileStamp struct {
+	mod  time.Time
+	size int64
+	err  bool
+}
+
+func stampOf(path string) fileStamp {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{err: true}
+	}
+	return fileStamp{mod: st.ModTime(), size: st.Size()}
+}
+
+// ErrNothingToWatch: Watch was given no file.
+var ErrNothingToWatch = errors.New("devtools: no file to watch")
+
+// Watch polls the files every interval (their modification time and size) and calls changed
+// after any of them changed, was removed or came back, until ctx ends. It needs no file-system
+// notification API, so it works the same everywhere.
+func Watch(ctx context.Context, interval time.Duration, paths []string, changed func()) error {
+	if len(paths) == 0 {
+		return ErrNothingToWatch
+	}
+	stamps := make([]fileStamp, len(paths))
+	for i, p := range paths {
+		stamps[i] = stampOf(p)
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		moved := false
+		for i, p := range paths {
+			if st := stampOf(p); st != stamps[i] {
+				stamps[i], moved = st, true
+			}
+		}
+		if moved {
+			changed()
+		}
+	}
+}
