@@ -176,6 +176,7 @@ func build(doc *openapi3.T, p *problems) *Spec {
 	buildRoot(s, &root, p)
 	buildSchemes(s, doc, p)
 	buildOperations(s, doc, p)
+	buildAdditions(s, doc, p)
 	buildAccounts(s, &root, p)
 	if s.Probe != "" {
 		if op, ok := s.byID[s.Probe]; !ok {

@@ -30,6 +30,7 @@ type Spec struct {
 	Decisions      []Decision
 	Operations     []*Operation       // every operation, sorted by path then method
 	Schemes        map[string]*Scheme // security schemes by name
+	Additions      []Addition         // everything marked x-authconform-added, in document order
 	Doc            *openapi3.T        // the validated document, for routers and validators
 	Raw            []byte             // the file as read
 	// Readings names, for each decision this model follows a reading of other than the

@@ -39,7 +39,7 @@ func showSpec(w io.Writer, s *specs.Spec) {
 	lt("refresh", s.Tokens.Refresh)
 	tw.Flush()
 
-	fmt.Fprintln(w, "\nOPERATIONS")
+	fmt.Fprintln(w, "\nOPERATIONS (added: not in the vendor's document; 400*: a status we added; ADDITIONS says why)")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  OPERATION\tFLOW\tCREDENTIAL\tREADS / WRITES\tSTATUSES")
 	for _, op := range s.Operations {
@@ -104,6 +104,9 @@ func showSpec(w io.Writer, s *specs.Spec) {
 		} else if sc.In == specs.InQuery {
 			where = "query " + sc.Header
 		}
+		if sc.Added != "" {
+			name += " (added)"
+		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, where, strings.Join(rule, "; "))
 	}
 	tw.Flush()
@@ -151,6 +154,13 @@ func showSpec(w io.Writer, s *specs.Spec) {
 		}
 	}
 
+	if len(s.Additions) > 0 {
+		fmt.Fprintln(w, "\nADDITIONS (not in the vendor's document; x-authconform-added says why)")
+		for _, a := range s.Additions {
+			fmt.Fprintf(w, "  %-9s %s\n            %s\n", a.Kind, a.Where, a.Why)
+		}
+	}
+
 	if len(s.Decisions) > 0 {
 		fmt.Fprintln(w, "\nDECISIONS (where the vendor's document is silent or contradicts itself)")
 		for _, d := range s.Decisions {
@@ -188,6 +198,9 @@ func statusString(op *specs.Operation) string {
 	parts := make([]string, len(op.Statuses))
 	for i, st := range op.Statuses {
 		parts[i] = fmt.Sprint(st)
+		if op.AddedResponses[st] != "" {
+			parts[i] += "*"
+		}
 	}
 	return strings.Join(parts, " ")
 }
