@@ -11,6 +11,9 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 30s
 FUZZMINIMIZETIME ?= 10s
 SOAK        ?= 1m
+# The tools (bench, mutation) are a module of their own, so that `go install ./...` builds
+# authconform alone; make builds them into bin/ and runs them from here.
+TOOLS       := tools
 
 .PHONY: help
 help: ## List the targets
@@ -27,8 +30,9 @@ run: build ## Build and serve the mock for all bundled specs on ADDR (default 12
 	./$(BIN) serve --addr $(ADDR)
 
 .PHONY: test
-test: ## Run every test, with the race detector (the suites run against the mock here)
+test: ## Run every test, with the race detector (the suites run against the mock here), the tools module's too
 	$(GO) test -race -count=1 ./...
+	$(GO) -C $(TOOLS) test -race -count=1 ./...
 
 .PHONY: soak
 soak: ## Soak the mock under -race: concurrent clients, every flow and bad input, for SOAK (default 1m)
@@ -36,7 +40,8 @@ soak: ## Soak the mock under -race: concurrent clients, every flow and bad input
 
 .PHONY: mutation
 mutation: ## Kill matrix: the suites against the mock with every deliberate defect (each must be caught) and benign variant (each must pass); docs/mutation.md
-	$(GO) run ./mutation $(MUTATIONFLAGS)
+	$(GO) -C $(TOOLS) build -o $(CURDIR)/bin/mutation ./mutation
+	./bin/mutation $(MUTATIONFLAGS)
 
 .PHONY: lint
 lint: check-deps ## gofmt, go vet, staticcheck and the dependency rules
@@ -44,6 +49,8 @@ lint: check-deps ## gofmt, go vet, staticcheck and the dependency rules
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	$(GO) -C $(TOOLS) vet ./...
+	cd $(TOOLS) && $(GO) run $(STATICCHECK) ./...
 
 .PHONY: spectral
 spectral: ## Lint specs/*.yaml with Spectral's spectral:oas ruleset (.spectral.yaml); needs (cd tools/spectral && npm ci)
@@ -64,15 +71,18 @@ fuzz: ## Run every fuzz target for FUZZTIME each (default 30s; or a count, e.g. 
 
 .PHONY: bench
 bench: build ## Load comparison vs a bare net/http handler, conformance-run time, memory soak, verdict per target (a few minutes)
-	$(GO) run ./bench -bin $(BIN) $(BENCHFLAGS)
+	$(GO) -C $(TOOLS) build -o $(CURDIR)/bin/bench ./bench
+	./bin/bench -bin $(BIN) $(BENCHFLAGS)
 
 .PHONY: bench-prism
 bench-prism: build ## The login flow on Stoplight Prism (installed with npm into ~/.cache/authconform) beside the mock
-	$(GO) run ./bench -bin $(BIN) -prism-only $(BENCHFLAGS)
+	$(GO) -C $(TOOLS) build -o $(CURDIR)/bin/bench ./bench
+	./bin/bench -bin $(BIN) -prism-only $(BENCHFLAGS)
 
 .PHONY: bench-go
 bench-go: ## Go benchmarks of the hot paths, with allocations
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) -C $(TOOLS) test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: generate
 generate: ## Rewrite specs/json/*.json from specs/*.yaml (the loader embeds both; tests fail while stale)
@@ -81,7 +91,7 @@ generate: ## Rewrite specs/json/*.json from specs/*.yaml (the loader embeds both
 .PHONY: docs
 docs: ## Regenerate docs/conformance.md and docs/mutation.md from the code, and the report goldens
 	$(GO) test ./internal/cli -run '^TestConformanceDoc$$' -count=1 -update
-	$(GO) test ./mutation -run '^TestMutationDoc$$' -count=1 -update
+	$(GO) -C $(TOOLS) test ./mutation -run '^TestMutationDoc$$' -count=1 -update
 	$(GO) test ./reports -count=1 -update
 
 .PHONY: clean

@@ -29,6 +29,10 @@ for outer in defects devtools; do
     say "the mock's core imports mockserver/$outer, which must wrap it from outside"
   fi
 done
+# The root module's one command is authconform: `go install ./...` builds nothing else. The
+# project's tools (bench, mutation) are commands of the tools module (tools/go.mod).
+mains=$(go list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./... | grep -v "^$mod\$" || true)
+[ -z "$mains" ] || say "commands besides authconform in the root module (go install ./... would build them; put tools in tools/): $mains"
 # Vendor knowledge lives in specs/*.yaml, never in generic Go code.
 hits=$(git grep -il -E 'efalia|pixfile|elyssa|precrime|workey' -- 'mockserver/*.go' 'suites/*.go' 'runner/*.go' 'reports/*.go' ':!*_test.go' 2>/dev/null || true)
 [ -z "$hits" ] || say "vendor names in generic Go code: $hits"

@@ -23,11 +23,11 @@ import (
 var bundled embed.FS
 
 // bundledJSON holds each bundled spec in JSON, written from its YAML by `go generate ./specs`
-// (internal/genjson): loading a bundled spec skips the YAML parser, about a third of the mock's
-// cold start. The YAML stays the source of truth and of Spec.Raw and Spec.SHA256;
-// TestBundledJSONCurrent fails while the JSON is stale.
+// (tools/genjson, in the tools module): loading a bundled spec skips the YAML parser, about a
+// third of the mock's cold start. The YAML stays the source of truth and of Spec.Raw and
+// Spec.SHA256; TestBundledJSONCurrent fails while the JSON is stale.
 //
-//go:generate go run ./internal/genjson
+//go:generate go -C ../tools run ./genjson ../specs
 //go:embed json/*.json
 var bundledJSON embed.FS
 

@@ -14,8 +14,8 @@ import (
 )
 
 // defectCatalog is every deliberate defect: a realistic bug, what it needs in a spec, and which
-// checks are expected to catch it. `go run ./mutation` proves each is caught on every bundled
-// spec it applies to; docs/mutation.md is generated from this list (go test ./mutation -update).
+// checks are expected to catch it. `make mutation` (tools/mutation) proves each is caught on every
+// bundled spec it applies to; docs/mutation.md is generated from this list (make docs).
 // The rule: a new check comes with a defect it catches; a new defect with the check that does.
 var defectCatalog = []*Mutation{
 	// login

@@ -43,6 +43,6 @@
 //		},
 //	},
 //
-// `go run ./mutation` then proves the suites catch it on every bundled spec it applies to, and
-// `go test ./mutation -update` adds it to docs/mutation.md.
+// `make mutation` (tools/mutation) then proves the suites catch it on every bundled spec it
+// applies to, and `make docs` adds it to docs/mutation.md.
 package defects

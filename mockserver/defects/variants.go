@@ -12,7 +12,7 @@ import (
 )
 
 // variantCatalog is every benign variant: a choice the specs leave open. The suites must pass
-// against each exactly as against the mock as shipped (`go run ./mutation` proves it).
+// against each exactly as against the mock as shipped (`make mutation` proves it).
 var variantCatalog = []*Mutation{
 	{
 		Name: "extra-fields", Variant: true, Flow: "all",

@@ -33,7 +33,9 @@ func (v *verifiedCache) put(token string, key *keySet, c *Claims) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.key != key || v.m == nil || len(v.m) >= cacheSize {
-		v.key, v.m = key, make(map[string]*Claims, 64)
+		// Sized for the whole run up to cacheSize: every login puts its token here, and a map
+		// grown from small rehashed its entries at each doubling, on the request path.
+		v.key, v.m = key, make(map[string]*Claims, cacheSize)
 	}
 	v.m[token] = c
 }

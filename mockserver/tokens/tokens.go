@@ -181,13 +181,16 @@ func (i *Issuer) SigningKey() any { return i.key.Load().sign }
 // account generation gen, issued now: iss, sub, exp, nbf, iat, a random jti, use, sid and gen.
 func (i *Issuer) Claims(use specs.TokenKind, sub, sid string, gen uint64) Claims {
 	now := i.clock.Now().Truncate(time.Second)
+	// One allocation for the three dates (jwt.NewNumericDate makes one each).
+	d := &[3]jwt.NumericDate{{Time: now.Truncate(jwt.TimePrecision)}, {Time: now.Add(i.Lifetime(use)).Truncate(jwt.TimePrecision)}}
+	d[2] = d[0]
 	return Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    i.iss,
 			Subject:   sub,
-			IssuedAt:  jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(i.Lifetime(use))),
+			IssuedAt:  &d[0],
+			NotBefore: &d[2],
+			ExpiresAt: &d[1],
 			ID:        rand.Text(),
 		},
 		Use: string(use),
@@ -208,7 +211,7 @@ func (i *Issuer) Sign(c *Claims) (string, error) {
 // (TestSignMatchesSignedString).
 func (i *Issuer) sign(c *Claims) (string, *keySet, error) {
 	keyp := i.key.Load()
-	payload, err := json.Marshal(c)
+	payload, err := marshalClaims(c)
 	if err != nil {
 		return "", keyp, err
 	}
@@ -223,6 +226,38 @@ func (i *Issuer) sign(c *Claims) (string, *keySet, error) {
 	buf = append(buf, '.')
 	buf = base64.RawURLEncoding.AppendEncode(buf, sig)
 	return string(buf), keyp, nil
+}
+
+// wireClaims is Claims as encoding/json writes them when every time claim is set and there is no
+// audience (all the mock issues; a defect may sign other claims, which take json.Marshal(c)):
+// the same members in the same order, the three times as the integers jwt.NumericDate writes at
+// jwt.TimePrecision = time.Second. Marshalling Claims itself calls each date's MarshalJSON, which
+// formats through strings, and encoding/json then scans and compacts each result again
+// (BenchmarkIssue: 23 allocations a token before, 18 with this, 16 with Claims' dates in one
+// allocation). The bytes are the same (TestSignMatchesSignedString, also for a defect's claims).
+type wireClaims struct {
+	Issuer    string `json:"iss,omitempty"`
+	Subject   string `json:"sub,omitempty"`
+	ExpiresAt int64  `json:"exp"`
+	NotBefore int64  `json:"nbf"`
+	IssuedAt  int64  `json:"iat"`
+	ID        string `json:"jti,omitempty"`
+	Use       string `json:"use"`
+	SID       string `json:"sid"`
+	Gen       uint64 `json:"gen"`
+}
+
+// marshalClaims is json.Marshal(c), through wireClaims where that writes the same bytes.
+func marshalClaims(c *Claims) ([]byte, error) {
+	if jwt.TimePrecision != time.Second || len(c.Audience) > 0 || c.ExpiresAt == nil || c.NotBefore == nil || c.IssuedAt == nil {
+		return json.Marshal(c)
+	}
+	return json.Marshal(&wireClaims{
+		Issuer: c.Issuer, Subject: c.Subject, ID: c.ID, Use: c.Use, SID: c.SID, Gen: c.Gen,
+		ExpiresAt: c.ExpiresAt.Truncate(time.Second).Unix(),
+		NotBefore: c.NotBefore.Truncate(time.Second).Unix(),
+		IssuedAt:  c.IssuedAt.Truncate(time.Second).Unix(),
+	})
 }
 
 // Issue signs a token of kind use for subject sub in session sid of account generation gen.

@@ -130,16 +130,36 @@ func TestSignMatchesSignedString(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tok := jwt.NewWithClaims(i.method, &c)
-			if kid := i.key.Load().kid; kid != "" {
-				tok.Header["kid"] = kid
-			}
-			want, err := tok.SignedString(i.key.Load().sign)
+			want, err := librarySigned(i, &c)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got != want {
 				t.Errorf("%s %q:\n got %s\nwant %s", alg, sub, got, want)
+			}
+		}
+		// Claims a defect signs (package defects): no iat, no exp, an audience, other times.
+		for name, edit := range map[string]func(c *Claims){
+			"no iat":      func(c *Claims) { c.IssuedAt = nil },
+			"no exp":      func(c *Claims) { c.ExpiresAt = nil },
+			"audience":    func(c *Claims) { c.Audience = jwt.ClaimStrings{"a", "b"} },
+			"empty":       func(c *Claims) { *c = Claims{} },
+			"before 1970": func(c *Claims) { c.NotBefore = jwt.NewNumericDate(time.Unix(-86401, 0)) },
+			"far future":  func(c *Claims) { c.ExpiresAt = jwt.NewNumericDate(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)) },
+			"fraction":    func(c *Claims) { c.ExpiresAt = &jwt.NumericDate{Time: time.Unix(1700000000, 999999999)} },
+		} {
+			c := i.Claims(specs.TokenRefresh, "alice", "sid", 7)
+			edit(&c)
+			got, err := i.Sign(&c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := librarySigned(i, &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("%s %s:\n got %s\nwant %s", alg, name, got, want)
 			}
 		}
 	}
@@ -267,4 +287,13 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		}
 	})
+}
+
+// librarySigned is golang-jwt's own SignedString of c with i's key and header (kid included).
+func librarySigned(i *Issuer, c *Claims) (string, error) {
+	tok := jwt.NewWithClaims(i.method, c)
+	if kid := i.key.Load().kid; kid != "" {
+		tok.Header["kid"] = kid
+	}
+	return tok.SignedString(i.key.Load().sign)
 }

@@ -17,7 +17,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the catalog tables of docs/mutation.md")
 
-const docPath = "../docs/mutation.md"
+const docPath = "../../docs/mutation.md"
 
 // TestMutationDoc fails when docs/mutation.md's tables are not what the catalog generates;
 // -update rewrites them.
@@ -41,7 +41,7 @@ func TestMutationDoc(t *testing.T) {
 		return
 	}
 	if next != string(page) {
-		t.Errorf("%s is stale: the catalog changed; run go test ./mutation -run TestMutationDoc -update", docPath)
+		t.Errorf("%s is stale: the catalog changed; run make docs", docPath)
 	}
 }
 
@@ -54,8 +54,8 @@ func TestCatalogIsSound(t *testing.T) {
 	}
 	var loaded []*specs.Spec
 	srcs := specs.Names()
-	for _, n := range exampleNames("../examples/specs") {
-		srcs = append(srcs, "../examples/specs/"+n+".yaml")
+	for _, n := range exampleNames("../../examples/specs") {
+		srcs = append(srcs, "../../examples/specs/"+n+".yaml")
 	}
 	for _, n := range srcs {
 		sp, err := specs.Load(n)
@@ -113,7 +113,7 @@ func TestCatalogIsSound(t *testing.T) {
 // applies to (known survivors aside), every variant passing, every requirement killed by some
 // defect. With -short or -race, one spec (the one with the most flows); `make mutation` runs all.
 func TestKillMatrix(t *testing.T) {
-	p := Plan{TargetsDir: "../examples/targets"}
+	p := Plan{TargetsDir: "../../examples/targets"}
 	short := testing.Short() || raceEnabled
 	if short {
 		p.Specs = []string{"efalia"}
@@ -149,7 +149,7 @@ func TestRunExitCodes(t *testing.T) {
 		t.Errorf("stray argument: exit %d; want 2", code)
 	}
 	out.Reset()
-	code := run(context.Background(), []string{"-spec", "efalia", "-only", "logout-not-revoking,chunked", "-targets", "../examples/targets", "-json", "-"}, &out, &errb)
+	code := run(context.Background(), []string{"-spec", "efalia", "-only", "logout-not-revoking,chunked", "-targets", "../../examples/targets", "-json", "-"}, &out, &errb)
 	var doc struct {
 		Results []Result `json:"results"`
 	}

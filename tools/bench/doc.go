@@ -10,4 +10,8 @@
 // The bare server is this same program started with -bare: it answers each path with a response
 // captured from the mock (status, headers, body) and does nothing else. Everything listens on
 // 127.0.0.1 and every phase is bounded in time.
+//
+// It lives in the tools module (tools/go.mod), so that `go install ./...` at the repository root
+// builds authconform alone; make builds it as bin/bench and runs it from the root, where its
+// default paths (bin/authconform, examples/targets, specs/pixfile.yaml) are.
 package main

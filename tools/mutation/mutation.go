@@ -416,10 +416,10 @@ func exampleNames(dir string) []string {
 	return out
 }
 
-// findTargets locates examples/targets from the working directory or its parent (go test runs
-// in the package directory).
+// findTargets locates examples/targets from the repository root (make mutation), tools/ (go run
+// ./mutation there) or tools/mutation (go test runs in the package directory).
 func findTargets() string {
-	for _, d := range []string{"examples/targets", "../examples/targets"} {
+	for _, d := range []string{"examples/targets", "../examples/targets", "../../examples/targets"} {
 		if st, err := os.Stat(d); err == nil && st.IsDir() {
 			return d
 		}

@@ -4,7 +4,10 @@
 // and prints the kill matrix. It exits 1 when a defect survives or a variant fails, 2 on a usage
 // error. See docs/mutation.md.
 //
-//	go run ./mutation [-spec NAME,...] [-only NAME,...] [-json FILE] [-v]
+//	make mutation MUTATIONFLAGS="[-spec NAME,...] [-only NAME,...] [-json FILE] [-v]"
+//
+// It lives in the tools module (tools/go.mod), so that `go install ./...` at the repository root
+// builds authconform alone; make builds it as bin/mutation and runs it from the root.
 package main
 
 import (

@@ -3,7 +3,10 @@
 // a third of the mock's cold start. The YAML stays the source; `go generate ./specs` (make
 // generate) rewrites the JSON, and the specs tests fail while it is stale.
 //
-// Run from the specs directory (go generate does).
+//	genjson [DIR]    DIR: the specs directory (default: the working directory)
+//
+// It lives in the tools module (tools/go.mod), so that `go install ./...` at the repository root
+// builds authconform alone; specs/load.go's go:generate line runs it from there on ../specs.
 package main
 
 import (
@@ -24,12 +27,20 @@ func main() {
 }
 
 func run() error {
+	if len(os.Args) > 2 {
+		return fmt.Errorf("usage: genjson [DIR]")
+	}
+	if len(os.Args) == 2 {
+		if err := os.Chdir(os.Args[1]); err != nil {
+			return err
+		}
+	}
 	sources, err := filepath.Glob("*.yaml")
 	if err != nil {
 		return err
 	}
 	if len(sources) == 0 {
-		return fmt.Errorf("no *.yaml here; run it in the specs directory (go generate ./specs)")
+		return fmt.Errorf("no *.yaml in the directory; give the specs directory (go generate ./specs does)")
 	}
 	want := map[string]bool{}
 	for _, src := range sources {
