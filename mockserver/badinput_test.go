@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -161,7 +162,7 @@ func loginWith(p *badProfile, field string, value any) string {
 
 // firstField is the login's username field, else its first credential field.
 func firstField(p *badProfile) string {
-	keys := slices.Sorted(mapKeys(p.loginBody))
+	keys := slices.Sorted(maps.Keys(p.loginBody))
 	if slices.Contains(keys, "username") {
 		return "username"
 	}

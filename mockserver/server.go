@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/authconform/authconform/mockserver/example"
 	"github.com/authconform/authconform/mockserver/tokens"
+	"github.com/authconform/authconform/mockserver/validation"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -106,7 +108,7 @@ type operation struct {
 	handle   flowFunc
 	json     map[int]bool            // statuses whose documented response has JSON content
 	validate *openapi3filter.Options // kin-openapi's request validation
-	jsonBody bool                    // the request body is JSON (jsonRequestBody): kin-openapi's decoding is the flow's
+	jsonBody bool                    // the request body is JSON (validation.JSONBody): kin-openapi's decoding is the flow's
 	success  any                     // the documented example of the success response, or one built from its schema, encoded (json.RawMessage)
 	missing  string                  // the message for a call without any credential
 	fallback int                     // status for a failure the flow does not map: its first documented 4xx
@@ -213,7 +215,7 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 	}
 	for _, name := range o.cfg.SpecNames() {
 		if !names[name] {
-			return nil, fmt.Errorf("%s: specs.%s: no spec of that name is served (served: %s)", o.cfg.Where(), name, strings.Join(slices.Sorted(mapKeys(names)), ", "))
+			return nil, fmt.Errorf("%s: specs.%s: no spec of that name is served (served: %s)", o.cfg.Where(), name, strings.Join(slices.Sorted(maps.Keys(names)), ", "))
 		}
 	}
 	slices.SortStableFunc(s.mounts, func(a, b *mount) int { return len(b.base) - len(a.base) })
@@ -224,16 +226,6 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 }
 
 var paramPattern = regexp.MustCompile(`\{[^}]*\}`)
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
 
 func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 	sc := s.cfg.Specs[sp.Name]
@@ -304,7 +296,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		vop.Security = &openapi3.SecurityRequirements{}
 		o := &operation{m: m, op: op, flow: &op.Flow, handle: h, json: map[int]bool{}, server5: http.StatusInternalServerError, validate: m.validate, vop: &vop}
 		o.pub = &Operation{o}
-		o.jsonBody = jsonRequestBody(op.Op)
+		o.jsonBody = validation.JSONBody(op.Op)
 		for _, st := range op.Statuses {
 			if r := op.Op.Responses.Status(st); r != nil && r.Value != nil && r.Value.Content.Get("application/json") != nil {
 				o.json[st] = true
@@ -569,11 +561,11 @@ func (s *Server) serveOp(w *recorder, r *http.Request, op *operation, route *rou
 	c.in = openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: op.validate}
 	in := &c.in
 	err = openapi3filter.ValidateRequest(r.Context(), in)
-	if op.jsonBody && len(body) > 0 && bodyDecoded(err) && !json.Valid(body) {
+	if op.jsonBody && len(body) > 0 && validation.BodyDecoded(err) && !json.Valid(body) {
 		// kin-openapi's decoder reads the first JSON value and ignores what follows it; data after
 		// the value is a body that does not parse, refused as one.
 		err = &openapi3filter.RequestError{Input: in, RequestBody: op.op.Op.RequestBody.Value, Reason: "failed to decode request body",
-			Err: &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: errTrailingData}}
+			Err: &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: validation.ErrTrailingData}}
 	}
 	if v, ok := r.Body.(interface{ ValidatedValue() any }); ok && err == nil {
 		c.parsed, c.parsedOK = v.ValidatedValue(), true // decoded once, by kin-openapi
@@ -589,7 +581,7 @@ func (s *Server) serveOp(w *recorder, r *http.Request, op *operation, route *rou
 	}
 	if err != nil {
 		// No cause: kin-openapi's error quotes the offending value, which may be a password.
-		s.writeError(c, &failure{name: specs.FailInvalidRequest, msg: describeRequestError(err)})
+		s.writeError(c, &failure{name: specs.FailInvalidRequest, msg: validation.DescribeRequest(err)})
 		return
 	}
 	if op.op.Protected() {
@@ -648,6 +640,6 @@ func (s *Server) checkResponse(w *recorder, r *http.Request, route *routers.Rout
 		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
 	}
 	if err := openapi3filter.ValidateResponse(r.Context(), in); err != nil {
-		s.log.Error("response does not conform to the spec", "operation", w.op.op.ID, "status", status, "problem", describeResponseError(err))
+		s.log.Error("response does not conform to the spec", "operation", w.op.op.ID, "status", status, "problem", validation.DescribeResponse(err))
 	}
 }

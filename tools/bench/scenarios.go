@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,31 +20,9 @@ var nextBenchAccount atomic.Int64
 // conformAccounts are the accounts the conformance phase needs: a --config replaces a spec's demo
 // accounts, so they are repeated here (as the specs' x-authconform.accounts have them), followed
 // by the disabled and password-expired accounts of conformExtraAccounts.
-const conformAccounts = `specs:
-  efalia:
-    accounts:
-      - {username: alice, password: alice-password, apiKeys: [efalia-demo-key]}
-      - {username: bob, password: bob-password}
-      - {username: erin.off, password: erin-password, state: disabled}
-      - {username: frank.old, password: frank-password, state: passwordExpired}
-  elyssa:
-    accounts:
-      - {companyId: 11111111-1111-4111-8111-111111111111, profile: {name: Demo Company One}}
-      - {companyId: 22222222-2222-4222-8222-222222222222, profile: {name: Demo Company Two}}
-      - {companyId: 33333333-3333-4333-8333-333333333333, profile: {name: Disabled Company}, state: disabled}
-  pixfile:
-    accounts:
-      - {username: user, password: pass, profile: {userId: 5}}
-      - {username: carol, password: carol-password, profile: {userId: 6}}
-      - {username: dave, password: dave-password, state: disabled, profile: {userId: 7}}
-      - {username: frank.old, password: frank-password, state: passwordExpired, profile: {userId: 8}}
-  precrime:
-    accounts:
-      - {id: 12345678-1234-1234-1234-123456789abc, username: john.doe, password: "SecurePass123!"}
-      - {id: 22345678-1234-4234-8234-123456789abc, username: jane.roe, password: jane-password}
-      - {id: 32345678-1234-4234-8234-123456789abc, username: expired.user, password: expired-password, state: passwordExpired}
-      - {id: 42345678-1234-4234-8234-123456789abc, username: dora.off, password: dora-password, state: disabled}
-`
+//
+//go:embed conform-accounts.yaml
+var conformAccounts string
 
 // benchConfig is the mock's --config: the conformance phase's accounts, and precrime accounts for
 // the API-key flow.

@@ -1,8 +1,12 @@
-package mockserver
+// Package validation words kin-openapi's request and response validation errors for a developer:
+// which parameter, header or body member, and what was expected, never the offending value
+// (which may be a password or a token).
+package validation
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -10,10 +14,10 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 )
 
-// describeRequestError turns a kin-openapi validation error into a message for a developer: which
+// DescribeRequest turns a kin-openapi validation error into a message for a developer: which
 // parameter, header or body field, and what was expected. It uses the errors' reasons only, never
 // the offending value, which may be a password.
-func describeRequestError(err error) string {
+func DescribeRequest(err error) string {
 	var re *openapi3filter.RequestError
 	if !errors.As(err, &re) {
 		var se *openapi3filter.SecurityRequirementsError
@@ -34,7 +38,7 @@ func describeRequestError(err error) string {
 			return "body: a JSON body is required"
 		}
 		if strings.HasPrefix(re.Reason, "header Content-Type") {
-			return fmt.Sprintf("header Content-Type: expected %s, got %q", strings.Join(slices.Sorted(mapKeys(re.RequestBody.Content)), " or "), re.Input.Request.Header.Get("Content-Type"))
+			return fmt.Sprintf("header Content-Type: expected %s, got %q", strings.Join(slices.Sorted(maps.Keys(re.RequestBody.Content)), " or "), re.Input.Request.Header.Get("Content-Type"))
 		}
 		var pe *openapi3filter.ParseError
 		if errors.As(re.Err, &pe) {
@@ -94,9 +98,9 @@ func pointerOf(se *openapi3.SchemaError) string {
 	return "/" + strings.Join(p, "/")
 }
 
-// describeResponseError says where a response broke the spec without quoting the offending value,
+// DescribeResponse says where a response broke the spec without quoting the offending value,
 // which may be a token.
-func describeResponseError(err error) string {
+func DescribeResponse(err error) string {
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
 		return "body " + pointerOf(se) + ": " + se.Reason
@@ -108,12 +112,12 @@ func describeResponseError(err error) string {
 	return "does not match the documented response"
 }
 
-// errTrailingData: a JSON body with data after its value.
-var errTrailingData = errors.New("data after the JSON value")
+// ErrTrailingData: a JSON body with data after its value.
+var ErrTrailingData = errors.New("data after the JSON value")
 
-// jsonRequestBody reports whether an operation's request body is JSON only: kin-openapi then
+// JSONBody reports whether an operation's request body is JSON only: kin-openapi then
 // decodes it for the validation, and the flow reads that value (Options.KeepValidatedValue).
-func jsonRequestBody(op *openapi3.Operation) bool {
+func JSONBody(op *openapi3.Operation) bool {
 	if op.RequestBody == nil || op.RequestBody.Value == nil || len(op.RequestBody.Value.Content) == 0 {
 		return false
 	}
@@ -128,9 +132,9 @@ func jsonRequestBody(op *openapi3.Operation) bool {
 	return true
 }
 
-// bodyDecoded reports whether kin-openapi's validation got as far as decoding the body: it passed,
+// BodyDecoded reports whether kin-openapi's validation got as far as decoding the body: it passed,
 // or refused the decoded value against the schema.
-func bodyDecoded(err error) bool {
+func BodyDecoded(err error) bool {
 	if err == nil {
 		return true
 	}
