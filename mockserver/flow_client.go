@@ -87,3 +87,21 @@ func (c *call) clientRefused(basic bool, format string, args ...any) error {
 	}
 	return fail(specs.FailInvalidClient, format, args...)
 }
+
+// checkBinds holds an authenticated request to the values its flow binds to the account (a tenant
+// in the body): missing, boundMissing; another account's, boundMismatch.
+func (c *call) checkBinds() error {
+	for _, b := range c.op.flow.Binds {
+		v, found, err := c.read(b.Location)
+		if err != nil {
+			return err
+		}
+		if !found || v == "" {
+			return fail(specs.FailBoundMissing, "%s is required with this credential", b.Location)
+		}
+		if want, ok := fieldString(c.who.account, b.Field); !ok || v != want {
+			return fail(specs.FailBoundMismatch, "%s does not match the credential's %s", b.Location, b.Field)
+		}
+	}
+	return nil
+}

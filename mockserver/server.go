@@ -592,6 +592,10 @@ func (s *Server) serveOp(w *recorder, r *http.Request, op *operation, route *rou
 		}
 		c.who = who
 		w.account = who.account.ID
+		if err := c.checkBinds(); err != nil {
+			s.writeError(c, err)
+			return
+		}
 	}
 	if err := op.handle(s, c); err != nil {
 		s.writeError(c, err)

@@ -167,3 +167,40 @@ func TestRequestFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestBodyBinding: a value the flow binds in the body must be the signed-in account's: missing,
+// 400 tenant_required; another tenant's, 403 wrong_tenant; its own, 201.
+func TestBodyBinding(t *testing.T) {
+	ts := exampleMock(t, "signin")
+	res, err := ts.Client().Post(ts.URL+"/acme/sign-in", "application/json", strings.NewReader(`{"email":"ada@example.com","pin":"0123"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var login map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&login)
+	res.Body.Close()
+	token, _ := login["accessToken"].(string)
+	for _, tc := range []struct {
+		body   string
+		status int
+		code   string
+	}{
+		{`{"tenant":"t-one","name":"Gemini"}`, 201, ""},
+		{`{"name":"Gemini"}`, 400, "tenant_required"},
+		{`{"tenant":"t-two","name":"Gemini"}`, 403, "wrong_tenant"},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/acme/projects", strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&body)
+		res.Body.Close()
+		if res.StatusCode != tc.status || tc.code != "" && body["code"] != tc.code {
+			t.Errorf("%s: %d %v; want %d %s", tc.body, res.StatusCode, body, tc.status, tc.code)
+		}
+	}
+}

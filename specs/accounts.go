@@ -127,7 +127,8 @@ func (s *Spec) takesAPIKeys() bool {
 }
 
 // inferFields is the account fields of a spec that declares none: the fields its logins read, in
-// order, then those its schemes bind or impersonate by, then username and password for HTTP Basic.
+// order, then those its schemes bind or impersonate by, then username and password for HTTP Basic,
+// then those its flows bind.
 // Only password is secret.
 func inferFields(s *Spec) []AccountField {
 	var out []AccountField
@@ -149,6 +150,11 @@ func inferFields(s *Spec) []AccountField {
 		if sc.AcceptsKind(CredPassword) {
 			add(FieldUsername)
 			add(FieldPassword)
+		}
+	}
+	for _, op := range s.Operations {
+		for _, b := range op.Flow.Binds {
+			add(b.Field)
 		}
 	}
 	return out

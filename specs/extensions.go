@@ -114,6 +114,7 @@ type rawFlow struct {
 	OnReuse      string          `yaml:"onReuse"`
 	Fixed        []rawFixed      `yaml:"fixed"`
 	Client       *rawClientAuth  `yaml:"client"`
+	Binds        []rawCredential `yaml:"binds"`
 	Failures     map[string]any  `yaml:"failures,required"`
 }
 
@@ -724,6 +725,20 @@ func buildFlow(s *Spec, op *Operation, r *rawFlow, ptr, at string, p *problems) 
 			p.addf(cat, "the flow authenticates its client, but x-authconform.clients names none for the mock to accept")
 		}
 		f.Client = ca
+	}
+	for i, b := range r.Binds {
+		bat := fmt.Sprintf("%s.binds[%d]", at, i)
+		v := location(rawLocation{In: b.In, Name: b.Name, Pointer: b.Pointer}, bat, p)
+		checkRequestHas(op, v, bat, p)
+		if !fieldPattern.MatchString(b.Field) || b.Field == FieldAPIKey {
+			p.addf(bat+".field", "%q is not an account field name (id, or a field of the spec's accounts)", b.Field)
+		} else if s.secretName(b.Field) {
+			p.addf(bat+".field", "%q is secret; a bound value identifies, it does not authenticate", b.Field)
+		}
+		f.Binds = append(f.Binds, Bound{Location: v, Field: b.Field})
+	}
+	if len(r.Binds) > 0 && !op.Protected() {
+		p.addf(at+".binds", "a bound value must equal a field of the authenticated account, and %s authenticates none", op.Key())
 	}
 	switch ReusePolicy(r.OnReuse) {
 	case "", ReuseRefuse:

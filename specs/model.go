@@ -1,6 +1,7 @@
 package specs
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -288,7 +289,11 @@ type Flow struct {
 	OnReuse      ReusePolicy  // rotating refresh: what a used refresh token presented again does
 	Fixed        []Fixed      // login, refresh: values the request must carry (grant_type=password)
 	Client       *ClientAuth  // login, refresh: client authentication; nil when none
-	Failures     map[Failure]int
+	// Binds are request values (a tenant in the body, a query parameter) that must equal a field
+	// of the authenticated account: missing, boundMissing; another account's, boundMismatch.
+	// Security schemes bind headers the same way (Scheme.Binds).
+	Binds    []Bound
+	Failures map[Failure]int
 	// FailureDecisions names, for each failure whose status is our reading rather than the
 	// vendor's statement, the decision that chose it. A failure absent here is documented.
 	FailureDecisions map[Failure]string
@@ -297,6 +302,12 @@ type Flow struct {
 	FailureBodies map[Failure]*Template
 	// Pointer is where the flow sits in the document, an RFC 6901 pointer (for readings).
 	Pointer string
+}
+
+// Bound is a request value bound to a field of the authenticated account.
+type Bound struct {
+	Location
+	Field string
 }
 
 // ReusePolicy is what a rotating refresh does when a used refresh token comes back.
@@ -497,6 +508,25 @@ func (o *Operation) RequestMediaType() string {
 		}
 	}
 	return ""
+}
+
+// RequestExample is a copy of the example the operation documents for its request body (in the
+// media type a client sends, RequestMediaType), when it is an object; nil when it has none.
+func (o *Operation) RequestExample() map[string]any {
+	mt := o.RequestMediaType()
+	if mt == "" {
+		return nil
+	}
+	m := o.Op.RequestBody.Value.Content.Get(mt)
+	ex := m.Example
+	if ex == nil && m.Schema != nil && m.Schema.Value != nil {
+		ex = m.Schema.Value.Example
+	}
+	obj, ok := ex.(map[string]any)
+	if !ok {
+		return nil
+	}
+	return maps.Clone(obj)
 }
 
 // ValueSchema is the schema the operation's request declares for the value at l (a body member

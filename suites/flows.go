@@ -283,6 +283,8 @@ type cred struct {
 	acct  map[string]string // the account: bound fields (company id) and Basic's username:password
 	lower bool              // send header names in lower case
 	omit  *specs.Scheme     // an optional scheme to leave out
+	// unbound leaves out the values the operation's flow binds to the account (flow binds)
+	unbound bool
 }
 
 // authFor builds the headers (and query) that present cr to op, using the first security
@@ -461,6 +463,30 @@ func (r *run) call(ctx context.Context, op *specs.Operation, cr *cred, body any)
 			return nil, fmt.Errorf("cannot present the credential: %s", why)
 		}
 		rq.headers, rq.query = hs, q
+	}
+	if len(op.Flow.Binds) > 0 && cr != nil {
+		// The values the flow binds to the account travel with its credential.
+		obj, _ := body.(map[string]any)
+		if obj == nil && body == nil {
+			// the documented example carries what else the body needs (a name, ...)
+			if obj = op.RequestExample(); obj == nil {
+				obj = map[string]any{}
+			}
+		}
+		for _, b := range op.Flow.Binds {
+			v, ok := cr.acct[b.Field]
+			switch {
+			case obj == nil:
+			case cr.unbound:
+				rq.remove(b.Location, obj)
+			case ok:
+				rq.replace(b.Location, v, obj)
+			}
+		}
+		if obj != nil {
+			rq.encode(obj)
+			return r.c.do(ctx, rq)
+		}
 	}
 	if body != nil {
 		rq.body, _ = json.Marshal(body)

@@ -224,49 +224,7 @@ func headerChecks(g *group) {
 		r.expectAccepted(r.mustCall(ctx, g.op, cr, nil), req("HDR-06").Rule+" (credential header names sent in lower case)")
 	})
 
-	boundScheme := func() *specs.Scheme {
-		for _, alt := range g.op.Security {
-			for _, s := range alt {
-				if s.Binds != "" {
-					return s
-				}
-			}
-		}
-		skipf("no security scheme of %s binds a header to the account (like a company id)", g.op.Key())
-		return nil
-	}
-	g.it("HDR-05", func(ctx SpecContext) {
-		rule := req("HDR-05").Rule
-		bound := boundScheme()
-		s := r.mustLogin(ctx, roleValid)
-		hs, q, _ := r.authFor(g.op, *s.bearer())
-		var without []header
-		for _, h := range hs {
-			if !strings.EqualFold(h.name, bound.Header) {
-				without = append(without, h)
-			}
-		}
-		resp, err := r.c.do(ctx, &request{op: g.op, headers: without, query: q})
-		if err != nil {
-			failf("rule: %s\n%v", rule, err)
-		}
-		r.expectRefused(ctx, resp, specs.FailBoundMissing, rule+" (no "+bound.Header+")")
-	})
-
-	g.it("HDR-12", func(ctx SpecContext) {
-		rule := req("HDR-12").Rule
-		bound := boundScheme()
-		other := r.account(roleOther)
-		if other[bound.Binds] == "" {
-			needInputf("the other account has no %s", bound.Binds)
-		}
-		s := r.mustLogin(ctx, roleValid)
-		r.expectAccepted(r.authedCall(ctx, g.op, s), rule+" (control: its own "+bound.Header+")")
-		mixed := s.bearer()
-		mixed.acct = maps.Clone(s.acct)
-		mixed.acct[bound.Binds] = other[bound.Binds]
-		r.expectRefused(ctx, r.mustCall(ctx, g.op, mixed, nil), specs.FailBoundMismatch, rule+" (the other account's "+bound.Header+")")
-	})
+	boundChecks(g)
 
 	g.it("HDR-13", func(ctx SpecContext) {
 		rule := req("HDR-13").Rule
@@ -407,4 +365,70 @@ func queryTokenCheck(g *group) {
 			}
 		})
 	}
+}
+
+// boundChecks are the checks of values bound to the account (a tenant header, a tenant in the
+// body): missing, and another account's. They run on the probe, and on every other protected
+// operation whose flow binds a value.
+func boundChecks(g *group) {
+	r := g.r
+	boundScheme := func() *specs.Scheme {
+		for _, alt := range g.op.Security {
+			for _, s := range alt {
+				if s.Binds != "" {
+					return s
+				}
+			}
+		}
+		if len(g.op.Flow.Binds) == 0 {
+			skipf("neither a security scheme nor the flow of %s binds a value to the account (like a company id)", g.op.Key())
+		}
+		return nil
+	}
+	g.it("HDR-05", func(ctx SpecContext) {
+		rule := req("HDR-05").Rule
+		bound := boundScheme()
+		if bound == nil { // the flow binds a body or query value
+			b := g.op.Flow.Binds[0]
+			s := r.mustLogin(ctx, roleValid)
+			cr := s.bearer()
+			cr.unbound = true
+			r.expectRefused(ctx, r.mustCall(ctx, g.op, cr, nil), specs.FailBoundMissing, rule+" (no "+b.Location.String()+")")
+			return
+		}
+		s := r.mustLogin(ctx, roleValid)
+		hs, q, _ := r.authFor(g.op, *s.bearer())
+		var without []header
+		for _, h := range hs {
+			if !strings.EqualFold(h.name, bound.Header) {
+				without = append(without, h)
+			}
+		}
+		resp, err := r.c.do(ctx, &request{op: g.op, headers: without, query: q})
+		if err != nil {
+			failf("rule: %s\n%v", rule, err)
+		}
+		r.expectRefused(ctx, resp, specs.FailBoundMissing, rule+" (no "+bound.Header+")")
+	})
+
+	g.it("HDR-12", func(ctx SpecContext) {
+		rule := req("HDR-12").Rule
+		field, where := "", ""
+		if bound := boundScheme(); bound != nil {
+			field, where = bound.Binds, bound.Header
+		} else {
+			field, where = g.op.Flow.Binds[0].Field, g.op.Flow.Binds[0].Location.String()
+		}
+		other := r.account(roleOther)
+		if other[field] == "" {
+			needInputf("the other account has no %s", field)
+		}
+		s := r.mustLogin(ctx, roleValid)
+		r.expectAccepted(r.authedCall(ctx, g.op, s), rule+" (control: its own "+where+")")
+		mixed := s.bearer()
+		mixed.acct = maps.Clone(s.acct)
+		mixed.acct[field] = other[field]
+		r.expectRefused(ctx, r.mustCall(ctx, g.op, mixed, nil), specs.FailBoundMismatch, rule+" (the other account's "+where+")")
+	})
+
 }

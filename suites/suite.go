@@ -147,6 +147,9 @@ func Register(ctx context.Context, t *Target) error {
 		if op.Protected() && op != r.probeOp() && op.Flow.Kind != specs.KindLogout {
 			r.describe(flowOf(op.Flow.Kind), op, missingCredentialCheck)
 		}
+		if op != r.probeOp() && len(op.Flow.Binds) > 0 {
+			r.describe(flowOf(op.Flow.Kind), op, boundChecks)
+		}
 	}
 	if len(r.spec.States) == 0 {
 		// A rule with nothing to judge is still listed, so a report shows every rule.

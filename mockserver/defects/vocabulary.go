@@ -162,6 +162,17 @@ var vocabularyCatalog = []*Mutation{
 		},
 	},
 	{
+		Name: "body-binding-ignored", Flow: "resource", Catches: []string{"HDR-05", "HDR-12"},
+		Summary: "the tenant a request body names is not checked against the caller's: any tenant's data, or none",
+		Needs:   "a flow that binds a request value to the account",
+		applies: specHas(func(op *specs.Operation) bool { return len(op.Flow.Binds) > 0 }),
+		install: func(m *mount) {
+			m.ops(func(op *specs.Operation) bool { return len(op.Flow.Binds) > 0 }, func(o *mockserver.Operation) {
+				o.EditFlow(func(f *specs.Flow) { f.Binds = nil })
+			})
+		},
+	},
+	{
 		Name: "bound-missing-as-mismatch", Flow: "resource", Catches: []string{"HDR-05"},
 		Summary: "a missing tenant header gets the status of another tenant's (403), not its own documented one (400)",
 		Needs:   "distinct documented statuses for a missing and a mismatched bound value",
