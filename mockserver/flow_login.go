@@ -78,7 +78,7 @@ func (s *Server) login(c *call) error {
 			}
 		}
 	}
-	c.w.account = acc.ID
+	c.w.account, c.acct = acc.ID, acc
 	switch acc.State {
 	case specs.StateEnabled:
 	case specs.StateDisabled:

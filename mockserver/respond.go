@@ -108,6 +108,11 @@ func (s *Server) writeFailureBody(c *call, status int, name specs.Failure, tmpl 
 	if tmpl == nil {
 		tmpl = c.op.m.spec.ErrorBody
 	}
+	acct := c.acct
+	if acct == nil && c.who != nil {
+		acct = c.who.account
+	}
+	fields := accountResolver(acct, "")
 	body := tmpl.Render(func(ref string) (any, bool) {
 		switch ref {
 		case "status":
@@ -119,10 +124,10 @@ func (s *Server) writeFailureBody(c *call, status int, name specs.Failure, tmpl 
 		case "now":
 			return c.now(), true
 		}
-		return nil, false
+		return fields(ref) // account.<field>: absent when the refusal knows no account
 	})
 	h.Set(MessageHeader, headerSafe(msg))
-	writeJSON(c.w, status, body)
+	writeJSON(c.w, status, prune(body))
 }
 
 // reply writes a flow's success: JSON when the documented response has JSON content, else no body.

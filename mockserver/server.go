@@ -410,6 +410,7 @@ type call struct {
 	parseErr error
 	parsedOK bool
 	who      *principal
+	acct     *specs.Account // the account a login found, for a refusal's body
 	// in and reread are kin-openapi's validation input and the body it reads, kept here so that
 	// a request allocates them with its call rather than each on its own.
 	in     openapi3filter.RequestValidationInput

@@ -204,3 +204,28 @@ func TestBodyBinding(t *testing.T) {
 		}
 	}
 }
+
+// TestFailureBodyAccountFields: a failure's body may show fields of the account the refusal knows
+// (a locked account's email), and none where it knows none (a wrong PIN).
+func TestFailureBodyAccountFields(t *testing.T) {
+	ts := exampleMock(t, "signin")
+	for _, tc := range []struct {
+		body, account string
+		status        int
+	}{
+		{`{"email":"lou@example.com","pin":"8910"}`, "lou@example.com", 423},
+		{`{"email":"lou@example.com","pin":"0000"}`, "", 401},
+	} {
+		res, err := ts.Client().Post(ts.URL+"/acme/sign-in", "application/json", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&body)
+		res.Body.Close()
+		got, _ := body["account"].(string)
+		if res.StatusCode != tc.status || got != tc.account {
+			t.Errorf("%s: %d %v; want %d with account %q", tc.body, res.StatusCode, body, tc.status, tc.account)
+		}
+	}
+}

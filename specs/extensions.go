@@ -645,7 +645,7 @@ func buildFlow(s *Spec, op *Operation, r *rawFlow, ptr, at string, p *problems) 
 		}
 		status, decision, body := failureStatus(r.Failures[name], f.Pointer+"/failures/"+escapePointer(name), at+".failures."+name, p)
 		if body != nil {
-			t, err := compileTemplate(body, allowRefs("failure", "status", "message", "now"))
+			t, err := compileTemplate(body, failureRefs(s.secretName))
 			if err != nil {
 				p.addf(at+".failures."+name+".body", "%v", err)
 			}
@@ -1036,6 +1036,23 @@ func withLifetimes(next func(string) error) func(string) error {
 		}
 		if err := next(ref); err != nil {
 			return fmt.Errorf("%w, %s", err, strings.Join(lifetimeRefs, ", "))
+		}
+		return nil
+	}
+}
+
+// failureRefs are the references of a failure's body: failure, status, message, now, and
+// account.<field> (no secret one), which stays out of the body when the refusal knows no account.
+func failureRefs(secret func(string) bool) func(string) error {
+	acc := allowAccountRefs(secret)
+	return func(ref string) error {
+		if slices.Contains([]string{"failure", "status", "message"}, ref) {
+			return nil
+		}
+		if err := acc(ref); err != nil && !strings.HasPrefix(ref, "account.") {
+			return fmt.Errorf("{{%s}} cannot be used here; use failure, status, message, now or account.<field>", ref)
+		} else if err != nil {
+			return err
 		}
 		return nil
 	}

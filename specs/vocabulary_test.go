@@ -65,6 +65,9 @@ func TestVocabularyErrors(t *testing.T) {
 			[]string{"x-authconform-flows[1].failures", "needs a status for invalidClient"}},
 		{"a nested pointer in a form", "pointer: /grant_type, value: password", "pointer: /grant/type, value: password",
 			[]string{"a form has no nesting"}},
+		{"a secret in a failure body", "invalidClient: &invalid-client {status: 401, body: {error: invalid_client, error_description: '{{message}}'}}",
+			"invalidClient: &invalid-client {status: 401, body: {error: invalid_client, error_description: '{{account.password}}'}}",
+			[]string{"failures.invalidClient.body", "would echo a secret"}},
 		{"both flow and flows", "      x-authconform-flows:\n", "      x-authconform-flow: {kind: resource, status: 200, failures: {}}\n      x-authconform-flows:\n",
 			[]string{"both x-authconform-flow and x-authconform-flows"}},
 	}
