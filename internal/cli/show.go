@@ -33,7 +33,11 @@ func showSpec(w io.Writer, s *specs.Spec) {
 		if !l.Documented {
 			doc = "not documented (mock's choice)"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s: %s\n", name, l.Lifetime, doc, l.Source)
+		format := ""
+		if l.Format == specs.FormatOpaque {
+			format = " (opaque: a random string the server remembers)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s: %s%s\n", name, l.Lifetime, doc, l.Source, format)
 	}
 	lt("access", &s.Tokens.Access)
 	lt("refresh", s.Tokens.Refresh)
@@ -57,6 +61,25 @@ func showSpec(w io.Writer, s *specs.Spec) {
 		}
 		if op.Flow.Rotate {
 			io = append(io, "rotates")
+		}
+		if op.Flow.OnReuse == specs.ReuseRevokeFamily {
+			io = append(io, "reuse revokes the family")
+		}
+		for _, fx := range op.Flow.Fixed {
+			io = append(io, fx.Location.String()+"="+fx.Value)
+		}
+		if ca := op.Flow.Client; ca != nil {
+			client := "client<-" + ca.ID.String()
+			if ca.Secret != nil {
+				client += "," + ca.Secret.String()
+			}
+			if ca.Basic {
+				client += " or Basic"
+			}
+			io = append(io, client)
+		}
+		for _, b := range op.Flow.Binds {
+			io = append(io, b.Location.String()+"=account's "+b.Field)
 		}
 		name := op.Key()
 		if op.Deprecated {
@@ -117,6 +140,22 @@ func showSpec(w io.Writer, s *specs.Spec) {
 			fields = append(fields, f.Name+" (secret)")
 		} else {
 			fields = append(fields, f.Name)
+		}
+	}
+	if len(s.States) > 0 {
+		fmt.Fprintln(w, "\nACCOUNT STATES (besides enabled, disabled, passwordExpired)")
+		for _, st := range s.States {
+			fmt.Fprintf(w, "  %s: login refused as %s\n", st.Name, st.Failure)
+		}
+	}
+	if len(s.Clients) > 0 {
+		fmt.Fprintln(w, "\nCLIENTS (OAuth 2 clients the mock accepts)")
+		for _, cl := range s.Clients {
+			kind := "confidential, secret " + cl.Secret
+			if cl.Secret == "" {
+				kind = "public"
+			}
+			fmt.Fprintf(w, "  %s: %s\n", cl.ID, kind)
 		}
 	}
 	fmt.Fprintf(w, "\nDEMO ACCOUNTS (fields: %s)\n", strings.Join(fields, ", "))

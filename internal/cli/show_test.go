@@ -36,3 +36,26 @@ func TestShowMarksAdditions(t *testing.T) {
 		}
 	}
 }
+
+// specs show prints the vocabulary a team's own spec uses: opaque tokens, fixed values, client
+// authentication, family revocation, bound values, declared states and clients.
+func TestShowVocabulary(t *testing.T) {
+	for file, wants := range map[string][]string{
+		"examples/specs/oauth2.yaml": {"(opaque: a random string the server remembers)", "body /grant_type=password",
+			"body /grant_type=refresh_token", "client<-body /client_id,body /client_secret or Basic", "reuse revokes the family",
+			"\nCLIENTS ", "  web-app: confidential", "GET /jwks      jwks"},
+		"examples/specs/signin.yaml": {"body /tenant=account's tenant", "\nACCOUNT STATES ", "  locked: login refused as accountLocked"},
+	} {
+		s, err := specs.Load(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		showSpec(&b, s)
+		for _, want := range wants {
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("specs show %s lacks %q:\n%s", file, want, b.String())
+			}
+		}
+	}
+}
