@@ -53,9 +53,9 @@ lint: check-deps ## gofmt, go vet, staticcheck and the dependency rules
 	cd $(TOOLS) && $(GO) run $(STATICCHECK) ./...
 
 .PHONY: spectral
-spectral: ## Lint specs/*.yaml with Spectral's spectral:oas ruleset (.spectral.yaml); needs (cd tools/spectral && npm ci)
+spectral: ## Lint specs/*.yaml and examples/specs/*.yaml with Spectral's spectral:oas ruleset (.spectral.yaml); needs (cd tools/spectral && npm ci)
 	@test -x tools/spectral/node_modules/.bin/spectral || { echo "Spectral is not installed: run (cd tools/spectral && npm ci)" >&2; exit 1; }
-	tools/spectral/node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity=hint specs/*.yaml
+	tools/spectral/node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity=hint specs/*.yaml examples/specs/*.yaml
 
 .PHONY: frontend
 frontend: ## Build the frontend quick start (examples/frontend: generate types, type-check, bundle); needs (cd examples/frontend && npm ci)
