@@ -1,6 +1,12 @@
 package mockserver
 
-import "github.com/authconform/authconform/specs"
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/authconform/authconform/specs"
+)
 
 // checkFixed holds a login or refresh to the values its flow fixes (grant_type=password): an
 // absent one is an invalid request, another value the fixed value's failure (unsupportedGrant).
@@ -15,10 +21,24 @@ func (c *call) checkFixed() error {
 		case !found:
 			return fail(specs.FailInvalidRequest, "%s: required, expected %q", fx.Location, fx.Value)
 		case v != fx.Value:
-			return fail(fx.Failure, "%s: %q is not supported, expected %q", fx.Location, v, fx.Value)
+			return fail(fx.Failure, "%s: %q is not supported, expected %s", fx.Location, v, c.fixedValues(fx.Location))
 		}
 	}
 	return nil
+}
+
+// fixedValues names the values a location may take: the flow's, or, on an operation serving
+// several flows, each flow's ("password" or "refresh_token").
+func (c *call) fixedValues(l specs.Location) string {
+	var vals []string
+	for _, o := range append([]*operation{c.op}, c.op.flows...) {
+		for _, fx := range o.flow.Fixed {
+			if q := strconv.Quote(fx.Value); fx.Location == l && !slices.Contains(vals, q) {
+				vals = append(vals, q)
+			}
+		}
+	}
+	return strings.Join(vals, " or ")
 }
 
 // pickFlow chooses, for an operation that serves several flows, the one whose fixed values the

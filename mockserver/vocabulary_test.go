@@ -229,3 +229,13 @@ func TestFailureBodyAccountFields(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsupportedGrantNamesTheGrants: the refusal of another grant type names every grant the
+// endpoint takes, not only the first flow's.
+func TestUnsupportedGrantNamesTheGrants(t *testing.T) {
+	ts := exampleMock(t, "oauth2")
+	_, _, body := tokenCall(t, ts, url.Values{"grant_type": {"client_credentials"}, "client_id": {"web-app"}, "client_secret": {"web-app-secret"}}, "")
+	if d, _ := body["error_description"].(string); !strings.Contains(d, `"password" or "refresh_token"`) {
+		t.Errorf("error_description %q", d)
+	}
+}
