@@ -191,6 +191,10 @@ func TestTargetCheckedAgainstItsSpec(t *testing.T) {
 			`readings.precrime-401: this decision has one reading only`},
 		{"readings not a mapping", "spec: precrime\nbaseURL: http://127.0.0.1:1\naccounts: {valid: {username: u, password: p}}\nreadings: [bare]\n",
 			`readings: want a mapping`},
+		{"no client for a spec that authenticates its client", "spec: " + oauth2Spec(t) + "\nbaseURL: http://127.0.0.1:1\naccounts: {valid: {username: u, password: p}}\n",
+			`client: spec oauth2 authenticates the client of token.login (POST /token); name one: client: {id: ..., secret: ...}`},
+		{"an empty client id", "spec: " + oauth2Spec(t) + "\nbaseURL: http://127.0.0.1:1\nclient: {id: ''}\naccounts: {valid: {username: u, password: p}}\n",
+			`client.id: is empty`},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,4 +240,13 @@ func TestTargetCheckedAgainstItsSpec(t *testing.T) {
 			t.Errorf("%s: %s undeclared, %s declared; want %s, %s", key, undeclared[key], declared[key], want[0], want[1])
 		}
 	}
+}
+
+// oauth2Spec is the absolute path of the OAuth 2 example spec, for target files written elsewhere.
+func oauth2Spec(t *testing.T) string {
+	p, err := filepath.Abs("../examples/specs/oauth2.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
