@@ -48,6 +48,7 @@ func setExitCodes(cmd *cobra.Command, codes ...exitCode) {
 // The meanings most commands share.
 var (
 	codeUsage = exitCode{exitUsage, "a usage error: an unknown flag or command, a wrong argument"}
+	codeHelp  = exitCode{exitOK, "the help was printed (--help); each subcommand's help lists its own codes"}
 	codeNoSub = exitCode{exitUsage, "no subcommand, or an unknown one"}
 )
 

@@ -32,7 +32,7 @@ report against it before reading it.`,
 			return usageError{errors.New("report needs a subcommand: render, verify, keygen or schema")}
 		},
 	}
-	setExitCodes(cmd, codeNoSub)
+	setExitCodes(cmd, codeHelp, codeNoSub)
 	schema := &cobra.Command{
 		Use:   "schema",
 		Short: "Print the JSON Schema of the JSON report (reports/schema.json)",

@@ -24,7 +24,7 @@ The extension vocabulary is documented in docs/spec-extensions.md.`,
 			return usageError{errors.New("specs needs a subcommand: list, show, validate or catalog")}
 		},
 	}
-	setExitCodes(cmd, codeNoSub)
+	setExitCodes(cmd, codeHelp, codeNoSub)
 	show := &cobra.Command{
 		Use:   "show NAME|FILE",
 		Short: "Show a spec's flows, token lifetimes, credential rules, demo accounts and decisions",
