@@ -31,7 +31,7 @@ var commandConventions = map[string]struct {
 	}},
 	"authconform serve": {listing: []string{"serve", "--list-defects"}, errors: []errorCase{
 		{[]string{"serve", "--addr", "127.0.0.1:0", "--spec", "nosuch"}, exitUsage, "no bundled spec"},
-		{[]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "xml"}, exitUsage, "use text or json"},
+		{[]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "xml"}, exitUsage, `invalid argument "xml" for "--log-format" flag: want text, json`},
 		{[]string{"serve", "--list-defects", "--output", "yaml"}, exitUsage, "want text, json"},
 	}},
 	"authconform test": {errors: []errorCase{

@@ -24,7 +24,7 @@ type serveOptions struct {
 	specs     []string
 	addr      string
 	config    string
-	logFormat string
+	logFormat *outputFormat // text or json, checked as the flag is parsed
 	check     bool
 	readings  []string // DECISION=CHOICE: the mock follows another reading of a spec's gap
 
@@ -95,7 +95,8 @@ catch it, summary). --log-format chooses the request log's format on stderr, not
 	f.StringArrayVar(&o.specs, "spec", nil, "a bundled spec name or a spec file to serve; repeat for several (default: all bundled specs)")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
 	f.StringVar(&o.config, "config", "", "YAML file with accounts, token lifetimes, signing keys and CORS origins per spec")
-	f.StringVar(&o.logFormat, "log-format", "text", "format of the request log on stderr (a line per request, written within 100 ms): text or json")
+	o.logFormat = &outputFormat{value: "text", choices: []string{"text", "json"}}
+	f.Var(o.logFormat, "log-format", "format of the request log on stderr (a line per request, written within 100 ms)")
 	f.BoolVar(&o.check, "check-responses", false, "check every response of the mock against its spec and log any that does not conform")
 	f.StringArrayVar(&o.readings, "reading", nil, "DECISION=CHOICE: follow another reading of a spec's documentation gap, as the vendor you will call does (e.g. precrime-authorization=bare); repeat for several; 'authconform specs show NAME' lists them")
 	addMutationFlags(cmd, &o)
@@ -111,13 +112,10 @@ func serve(e *env, o serveOptions) error {
 	if o.output != nil && o.output.value != "text" && !o.listDefects {
 		return usageError{fmt.Errorf("--output %s applies to --list-defects; the request log's format is --log-format", o.output.value)}
 	}
-	if o.logFormat != "text" && o.logFormat != "json" {
-		return usageError{fmt.Errorf("--log-format %q: use text or json", o.logFormat)}
-	}
 	logOut := newLogWriter(e.stderr, logFlushInterval)
 	defer logOut.Close()
 	var handler slog.Handler = slog.NewTextHandler(logOut, nil)
-	if o.logFormat == "json" {
+	if o.logFormat != nil && o.logFormat.value == "json" {
 		handler = slog.NewJSONHandler(logOut, nil)
 	}
 	logger := slog.New(handler)
