@@ -47,9 +47,10 @@ var commandConventions = map[string]struct {
 		{[]string{"specs", "list", "pixfile"}, exitUsage, "unknown command"},
 		{[]string{"specs", "list", "-o", "yaml"}, exitUsage, "want text, json"},
 	}},
-	"authconform specs show": {errors: []errorCase{
+	"authconform specs show": {listing: []string{"specs", "show", "pixfile"}, errors: []errorCase{
 		{[]string{"specs", "show", "nosuch"}, exitUsage, "no bundled spec"},
 		{[]string{"specs", "show", "{tmp}/missing.yaml"}, exitUsage, ""},
+		{[]string{"specs", "show", "pixfile", "-o", "yaml"}, exitUsage, "want text, json"},
 	}},
 	"authconform specs validate": {errors: []errorCase{
 		{[]string{"specs", "validate", "specs/testdata/bad-duration.yaml"}, exitUsage, "not valid"},

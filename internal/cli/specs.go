@@ -26,17 +26,28 @@ The extension vocabulary is documented in docs/spec-extensions.md.`,
 	}
 	setExitCodes(cmd, codeHelp, codeNoSub)
 	show := &cobra.Command{
-		Use:   "show NAME|FILE",
+		Use:   "show NAME|FILE [--output text|json]",
 		Short: "Show a spec's flows, token lifetimes, credential rules, demo accounts and decisions",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := specs.Load(args[0])
-			if err != nil {
-				return err
-			}
-			showSpec(e.stdout, s)
-			return nil
-		},
+		Long: `Show what a spec says about authentication: token lifetimes, each operation's flow, credentials
+and statuses, the credential schemes, the demo accounts, the checks a target is held to, what we
+added to the vendor's document and why, and the decisions on its gaps with their readings.
+--output json prints the same as one JSON object (name, tokens, operations, schemes,
+accountFields, accounts, additions, decisions), e.g. for a frontend's test fixtures.`,
+		Example: `  authconform specs show pixfile
+  authconform specs show elyssa -o json | jq '.accounts[] | select(.state == "enabled") | .fields'`,
+		Args: cobra.ExactArgs(1),
+	}
+	showOutput := addOutputFlag(show, "")
+	show.RunE = func(cmd *cobra.Command, args []string) error {
+		s, err := specs.Load(args[0])
+		if err != nil {
+			return err
+		}
+		if showOutput.value == "json" {
+			return showSpecJSON(e.stdout, s)
+		}
+		showSpec(e.stdout, s)
+		return nil
 	}
 	setExitCodes(show, exitCode{exitOK, "shown"},
 		exitCode{exitUsage, "a usage error, or the spec cannot be loaded: no bundled spec of that name, a file that is missing or not a valid spec"})
