@@ -20,9 +20,8 @@ import (
 // this catalog in Markdown; TestConformanceDoc fails when it is stale.
 
 func newCatalogCmd(e *env) *cobra.Command {
-	var format string
 	cmd := &cobra.Command{
-		Use:   "catalog [NAME|FILE] [--format text|markdown|json]",
+		Use:   "catalog [NAME|FILE] [--output text|json|markdown]",
 		Short: "Print the requirement catalog: every check's ID, level, flow, rule and source",
 		Long: `Print every rule the conformance checks judge: its requirement ID (the label for
 'authconform test --label-filter'), level (MUST fails the run, SHOULD warns), flow, the rule in one
@@ -34,35 +33,40 @@ on, or "not applicable" when the spec documents no such flow (those checks skip 
 applicable and do not stand in the way of certification). A rule that applies may still skip at
 run time when the target file lacks an input it needs.
 
---format markdown writes docs/conformance.md (without a spec); --format json is for tools.`,
+--output markdown writes docs/conformance.md (without a spec); --output json is for tools.
+(--format is the old name of --output; it still works, with a deprecation notice.)`,
 		Example: `  authconform specs catalog
   authconform specs catalog pixfile
-  authconform specs catalog --format markdown > docs/conformance.md`,
+  authconform specs catalog pixfile -o json
+  authconform specs catalog --output markdown > docs/conformance.md`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var sp *specs.Spec
-			if len(args) == 1 {
-				s, err := specs.Load(args[0])
-				if err != nil {
-					return err
-				}
-				sp = s
-			}
-			switch format {
-			case "text":
-				return writeCatalogText(e.stdout, sp)
-			case "json":
-				return writeCatalogJSON(e.stdout, sp)
-			case "markdown":
-				if sp != nil {
-					return usageError{fmt.Errorf("--format markdown writes the whole catalog; give no spec")}
-				}
-				return writeCatalogMarkdown(e.stdout)
-			}
-			return usageError{fmt.Errorf("--format %q: want text, markdown or json", format)}
-		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "text, markdown or json")
+	output := addOutputFlag(cmd, "text for people, json for tools (one JSON value on stdout), markdown for docs/conformance.md", "markdown")
+	deprecatedAlias(cmd, "format", "output")
+	setExitCodes(cmd, exitCode{exitOK, "printed"},
+		exitCode{exitUsage, "a usage error, or the spec cannot be loaded"})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		var sp *specs.Spec
+		if len(args) == 1 {
+			s, err := specs.Load(args[0])
+			if err != nil {
+				return err
+			}
+			sp = s
+		}
+		switch output.value {
+		case "text":
+			return writeCatalogText(e.stdout, sp)
+		case "json":
+			return writeCatalogJSON(e.stdout, sp)
+		case "markdown":
+			if sp != nil {
+				return usageError{fmt.Errorf("--output markdown writes the whole catalog; give no spec")}
+			}
+			return writeCatalogMarkdown(e.stdout)
+		}
+		return exitWith(exitInternal, "--output %q: no writer", output.value)
+	}
 	return cmd
 }
 
@@ -285,7 +289,7 @@ func writeCatalogMarkdown(w io.Writer) error {
 const conformanceIntro = `# Conformance requirements
 
 <!-- Generated from suites/requirements.go, suites/provenance.go and the suites' registered checks
-     by §authconform specs catalog --format markdown§. Do not edit by hand: run
+     by §authconform specs catalog --output markdown§. Do not edit by hand: run
      §go test ./internal/cli -run TestConformanceDoc -update§ after changing a rule. -->
 
 Every check §authconform test§ runs judges one rule below. A rule has a stable **ID** (a rule

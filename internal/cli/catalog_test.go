@@ -51,9 +51,12 @@ func TestCatalogCommand(t *testing.T) {
 		{"every rule", []string{"specs", "catalog"}, 0, []string{"LOG-01", "MUST", "source: the spec's login flow", "JWT-04"}, ""},
 		{"for one spec", []string{"specs", "catalog", "pixfile"}, 0, []string{"Requirement catalog for pixfile", "MUST on POST /api/v2/login: documented", "SHOULD on POST /api/v2/login: reading: decision pixfile-400"}, ""},
 		{"not applicable where a spec has no flow", []string{"specs", "catalog", "elyssa"}, 0, []string{"not applicable: elyssa documents no apikey flow"}, ""},
-		{"json", []string{"specs", "catalog", "elyssa", "--format", "json"}, 0, []string{`"id": "LOG-01"`, `"applies": true`}, ""},
-		{"markdown with a spec", []string{"specs", "catalog", "elyssa", "--format", "markdown"}, 2, nil, "give no spec"},
-		{"unknown format", []string{"specs", "catalog", "--format", "yaml"}, 2, nil, "want text, markdown or json"},
+		{"json", []string{"specs", "catalog", "elyssa", "--output", "json"}, 0, []string{`"id": "LOG-01"`, `"applies": true`}, ""},
+		{"json, short", []string{"specs", "catalog", "elyssa", "-o", "json"}, 0, []string{`"id": "LOG-01"`}, ""},
+		{"the old --format still works, deprecated", []string{"specs", "catalog", "elyssa", "--format", "json"}, 0, []string{`"id": "LOG-01"`}, "--format has been deprecated, use --output"},
+		{"markdown with a spec", []string{"specs", "catalog", "elyssa", "--output", "markdown"}, 2, nil, "give no spec"},
+		{"unknown format", []string{"specs", "catalog", "--output", "yaml"}, 2, nil, "want text, json, markdown"},
+		{"unknown format, old flag", []string{"specs", "catalog", "--format", "yaml"}, 2, nil, "want text, json, markdown"},
 		{"unknown spec", []string{"specs", "catalog", "nosuch"}, 2, nil, "no bundled spec"},
 	}
 	for _, tt := range tests {

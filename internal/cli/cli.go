@@ -102,7 +102,11 @@ One OpenAPI document per vendor (bundled: see 'authconform specs list') drives b
   specs   list, show and validate spec documents
   report  render a stored report, verify a certified one, make a signing key
 
-Exit codes: 0 success, 1 a MUST check failed (or a report does not verify), 2 usage or config error.`,
+Conventions (docs/cli.md): -v is --verbose wherever a command has it; the version is --version
+or 'authconform version'. Every listing takes --output text|json (-o). Every command's help ends
+with its exit codes, which keep one meaning throughout: 0 success, 1 a verdict (a MUST check
+failed, certification refused, a report that does not verify), 2 a usage, configuration or input
+error, 3 a bug of ours.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       Version,
@@ -110,8 +114,27 @@ Exit codes: 0 success, 1 a MUST check failed (or a report does not verify), 2 us
 		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	root.SetVersionTemplate("authconform {{.Version}}\n")
+	root.SetHelpTemplate(helpTemplate)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
+	// -v is --verbose wherever it exists; at the root it was --version, and still is, deprecated.
+	root.Flags().BoolP("version", "v", false, "print the version, as 'authconform version' does")
+	_ = root.Flags().MarkShorthandDeprecated("version", "-v means --verbose; use --version or 'authconform version'")
+	setExitCodes(root,
+		exitCode{exitOK, "success; with no command, the help was printed"},
+		exitCode{exitFailed, "a verdict: a MUST check failed, a certification was refused, a report does not verify"},
+		exitCode{exitUsage, "a usage, configuration or input error: a flag, a target or config file, a spec, a file that cannot be read"},
+		exitCode{exitInternal, "a bug of ours; never expected"})
 	root.AddCommand(newServeCmd(e), newTestCmd(e), newSpecsCmd(e), newReportCmd(e), newVersionCmd(e))
+	// cobra's own commands, added now rather than when the command runs, so they document their
+	// exit codes like every other and the tests that walk the tree see them.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "help" || c.Name() == "completion" {
+			setCobraExitCodes(c)
+		}
+	}
+	deprecationsTo(root, e.stderr)
 	// Every argument check is typed, so the usage follows its error without reading its text.
 	var typeArgs func(*cobra.Command)
 	typeArgs = func(c *cobra.Command) {
@@ -160,8 +183,16 @@ func noCommand(cmd *cobra.Command, args []string) error {
 	return usageError{fmt.Errorf("unknown command %q for %q; the commands are %s", args[0], cmd.CommandPath(), strings.Join(names, ", "))}
 }
 
+// setCobraExitCodes documents the exit codes of cobra's help and completion commands.
+func setCobraExitCodes(c *cobra.Command) {
+	setExitCodes(c, exitCode{exitOK, "printed"}, codeUsage)
+	for _, sub := range c.Commands() {
+		setCobraExitCodes(sub)
+	}
+}
+
 func newVersionCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of authconform",
 		Args:  cobra.NoArgs,
@@ -170,4 +201,6 @@ func newVersionCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
+	setExitCodes(cmd, exitCode{exitOK, "printed"}, codeUsage)
+	return cmd
 }

@@ -70,7 +70,7 @@ func TestCLI(t *testing.T) {
 		{name: "validate needs a file", args: []string{"specs", "validate"}, code: 2, stderr: []string{"requires at least 1 arg", "Usage:"}},
 		{name: "wrong flag prints usage", args: []string{"specs", "list", "--nope"}, code: 2, stderr: []string{"unknown flag: --nope", "Usage:"}},
 		{name: "unknown command", args: []string{"frobnicate"}, code: 2, stderr: []string{"unknown command"}},
-		{name: "help answers", args: []string{"specs", "validate", "--help"}, stdout: []string{"Exit 0 when all files are valid"}},
+		{name: "help answers", args: []string{"specs", "validate", "--help"}, stdout: []string{"Exit codes:\n  0  all files are valid"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -62,11 +62,7 @@ Certification: with --certify --sign-key KEY, the JSON report is signed (Ed25519
 check passed or does not apply to the spec; it is refused (exit 1, with the reasons) when a MUST
 check failed, was skipped for a missing input in the target file, or did not run (a label filter,
 --fail-fast). 'authconform report verify' checks the signature; 'authconform report keygen' makes
-a key pair.
-
-Exit codes: 0 every MUST check passed (and, with --certify, the report is signed), 1 a MUST check
-failed, the run was interrupted or certification was refused, 2 a usage or target-file error or a
-target that is not the spec's server (preflight).`,
+a key pair.`,
 		Example: `  authconform test --target examples/targets/pixfile.yaml
   authconform test --target staging.yaml --junit results.xml --json results.json --html results.html
   authconform test --target staging.yaml --label-filter 'login || resource' -v
@@ -87,6 +83,10 @@ target that is not the spec's server (preflight).`,
 	f.BoolVar(&o.insecure, "insecure-skip-verify", false, "do not verify the target's TLS certificate")
 	f.DurationVar(&o.deadline, "deadline", runner.DefaultDeadline, "end the whole run after this long; checks not reached are reported as not run")
 	_ = cmd.MarkFlagRequired("target")
+	setExitCodes(cmd,
+		exitCode{exitOK, "every MUST check passed (and, with --certify, the report is signed)"},
+		exitCode{exitFailed, "a MUST check failed, the run was interrupted or cut short by --deadline, or certification was refused"},
+		exitCode{exitUsage, "a usage or target-file error, a report file that cannot be written, no check matched --label-filter, or a target that is not the spec's server (preflight)"})
 	return cmd
 }
 

@@ -32,7 +32,8 @@ report against it before reading it.`,
 			return usageError{errors.New("report needs a subcommand: render, verify, keygen or schema")}
 		},
 	}
-	cmd.AddCommand(newReportRenderCmd(e), newReportVerifyCmd(e), newReportKeygenCmd(e), &cobra.Command{
+	setExitCodes(cmd, codeHelp, codeNoSub)
+	schema := &cobra.Command{
 		Use:   "schema",
 		Short: "Print the JSON Schema of the JSON report (reports/schema.json)",
 		Args:  cobra.NoArgs,
@@ -40,7 +41,9 @@ report against it before reading it.`,
 			_, err := e.stdout.Write(reports.SchemaJSON())
 			return err
 		},
-	})
+	}
+	setExitCodes(schema, exitCode{exitOK, "printed"}, codeUsage)
+	cmd.AddCommand(newReportRenderCmd(e), newReportVerifyCmd(e), newReportKeygenCmd(e), schema)
 	return cmd
 }
 
@@ -51,9 +54,7 @@ func newReportRenderCmd(e *env) *cobra.Command {
 		Short: "Rebuild the HTML or JUnit report, and print the summary, from a stored JSON report",
 		Long: `Read a JSON report (validated against the report schema first), print its console summary,
 and write the HTML and JUnit reports from it: the same bytes 'authconform test' writes for the same
-run. A certified report renders too; render does not check its signature (use 'report verify').
-
-Exit codes: 0 rendered, 2 the file is not a valid report or an output cannot be written.`,
+run. A certified report renders too; render does not check its signature (use 'report verify').`,
 		Example: `  authconform report render results.json --html results.html`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -86,6 +87,8 @@ Exit codes: 0 rendered, 2 the file is not a valid report or an output cannot be 
 	}
 	cmd.Flags().StringVar(&htmlFile, "html", "", "write the self-contained HTML report to this file")
 	cmd.Flags().StringVar(&junitFile, "junit", "", "write a JUnit XML report to this file")
+	setExitCodes(cmd, exitCode{exitOK, "rendered"},
+		exitCode{exitUsage, "the file cannot be read or is not a valid report, an output cannot be written, or a usage error"})
 	return cmd
 }
 
@@ -101,7 +104,8 @@ listed: another key, an altered signature, each field whose value differs from t
 (the signature carries the signed report, so the path and both values are shown), or the first
 byte that differs from the canonical encoding.
 
-Exit codes: 0 valid, 1 the report does not verify (or is not a report), 2 the key cannot be read.`,
+A file that cannot be read at all (missing, a directory, no permission) is an input error (exit
+2), as for every command; a file that is read but is not a signed report does not verify (exit 1).`,
 		Example: `  authconform report verify certified.json --key vendor.pub`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -137,6 +141,9 @@ Exit codes: 0 valid, 1 the report does not verify (or is not a report), 2 the ke
 	}
 	cmd.Flags().StringVar(&keyFile, "key", "", "the signer's public key, PEM (from 'authconform report keygen') (required)")
 	_ = cmd.MarkFlagRequired("key")
+	setExitCodes(cmd, exitCode{exitOK, "the report verifies"},
+		exitCode{exitFailed, "the report does not verify: another key, an altered signature or field, an unsigned report, a file that is not a report"},
+		exitCode{exitUsage, "the report or the key file cannot be read (missing, unreadable), the key is not an Ed25519 public key, or a usage error (no --key)"})
 	return cmd
 }
 
@@ -148,9 +155,7 @@ func newReportKeygenCmd(e *env) *cobra.Command {
 		Long: `Write a new Ed25519 key pair for signing certified reports: PREFIX.key, the private key (PEM,
 PKCS #8, mode 0600; keep it secret, pass it to 'authconform test --certify --sign-key'), and
 PREFIX.pub, the public key (PEM, PKIX; hand it to whoever verifies your reports). Existing files
-are never overwritten.
-
-Exit codes: 0 written, 2 a file exists or cannot be written.`,
+are never overwritten.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			privPEM, pubPEM, err := reports.GenerateKey()
@@ -176,6 +181,8 @@ Exit codes: 0 written, 2 a file exists or cannot be written.`,
 		},
 	}
 	cmd.Flags().StringVar(&prefix, "out", "authconform-signing", "path prefix of the two files")
+	setExitCodes(cmd, exitCode{exitOK, "both files written"},
+		exitCode{exitUsage, "a file exists or cannot be written, or a usage error"})
 	return cmd
 }
 

@@ -24,12 +24,13 @@ type serveOptions struct {
 	specs     []string
 	addr      string
 	config    string
-	logFormat string
+	logFormat *outputFormat // text or json, checked as the flag is parsed
 	check     bool
 	readings  []string // DECISION=CHOICE: the mock follows another reading of a spec's gap
 
 	defects, variants []string // deliberate defects and benign variants (serve_defects.go)
 	listDefects       bool
+	output            *outputFormat // of --list-defects
 }
 
 // HTTP server limits: generous for a developer's laptop, tight enough that a stuck client or a
@@ -77,11 +78,16 @@ makes it follow another, so a frontend matches the vendor it will really call.
 The spec and config files are reloaded when they change, and on SIGHUP; state is kept, and a
 broken file is logged and ignored.
 
-Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight finish first.`,
+Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight finish first.
+
+--list-defects prints the deliberate defects and benign variants and exits; with --output json,
+as an array of objects (name, kind defect or variant, flow, specs it applies to, checks that
+catch it, summary). --log-format chooses the request log's format on stderr, not --output.`,
 		Example: `  authconform serve
   authconform serve --spec pixfile --addr 127.0.0.1:9000
   authconform serve --spec ./my-api.yaml --config mock.yaml --log-format json
-  authconform serve --spec precrime --reading precrime-authorization=bare`,
+  authconform serve --spec precrime --reading precrime-authorization=bare
+  authconform serve --list-defects -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return serve(e, o) },
 	}
@@ -89,21 +95,27 @@ Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight finish first.`,
 	f.StringArrayVar(&o.specs, "spec", nil, "a bundled spec name or a spec file to serve; repeat for several (default: all bundled specs)")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
 	f.StringVar(&o.config, "config", "", "YAML file with accounts, token lifetimes, signing keys and CORS origins per spec")
-	f.StringVar(&o.logFormat, "log-format", "text", "format of the request log on stderr (a line per request, written within 100 ms): text or json")
+	o.logFormat = &outputFormat{value: "text", choices: []string{"text", "json"}}
+	f.Var(o.logFormat, "log-format", "format of the request log on stderr (a line per request, written within 100 ms)")
 	f.BoolVar(&o.check, "check-responses", false, "check every response of the mock against its spec and log any that does not conform")
 	f.StringArrayVar(&o.readings, "reading", nil, "DECISION=CHOICE: follow another reading of a spec's documentation gap, as the vendor you will call does (e.g. precrime-authorization=bare); repeat for several; 'authconform specs show NAME' lists them")
 	addMutationFlags(cmd, &o)
+	o.output = addOutputFlag(cmd, "with --list-defects: text for people, json for tools (one JSON value on stdout)")
+	setExitCodes(cmd,
+		exitCode{exitOK, "stopped by Ctrl-C or SIGTERM, requests in flight finished; or --list-defects printed"},
+		exitCode{exitUsage, "a usage, spec or config error, or the address cannot be listened on"},
+		exitCode{exitInternal, "the server stopped on its own (a bug of ours)"})
 	return cmd
 }
 
 func serve(e *env, o serveOptions) error {
-	if o.logFormat != "text" && o.logFormat != "json" {
-		return usageError{fmt.Errorf("--log-format %q: use text or json", o.logFormat)}
+	if o.output != nil && o.output.value != "text" && !o.listDefects {
+		return usageError{fmt.Errorf("--output %s applies to --list-defects; the request log's format is --log-format", o.output.value)}
 	}
 	logOut := newLogWriter(e.stderr, logFlushInterval)
 	defer logOut.Close()
 	var handler slog.Handler = slog.NewTextHandler(logOut, nil)
-	if o.logFormat == "json" {
+	if o.logFormat != nil && o.logFormat.value == "json" {
 		handler = slog.NewJSONHandler(logOut, nil)
 	}
 	logger := slog.New(handler)
@@ -119,6 +131,9 @@ func serve(e *env, o serveOptions) error {
 		return err
 	}
 	if o.listDefects {
+		if o.output != nil && o.output.value == "json" {
+			return listMutationsJSON(e.stdout, list)
+		}
 		return listMutations(e.stdout, list)
 	}
 	mock := live.Server()

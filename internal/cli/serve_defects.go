@@ -66,6 +66,35 @@ func listMutations(w io.Writer, list []*specs.Spec) error {
 	return tw.Flush()
 }
 
+// mutationListing is one defect or variant in 'serve --list-defects --output json'.
+type mutationListing struct {
+	Name    string   `json:"name"`
+	Kind    string   `json:"kind"` // defect or variant
+	Flow    string   `json:"flow"`
+	Specs   []string `json:"specs"`   // the served specs it applies to
+	Catches []string `json:"catches"` // defects: the checks expected to catch it; empty is a known weakness
+	Summary string   `json:"summary"`
+}
+
+// listMutationsJSON prints the catalog for the specs that would be served, as one JSON array.
+func listMutationsJSON(w io.Writer, list []*specs.Spec) error {
+	out := []mutationListing{}
+	for _, m := range append(defects.Defects(), defects.Variants()...) {
+		l := mutationListing{Name: m.Name, Kind: "defect", Flow: m.Flow, Specs: []string{}, Catches: []string{}, Summary: m.Summary}
+		if m.Variant {
+			l.Kind = "variant"
+		}
+		for _, sp := range list {
+			if m.AppliesTo(sp) {
+				l.Specs = append(l.Specs, sp.Name)
+			}
+		}
+		l.Catches = append(l.Catches, m.Catches...)
+		out = append(out, l)
+	}
+	return writeJSON(w, out)
+}
+
 // printMutations warns, under the banner, that the mock breaks its specs on purpose.
 func printMutations(w io.Writer, set *defects.Set) {
 	if set == nil {
