@@ -26,6 +26,8 @@ type specView struct {
 	Accounts      []accountView   `json:"accounts"`
 	Additions     []additionView  `json:"additions"`
 	Decisions     []decisionView  `json:"decisions"`
+	States        []stateView     `json:"states,omitempty"`  // account states the spec declares
+	Clients       []clientView    `json:"clients,omitempty"` // OAuth 2 clients the mock accepts
 }
 
 type tokensView struct {
@@ -40,6 +42,7 @@ type lifetimeView struct {
 	Seconds    int64  `json:"seconds"`
 	Documented bool   `json:"documented"`
 	Source     string `json:"source"`
+	Format     string `json:"format"` // jwt or opaque
 }
 
 type operationView struct {
@@ -55,6 +58,10 @@ type operationView struct {
 	Reads          []locationView    `json:"reads,omitempty"`
 	Writes         []locationView    `json:"writes,omitempty"`
 	Rotates        bool              `json:"rotates,omitempty"`
+	OnReuse        string            `json:"onReuse,omitempty"` // refresh: refuse or revokeFamily
+	Fixed          []fixedView       `json:"fixed,omitempty"`
+	Client         *clientAuthView   `json:"client,omitempty"`
+	Binds          []locationView    `json:"binds,omitempty"` // what: the account field the value must equal
 }
 
 type locationView struct {
@@ -63,6 +70,28 @@ type locationView struct {
 	Name     string `json:"name,omitempty"`
 	Pointer  string `json:"pointer,omitempty"`
 	Location string `json:"location"` // as the text output writes it: "header X-Auth-Token", "body /token"
+}
+
+type fixedView struct {
+	locationView
+	Value   string `json:"value"`
+	Failure string `json:"failure"`
+}
+
+type clientAuthView struct {
+	ID     locationView  `json:"id"`
+	Secret *locationView `json:"secret,omitempty"`
+	Basic  bool          `json:"basic"`
+}
+
+type stateView struct {
+	Name    string `json:"name"`
+	Failure string `json:"failure"`
+}
+
+type clientView struct {
+	ID     string `json:"id"`
+	Public bool   `json:"public"` // no secret
 }
 
 type schemeView struct {
@@ -115,7 +144,7 @@ func lifetimeOf(l *specs.Lifetime) *lifetimeView {
 	if l == nil {
 		return nil
 	}
-	return &lifetimeView{Lifetime: l.Lifetime.String(), Seconds: int64(l.Lifetime.D().Seconds()), Documented: l.Documented, Source: l.Source}
+	return &lifetimeView{Lifetime: l.Lifetime.String(), Seconds: int64(l.Lifetime.D().Seconds()), Documented: l.Documented, Source: l.Source, Format: string(l.Format)}
 }
 
 func locationOf(what string, l specs.Location) locationView {
@@ -160,6 +189,23 @@ func showSpecJSON(w io.Writer, s *specs.Spec) error {
 		for _, t := range op.Flow.Tokens {
 			ov.Writes = append(ov.Writes, locationOf(string(t.Token), t.Location))
 		}
+		if op.Flow.Kind == specs.KindRefresh && op.Flow.Rotate {
+			ov.OnReuse = string(op.Flow.OnReuse)
+		}
+		for _, fx := range op.Flow.Fixed {
+			ov.Fixed = append(ov.Fixed, fixedView{locationView: locationOf("fixed", fx.Location), Value: fx.Value, Failure: string(fx.Failure)})
+		}
+		if ca := op.Flow.Client; ca != nil {
+			cv := &clientAuthView{ID: locationOf("clientId", ca.ID), Basic: ca.Basic}
+			if ca.Secret != nil {
+				sec := locationOf("clientSecret", *ca.Secret)
+				cv.Secret = &sec
+			}
+			ov.Client = cv
+		}
+		for _, b := range op.Flow.Binds {
+			ov.Binds = append(ov.Binds, locationOf(b.Field, b.Location))
+		}
 		v.Operations = append(v.Operations, ov)
 	}
 	for _, name := range sortedSchemeNames(s) {
@@ -182,6 +228,12 @@ func showSpecJSON(w io.Writer, s *specs.Spec) error {
 			}
 		}
 		v.Accounts = append(v.Accounts, av)
+	}
+	for _, st := range s.States {
+		v.States = append(v.States, stateView{Name: string(st.Name), Failure: string(st.Failure)})
+	}
+	for _, cl := range s.Clients {
+		v.Clients = append(v.Clients, clientView{ID: cl.ID, Public: cl.Secret == ""})
 	}
 	for _, a := range s.Additions {
 		v.Additions = append(v.Additions, additionView{Kind: a.Kind, Where: a.Where, Why: a.Why})

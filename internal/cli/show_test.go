@@ -59,3 +59,23 @@ func TestShowVocabulary(t *testing.T) {
 		}
 	}
 }
+
+// specs show --output json carries the same vocabulary.
+func TestShowJSONVocabulary(t *testing.T) {
+	s, err := specs.Load("examples/specs/oauth2.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := showSpecJSON(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"format": "opaque"`, `"onReuse": "revokeFamily"`, `"value": "refresh_token"`, `"failure": "unsupportedGrant"`, `"basic": true`, `"clients": [`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("specs show -o json lacks %s:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "web-app-secret") {
+		t.Error("the JSON shows the client's secret")
+	}
+}
