@@ -301,6 +301,7 @@ func (t *Target) suiteTarget() *suites.Target {
 		MaxResponseBytes:    t.MaxResponseBytes,
 		Secrets:             t.Secrets,
 		Client:              t.Client,
+		AdminURL:            t.AdminURL,
 	}
 	if t.Probe != nil {
 		if op, ok := t.ProbeOperation(); ok {

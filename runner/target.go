@@ -78,6 +78,9 @@ type Target struct {
 	// Client is the OAuth 2 client (client: {id, secret}) for flows that authenticate their
 	// client; nil when the file names none.
 	Client *specs.Client
+	// AdminURL is the root of the target's authconform admin API when the run knows it (a run in
+	// a sandbox: UseSandbox sets it), for the clock control; nil: found by asking the target.
+	AdminURL *url.URL
 
 	// where the spec-dependent fields stood, so checking them against the spec can name the line
 	nodes targetNodes

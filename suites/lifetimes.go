@@ -243,7 +243,11 @@ func (r *run) clockURL(ctx context.Context) string {
 			p.why = "clock control is off in the target file (clockControl: off)"
 		default:
 			p.why = "the target offers no clock control (GET " + adminClockPath + " did not answer {\"now\": ...}); expiry is checked against the mock, which does"
-			for _, u := range []string{r.c.origin.String() + adminClockPath, r.c.opURLBase() + adminClockPath} {
+			candidates := []string{r.c.origin.String() + adminClockPath, r.c.opURLBase() + adminClockPath}
+			if a := r.t.AdminURL; a != nil {
+				candidates = []string{strings.TrimRight(a.String(), "/") + "/clock"} // the run's sandbox, nothing else
+			}
+			for _, u := range candidates {
 				if _, err := r.readClock(ctx, u); err == nil {
 					p.url, p.why = u, ""
 					break

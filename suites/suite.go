@@ -42,6 +42,9 @@ type Target struct {
 	// Client is the OAuth 2 client the target file names, for flows that authenticate their
 	// client; nil when it names none.
 	Client *specs.Client
+	// AdminURL is the root of the target's authconform admin API (ending in /) when the runner
+	// knows it, as in a sandbox; nil: the clock control is looked for at the target's origin.
+	AdminURL *url.URL
 }
 
 // Account roles the suites use.

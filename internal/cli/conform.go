@@ -28,6 +28,7 @@ type testOptions struct {
 	verbose     bool
 	insecure    bool
 	deadline    time.Duration
+	sandbox     string // auto, off, or a sandbox id
 }
 
 func newTestCmd(e *env) *cobra.Command {
@@ -82,6 +83,7 @@ a key pair.`,
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print each check's requests under its verdict")
 	f.BoolVar(&o.insecure, "insecure-skip-verify", false, "do not verify the target's TLS certificate")
 	f.DurationVar(&o.deadline, "deadline", runner.DefaultDeadline, "end the whole run after this long; checks not reached are reported as not run")
+	f.StringVar(&o.sandbox, "sandbox", runner.SandboxAuto, "auto: when the target is an authconform mock, run in a fresh sandbox of it (its own clock and state; deleted after), so parallel runs and other users of the mock are undisturbed; off: the mock's default world; ID: that sandbox, kept")
 	_ = cmd.MarkFlagRequired("target")
 	setExitCodes(cmd,
 		exitCode{exitOK, "every MUST check passed (and, with --certify, the report is signed)"},
@@ -122,7 +124,16 @@ func conform(e *env, o testOptions) error {
 	}
 	defer closeAll(outputs)
 
-	fmt.Fprintf(e.stdout, "authconform %s: testing %s (spec %s) from %s\n\n", Version, tg.BaseURL, tg.Spec.Name, o.target)
+	note, release, err := runner.UseSandbox(e.ctx, tg, o.sandbox)
+	if err != nil {
+		return exitWith(exitUsage, "%v", err)
+	}
+	defer release()
+	fmt.Fprintf(e.stdout, "authconform %s: testing %s (spec %s) from %s\n", Version, tg.BaseURL, tg.Spec.Name, o.target)
+	if note != "" {
+		fmt.Fprintf(e.stdout, "  %s\n", note)
+	}
+	fmt.Fprintln(e.stdout)
 	rep, err := runner.Run(e.ctx, runner.Config{
 		Target:      tg,
 		LabelFilter: o.labelFilter,

@@ -31,6 +31,10 @@ type serveOptions struct {
 	defects, variants []string // deliberate defects and benign variants (serve_defects.go)
 	listDefects       bool
 	output            *outputFormat // of --list-defects
+
+	sandboxes    *outputFormat // auto or explicit: a request to an unknown sandbox creates it, or answers 404
+	maxSandboxes int
+	sandboxIdle  time.Duration
 }
 
 // HTTP server limits: generous for a developer's laptop, tight enough that a stuck client or a
@@ -78,6 +82,14 @@ makes it follow another, so a frontend matches the vendor it will really call.
 The spec and config files are reloaded when they change, and on SIGHUP; state is kept, and a
 broken file is logged and ignored.
 
+Sandboxes: many people and parallel runs share one mock, each in a world of its own (clock,
+sessions, revoked and used tokens, API keys, accounts, faults, journal, signing keys). Put
+/__sandbox/ID in front of any path (http://127.0.0.1:8080/__sandbox/alice/workey/api, the admin
+API too: /__sandbox/alice/__authconform/clock) or send the header Authconform-Sandbox: ID.
+POST /__authconform/sandboxes creates one, GET lists them, DELETE /__authconform/sandboxes/ID
+removes one; an idle one goes after --sandbox-idle. Without either, a request is the default
+sandbox's, as it always was. authconform test uses a fresh sandbox by itself (--sandbox).
+
 Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight finish first.
 
 --list-defects prints the deliberate defects and benign variants and exits; with --output json,
@@ -98,6 +110,10 @@ catch it, summary). --log-format chooses the request log's format on stderr, not
 	o.logFormat = &outputFormat{value: "text", choices: []string{"text", "json"}}
 	f.Var(o.logFormat, "log-format", "format of the request log on stderr (a line per request, written within 100 ms)")
 	f.BoolVar(&o.check, "check-responses", false, "check every response of the mock against its spec and log any that does not conform")
+	o.sandboxes = &outputFormat{value: "auto", choices: []string{"auto", "explicit"}}
+	f.Var(o.sandboxes, "sandboxes", "auto: a request to an unknown sandbox (/__sandbox/ID/..., or the Authconform-Sandbox header) creates it; explicit: it answers 404 until POST /__authconform/sandboxes creates it")
+	f.IntVar(&o.maxSandboxes, "max-sandboxes", devtools.DefaultMaxSandboxes, "how many sandboxes may exist besides the default one; past it, creating one answers 429")
+	f.DurationVar(&o.sandboxIdle, "sandbox-idle", devtools.DefaultSandboxIdle, "a sandbox without a request for this long is deleted")
 	f.StringArrayVar(&o.readings, "reading", nil, "DECISION=CHOICE: follow another reading of a spec's documentation gap, as the vendor you will call does (e.g. precrime-authorization=bare); repeat for several; 'authconform specs show NAME' lists them")
 	addMutationFlags(cmd, &o)
 	o.output = addOutputFlag(cmd, "with --list-defects: text for people, json for tools (one JSON value on stdout)")
@@ -109,6 +125,9 @@ catch it, summary). --log-format chooses the request log's format on stderr, not
 }
 
 func serve(e *env, o serveOptions) error {
+	if o.maxSandboxes < 1 || o.sandboxIdle <= 0 {
+		return usageError{fmt.Errorf("--max-sandboxes must be at least 1 and --sandbox-idle positive, got %d and %s", o.maxSandboxes, o.sandboxIdle)}
+	}
 	if o.output != nil && o.output.value != "text" && !o.listDefects {
 		return usageError{fmt.Errorf("--output %s applies to --list-defects; the request log's format is --log-format", o.output.value)}
 	}
@@ -152,8 +171,10 @@ func serve(e *env, o serveOptions) error {
 	if set != nil {
 		ln = set.Listener(ln) // the one place the serve path wraps it: only a defect below HTTP changes it
 	}
+	sandboxes := devtools.NewSandboxes(live, live.Tools(), live.World, devtools.SandboxOptions{
+		Explicit: o.sandboxes != nil && o.sandboxes.value == "explicit", Max: o.maxSandboxes, Idle: o.sandboxIdle})
 	srv := &http.Server{
-		Handler:           live,
+		Handler:           sandboxes,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

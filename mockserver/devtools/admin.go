@@ -48,6 +48,9 @@ import (
 //	GET    /__authconform/faults                    -> {"faults": [...]}
 //	POST   /__authconform/faults {"operation": "postToken"|"POST /auth/token", "spec": "NAME", "count": 2, "status": 555 | "delay": "2s" | "drop": true} -> 201
 //	DELETE /__authconform/faults                    -> cleared
+//	POST   /__authconform/sandboxes {"id": "alice", "ttl": "2h"} (both optional) -> 201 {id, baseURL, created, expires, ...}
+//	GET    /__authconform/sandboxes                 -> {"mode", "max", "idle", "sandboxes": [{id, baseURL, created, expires, age, idle, sessions}]}
+//	DELETE /__authconform/sandboxes/{id}            -> 204
 //
 // With admin.token in the config, every admin call but the dashboard's files and openapi.yaml
 // needs Authorization: Bearer <token> (else 401). A reset also clears faults, the journal, the
@@ -133,6 +136,11 @@ func (d *tooling) adminRoutes() *routeTable {
 	mux.Handle("POST "+p+"/faults", tok(http.HandlerFunc(d.adminAddFault)))
 	mux.Handle("DELETE "+p+"/faults", tok(http.HandlerFunc(d.adminClearFaults)))
 	mux.Handle(p+"/faults", tok(allow("GET, HEAD, POST, DELETE", "GET lists the queued faults, POST queues one, DELETE clears them")))
+	mux.Handle("GET "+p+"/sandboxes", tok(http.HandlerFunc(d.adminListSandboxes)))
+	mux.Handle("POST "+p+"/sandboxes", tok(http.HandlerFunc(d.adminCreateSandbox)))
+	mux.Handle(p+"/sandboxes", tok(allow("GET, HEAD, POST", "GET lists the sandboxes, POST creates one")))
+	mux.Handle("DELETE "+p+"/sandboxes/{id}", tok(http.HandlerFunc(d.adminDeleteSandbox)))
+	mux.Handle(p+"/sandboxes/{id}", tok(allow("DELETE", "use DELETE")))
 	mux.Handle(p+"/", tok(http.HandlerFunc(adminUnknown)))
 	return mux
 }

@@ -386,7 +386,7 @@ func TestAdminOpenAPI(t *testing.T) {
 		t.Fatalf("invalid: %v", err)
 	}
 	want := []string{"/", "/index.html", "/ui/{file}", "/openapi.yaml", "/clock", "/clock/reset", "/reset", "/specs", "/accounts", "/accounts/{spec}/{id}/{action}",
-		"/sessions", "/sessions/{id}/revoke", "/journal", "/faults"}
+		"/sessions", "/sessions/{id}/revoke", "/journal", "/faults", "/sandboxes", "/sandboxes/{id}"}
 	for _, p := range want {
 		if doc.Paths.Value(p) == nil {
 			t.Errorf("the document lacks %s", p)

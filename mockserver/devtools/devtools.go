@@ -51,6 +51,9 @@ type Tools struct {
 	journal  *journal.Journal
 	sessions *sessionRegistry
 	last     *tooling // as attached to the Server built last (for tests)
+	// sandboxes, on the default world's tools, are the mock's sandboxes, which its admin API
+	// manages (sandboxes.go); nil inside a sandbox and where there are none.
+	sandboxes *Sandboxes
 }
 
 // NewTools returns the tools with empty state.

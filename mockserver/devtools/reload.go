@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/clock"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -25,15 +26,20 @@ import (
 
 // Live serves the current Server and replaces it on Reload.
 type Live struct {
-	cur  atomic.Pointer[mockserver.Server]
-	mu   sync.Mutex // one reload at a time
-	opts []mockserver.Option
+	cur   atomic.Pointer[mockserver.Server]
+	mu    sync.Mutex // one reload at a time; guards list and cfg
+	opts  []mockserver.Option
+	base  []mockserver.Option // the caller's options: what a new world (a sandbox) is built with
+	tools *Tools
+	list  []*specs.Spec
+	cfg   *mockserver.Config // the last reload's; nil: the options' own
 }
 
 // NewLive builds the first Server as New does (the developer tools installed after the options'
 // extensions), and keeps what a reload must share.
 func NewLive(list []*specs.Spec, opts ...mockserver.Option) (*Live, error) {
-	l := &Live{opts: append(slices.Clip(opts), mockserver.WithExtension(NewTools(Options{})))}
+	tools := NewTools(Options{})
+	l := &Live{opts: append(slices.Clip(opts), mockserver.WithExtension(tools)), base: slices.Clip(opts), tools: tools, list: list}
 	s, err := mockserver.New(list, l.opts...)
 	if err != nil {
 		return nil, err
@@ -63,7 +69,26 @@ func (l *Live) Reload(list []*specs.Spec, cfg *mockserver.Config) error {
 	}
 	next.TakeKeys(l.cur.Load())
 	l.cur.Store(next)
+	l.list, l.cfg = list, cfg
 	return nil
+}
+
+// Tools are the developer tools of the default world.
+func (l *Live) Tools() *Tools { return l.tools }
+
+// World builds a new, empty world from the current specs and config, as a sandbox is: a clock on
+// real time, a store and tools of its own, fresh signing keys (a WorldFunc).
+func (l *Live) World() (*mockserver.Server, *Tools, error) {
+	l.mu.Lock()
+	list, cfg := l.list, l.cfg
+	l.mu.Unlock()
+	tools := NewTools(Options{})
+	opts := append(slices.Clip(l.base), mockserver.WithClock(clock.New()))
+	if cfg != nil {
+		opts = append(opts, mockserver.WithConfig(cfg))
+	}
+	s, err := mockserver.New(list, append(opts, mockserver.WithExtension(tools))...)
+	return s, tools, err
 }
 
 // fileStamp is what Watch compares: a change of either means the file changed.
