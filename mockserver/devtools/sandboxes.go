@@ -204,9 +204,9 @@ type sandboxView struct {
 	ID       string    `json:"id"`
 	BaseURL  string    `json:"baseURL"`
 	Created  time.Time `json:"created"`
-	Expires  time.Time `json:"expires"`            // when it goes if it sees no request before
-	Age      string    `json:"age"`                // since it was created
-	Idle     string    `json:"idle"`               // since its last request
+	Expires  time.Time `json:"expires"`  // when it goes if it sees no request before
+	Age      string    `json:"age"`      // since it was created
+	Idle     string    `json:"idle"`     // since its last request
 	Sessions int       `json:"sessions"` // sessions its session registry lists
 }
 
