@@ -1,9 +1,13 @@
 package devtools
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -218,5 +222,47 @@ func TestSandboxCORS(t *testing.T) {
 			!strings.Contains(strings.ToLower(rec.Header().Get("Access-Control-Allow-Headers")), strings.Fields(tc.headers)[len(strings.Fields(tc.headers))-1]) {
 			t.Errorf("preflight of %s (%s): %d %v", tc.path, tc.headers, rec.Code, rec.Header())
 		}
+	}
+}
+
+// TestBrowserSandboxDashboard: a sandbox's dashboard, in headless Chromium, lists the sandboxes
+// with its own selected, and shows that sandbox's sessions only; the default's shows none of them.
+func TestBrowserSandboxDashboard(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is not on PATH, and CI=true")
+		}
+		t.Skip("chromium is not on PATH (Debian: apt-get install -y chromium); skipping the browser test")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	m := newSandboxMock(t, SandboxOptions{})
+	m.sb.opts.Now = time.Now // a browser's requests must not expire the sandboxes
+	srv := httptest.NewServer(m.sb)
+	defer srv.Close()
+	if rec, _ := m.do(http.MethodPost, "/__authconform/sandboxes", `{"id":"qa"}`); rec.Code != http.StatusCreated {
+		t.Fatalf("create: %d", rec.Code)
+	}
+	m.login("/__sandbox/qa")
+	_, v := m.do(http.MethodGet, "/__sandbox/qa/__authconform/sessions", "")
+	list, _ := v["sessions"].([]any)
+	if len(list) != 1 {
+		t.Fatalf("sessions of qa: %v", v)
+	}
+	sid := list[0].(map[string]any)["id"].(string)[:10]
+	dir := t.TempDir()
+	dom := string(runChromium(ctx, t, chromium, dir, "--virtual-time-budget=15000", "--dump-dom", srv.URL+"/__sandbox/qa/__authconform/"))
+	for _, want := range []string{`<option value="default">default</option>`, `<option value="qa">qa</option>`, sid, "1 sessions"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("qa's dashboard lacks %q:\n%s", want, tail(dom, 3000))
+		}
+	}
+	if !regexp.MustCompile(`<select id="sandbox"[^>]*>`).MatchString(dom) {
+		t.Error("no sandbox picker")
+	}
+	def := string(runChromium(ctx, t, chromium, dir, "--virtual-time-budget=15000", "--dump-dom", srv.URL+"/__authconform/"))
+	if strings.Contains(def, sid) || !strings.Contains(def, `<option value="qa">qa</option>`) {
+		t.Errorf("the default dashboard shows qa's session, or lacks the picker's qa:\n%s", tail(def, 3000))
 	}
 }

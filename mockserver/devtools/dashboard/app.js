@@ -4,6 +4,12 @@
 "use strict";
 
 const api = (path) => new URL(path, document.baseURI.replace(/[^/]*$/, "")).toString();
+// The sandbox this page shows (its URL's /__sandbox/{id}/ prefix), and the mock's root admin API,
+// where the sandboxes are listed.
+const inSandbox = location.pathname.match(/^\/__sandbox\/([^/]+)\//);
+const currentSandbox = inSandbox ? decodeURIComponent(inSandbox[1]) : "default";
+const rootAPI = location.origin + "/__authconform/";
+const maxSessionRows = 100;
 let adminToken = sessionStorage.getItem("authconform-admin-token") || "";
 const state = { specs: [], sessions: [], fetchedAt: 0, now: 0, clockAt: 0 };
 
@@ -98,12 +104,24 @@ function renderSpecs() {
   if (keep) sel.value = keep;
 }
 
+// shownSessions are the sessions the filter keeps, at most maxSessionRows of them.
+function shownSessions() {
+  const q = document.getElementById("session-filter").value.trim().toLowerCase();
+  const kept = q ? state.sessions.filter((s) => [s.spec, s.account, s.id, s.state].some((v) => String(v || "").toLowerCase().includes(q))) : state.sessions;
+  const shown = kept.slice(0, maxSessionRows);
+  document.getElementById("session-count").textContent = kept.length > shown.length || q
+    ? "showing " + shown.length + " of " + kept.length + (q ? " matching" : "") + " (" + state.sessions.length + " in all)"
+    : state.sessions.length + " sessions";
+  return shown;
+}
+
 // renderSessions rebuilds the table when the sessions change, and counts down in place.
 function renderSessions() {
   const elapsed = (Date.now() - state.fetchedAt) / 1000;
   const left = (r) => (r === undefined || r === null ? "" : fmtDuration(r - elapsed));
-  const key = JSON.stringify(state.sessions.map((s) => [s.spec, s.id, s.state, s.access && s.access.jti]));
-  fill("sessions", state.sessions.map((s) => {
+  const sessions = shownSessions();
+  const key = JSON.stringify(sessions.map((s) => [s.spec, s.id, s.state, s.access && s.access.jti]));
+  fill("sessions", sessions.map((s) => {
     const revoke = el("button", { class: "small secondary", onclick: () => act("POST", "sessions/" + encodeURIComponent(s.id) + "/revoke?spec=" + encodeURIComponent(s.spec)) }, "revoke");
     return el("tr", {},
       el("td", {}, s.spec), el("td", {}, s.account), el("td", { class: "mono" }, s.id.slice(0, 10)),
@@ -114,7 +132,7 @@ function renderSessions() {
       el("td", {}, s.state === "live" ? revoke : ""));
   }), key);
   const rows = document.querySelectorAll("#sessions tbody tr");
-  state.sessions.forEach((s, i) => {
+  sessions.forEach((s, i) => {
     if (!rows[i]) return;
     for (const cell of rows[i].querySelectorAll("td.countdown")) {
       cell.textContent = left(cell.dataset.kind === "access" ? s.accessRemaining : s.refreshRemaining);
@@ -155,6 +173,24 @@ function renderJournal(list) {
     el("td", {}, e.account || ""), el("td", {}, e.failure || ""), el("td", {}, e.ms))), list.map((e) => e.id).join(","));
 }
 
+// renderSandboxes fills the picker from the mock's root admin API: the default first, then the
+// sandboxes oldest first; picking one opens its dashboard.
+async function renderSandboxes() {
+  const sel = document.getElementById("sandbox");
+  let ids = [];
+  try {
+    const headers = adminToken ? { Authorization: "Bearer " + adminToken } : {};
+    const res = await fetch(rootAPI + "sandboxes", { headers, cache: "no-store" });
+    if (res.ok) ids = ((await res.json()).sandboxes || []).map((b) => b.id);
+  } catch (e) { ids = []; }
+  if (currentSandbox !== "default" && !ids.includes(currentSandbox)) ids.push(currentSandbox);
+  const key = JSON.stringify(ids);
+  if (sel.dataset.key === key) return;
+  sel.dataset.key = key;
+  sel.replaceChildren(el("option", { value: "default" }, "default"), ...ids.map((id) => el("option", { value: id }, id)));
+  sel.value = currentSandbox;
+}
+
 function tickClock() {
   if (!state.clockAt) return;
   const now = new Date(state.now + (Date.now() - state.clockAt));
@@ -177,6 +213,7 @@ async function refresh(all) {
       const [specs, accounts] = await Promise.all([call("GET", "specs"), call("GET", "accounts")]);
       state.specs = specs.specs;
       renderSpecs();
+      renderSandboxes();
       renderAccounts(accounts.accounts);
     }
     tickClock();
@@ -217,6 +254,11 @@ function init() {
     if (delay) body.delay = delay;
     if (document.getElementById("fault-drop").checked) body.drop = true;
     act("POST", "faults", body);
+  });
+  document.getElementById("session-filter").addEventListener("input", renderSessions);
+  document.getElementById("sandbox").addEventListener("change", (ev) => {
+    const id = ev.target.value;
+    location.href = id === "default" ? rootAPI : location.origin + "/__sandbox/" + encodeURIComponent(id) + "/__authconform/";
   });
   document.getElementById("auth-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
