@@ -128,7 +128,7 @@ func steps(b block) []step {
 		}
 		if len(cur.want) > 0 {
 			out = append(out, cur)
-			cur = step{line: b.line + 2 + i}
+			cur = step{line: b.line + 1 + i}
 		}
 		cur.script = append(cur.script, l)
 	}
@@ -169,10 +169,17 @@ func TestRunnableBlocks(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bin, "authconform"), []byte(wrapper), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := exec.LookPath("bash"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("bash is not installed; CI must run every runnable block")
+		}
+		t.Skip("bash is not installed")
+	}
 	_, curlErr := exec.LookPath("curl")
 	for _, b := range all {
 		name := fmt.Sprintf("%s:%d", filepath.Base(b.file), b.line)
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each block has its own mock and directory
 			if curlErr != nil && strings.Contains(strings.Join(b.lines, "\n"), "curl ") {
 				if os.Getenv("CI") == "true" {
 					t.Fatal("curl is not installed; CI must run every runnable block")
@@ -202,10 +209,16 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// startMu makes in-process mocks start one at a time: serve pauses the collector while it
+// prepares and restores GOGC after, and two overlapping starts would restore each other's pause.
+var startMu sync.Mutex
+
 // startMock runs `authconform serve --addr 127.0.0.1:0` in process until the test ends and
 // returns its root URL.
 func startMock(t *testing.T) string {
 	t.Helper()
+	startMu.Lock()
+	defer startMu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errb, done := &syncBuffer{}, &syncBuffer{}, make(chan int, 1)
 	go func() {
@@ -275,7 +288,14 @@ func workdir(t *testing.T, mock string) string {
 
 func runBlock(t *testing.T, b block, bin string) {
 	mock := startMock(t)
-	dir := workdir(t, mock)
+	for _, p := range execBlock(b, bin, mock, workdir(t, mock)) {
+		t.Error(p)
+	}
+}
+
+// execBlock runs a block's steps in one bash and returns what went wrong: a step whose commands
+// failed, or a stated answer missing from its step's output.
+func execBlock(b block, bin, mock, dir string) (problems []string) {
 	st := steps(b)
 	var script strings.Builder
 	script.WriteString("set -euo pipefail\n")
@@ -287,24 +307,52 @@ func runBlock(t *testing.T, b block, bin string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", script.String())
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "MOCK="+mock, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cmd.Env = append(os.Environ(), "MOCK="+mock, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	segments := strings.Split(out.String(), stepEnd)
 	for i, s := range st {
 		if i >= len(segments)-1 { // the step did not finish
-			t.Errorf("%s:%d: the commands from here failed (%v); output:\n%s", b.file, s.line, err, segments[len(segments)-1])
-			return
+			return append(problems, fmt.Sprintf("%s:%d: the commands from here failed (%v); output:\n%s", b.file, s.line, err, segments[len(segments)-1]))
 		}
 		for _, w := range s.want {
 			if !strings.Contains(segments[i], w) {
-				t.Errorf("%s:%d: the output lacks %q; it was:\n%s", b.file, s.line, w, segments[i])
+				problems = append(problems, fmt.Sprintf("%s:%d: the output lacks %q; it was:\n%s", b.file, s.line, w, segments[i]))
 			}
 		}
 	}
 	if err != nil {
-		t.Errorf("%s:%d: the block failed: %v; output:\n%s", b.file, b.line, err, out.String())
+		problems = append(problems, fmt.Sprintf("%s:%d: the block failed: %v; output:\n%s", b.file, b.line, err, out.String()))
+	}
+	return problems
+}
+
+// TestExecBlockFails: the runner itself fails a block whose command fails or whose stated answer
+// is not printed, and passes one that prints what it states.
+func TestExecBlockFails(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		want  string // in the problems; "" for none
+	}{
+		{"passes", []string{"echo hello $MOCK", "# => hello http://mock.invalid", "X=1", "echo $X", "# => 1"}, ""},
+		{"answer missing", []string{"echo hello", "# => goodbye"}, `lacks "goodbye"`},
+		{"answer of another step", []string{"echo hello", "# => hello", "echo world", "# => hello"}, `x.md:4: the output lacks "hello"`},
+		{"command fails", []string{"false", "echo never", "# => never"}, "x.md:2: the commands from here failed"},
+		{"last command fails", []string{"echo ok", "# => ok", "exit 3"}, "x.md:4: the commands from here failed (exit status 3)"},
+		{"pipe fails", []string{"false | cat", "# => "}, "failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := strings.Join(execBlock(block{file: "x.md", line: 1, info: "sh runnable", lines: tc.lines}, t.TempDir(), "http://mock.invalid", t.TempDir()), "\n")
+			if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
+				t.Errorf("problems %q; want %q", got, tc.want)
+			}
+		})
 	}
 }
 
