@@ -62,7 +62,7 @@ frontend: ## Build the frontend quick start (examples/frontend: generate types, 
 	cd examples/frontend && npm run build
 
 .PHONY: check-deps
-check-deps: ## Prove the dependency rules of DESIGN.md (suites never import the mock, no vendor names in generic code, no focused specs)
+check-deps: ## Prove the dependency rules of docs/architecture.md (suites never import the mock, no vendor names in generic code, no focused specs)
 	@./scripts/check-deps.sh
 
 .PHONY: fuzz

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Proves the dependency rules of DESIGN.md; `make lint` runs it and CI fails on any finding.
+# Proves the dependency rules of docs/architecture.md; `make lint` runs it and CI fails on any finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mod=$(go list -m)

@@ -198,7 +198,7 @@ func (s *Spec) DecisionAt(pointer string) (*Decision, bool) {
 	return nil, false
 }
 
-// FlowKind is what an operation does (DESIGN.md, "Flow kinds").
+// FlowKind is what an operation does (docs/spec-extensions.md, "kind").
 type FlowKind string
 
 // The flow kinds the mock implements and the suites check.

@@ -84,7 +84,7 @@ func TestClientSafety(t *testing.T) {
 	})
 }
 
-// TestSuitesNeverImportTheMock guards DESIGN.md's first dependency rule: the suites judge a target
+// TestSuitesNeverImportTheMock guards the first dependency rule (docs/architecture.md): the suites judge a target
 // from the spec alone.
 func TestSuitesNeverImportTheMock(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()

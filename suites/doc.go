@@ -1,6 +1,6 @@
 // Package suites holds the Ginkgo conformance specs. They judge a target over HTTP from the spec
 // model alone and never import the mock: if they shared its code, a wrong interpretation would
-// agree with itself and no check would catch it (DESIGN.md, "Dependency rules").
+// agree with itself and no check would catch it (docs/architecture.md).
 //
 // The runner calls Register with a Target, then ginkgo.RunSpecs. Register opens one Describe per
 // flow operation (login, refresh, logout, API keys, and the probe as "resource") and one It per
@@ -19,6 +19,6 @@
 // locations, presenting credentials, judging refusals), then one file per flow or concern:
 // login.go, refresh.go, logout.go, apikeys.go, headers.go, lifetimes.go, schema.go, security.go.
 //
-// Refusals follow DESIGN.md's general rule: a status the spec names for the failure is a MUST,
+// Refusals follow the general rule for refusals (docs/conformance.md): a status the spec names for the failure is a MUST,
 // with its body shape; where it names none, any 4xx is accepted.
 package suites

@@ -537,7 +537,7 @@ func refused(op *specs.Operation, status int) bool {
 }
 
 // expectRefused judges a refusal. That the request is refused (a 4xx or a documented error
-// status, DESIGN.md's general rule) is always required. The exact status is required where the
+// status, the general rule for refusals (docs/conformance.md)) is always required. The exact status is required where the
 // vendor states it (and then the documented body shape too) or where the target declares the
 // reading that chose it; where it is only our reading, a different refusal is a warning.
 func (r *run) expectRefused(ctx context.Context, resp *response, f specs.Failure, rule string) {

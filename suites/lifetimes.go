@@ -29,7 +29,7 @@ const (
 	clockMarginAfter = 10 * time.Minute
 )
 
-// The mock's admin API (DESIGN.md, "The mock"): GET returns {"now": RFC3339}, POST {"set": RFC3339}
+// The mock's admin API (docs/admin-api.md): GET returns {"now": RFC3339}, POST {"set": RFC3339}
 // moves the clock. The suites use it only when the target answers it; they never reset a target.
 const adminClockPath = "/__authconform/clock"
 

@@ -83,7 +83,7 @@ func (r *run) failureProvenance(op *specs.Operation, f specs.Failure) Provenance
 	p := Provenance{Basis: Documented, Cite: specAt(op)}
 	switch {
 	case !ok:
-		p.Cite += " documents no status for " + string(f) + "; any 4xx refuses (DESIGN.md's general rule)"
+		p.Cite += " documents no status for " + string(f) + "; any 4xx refuses (the general rule for refusals, docs/conformance.md)"
 	case fs.Decision != "":
 		_, declared := r.t.Readings[fs.Decision]
 		p.Decision, p.Declared = fs.Decision, declared

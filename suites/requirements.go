@@ -33,7 +33,7 @@ type Basis string
 const (
 	// Documented: the vendor's document states the expectation, or implies it (an operation that
 	// requires a credential must refuse a forged, tampered, unsigned, expired or revoked one; a
-	// request is refused with a 4xx and changes nothing, DESIGN.md's general rule). MUST.
+	// request is refused with a 4xx and changes nothing, the general rule for refusals (docs/conformance.md)). MUST.
 	Documented Basis = "documented"
 	// Reading: one of our decisions where the document is silent or contradicts itself. SHOULD,
 	// unless the target file declares the reading (readings:), which makes it MUST.
@@ -78,7 +78,7 @@ var Requirements = []Requirement{
 	{"LOG-03", FlowLogin, "token responses carry Cache-Control: no-store", Practice, "RFC 6749 5.1"},
 	{"LOG-05", FlowLogin, "a wrong password is refused, with the documented status and error body", Documented, "the spec's login failures (badCredentials)"},
 	{"LOG-06", FlowLogin, "an unknown account and a wrong password get the same status, so accounts cannot be enumerated", Practice, "OWASP WSTG-IDNT-04"},
-	{"LOG-07", FlowLogin, "a malformed login request is refused with a 4xx or a documented error status, and issues no token", Documented, "the request schema; DESIGN.md's general rule for refusals"},
+	{"LOG-07", FlowLogin, "a malformed login request is refused with a 4xx or a documented error status, and issues no token", Documented, "the request schema; the general rule for refusals (docs/conformance.md)"},
 	{"LOG-11", FlowLogin, "credentials are not taken from the query string (probed with a decoy account, never a real password)", Practice, "RFC 6749 2.3.1 and 3.2; RFC 6750 5.3"},
 	{"LOG-13", FlowLogin, "an unknown account is refused, with the documented status and error body", Documented, "the spec's login failures (unknownAccount)"},
 	{"LOG-14", FlowLogin, "a disabled account is refused, with the documented status and error body", Documented, "the spec's login failures (accountDisabled)"},
@@ -127,7 +127,7 @@ var Requirements = []Requirement{
 	{"KEY-06", FlowAPIKey, "a created API key is listed to its owner", Documented, "the spec's apikey-list flow"},
 	{"KEY-07", FlowAPIKey, "a created API key authenticates where the spec accepts API keys", Documented, "the spec's security schemes (accepts apiKey)"},
 	{"KEY-09", FlowAPIKey, "another account deleting an API key gets the status and body the spec names for a key that is not the caller's", Documented, "the spec's apikey-delete failures (notFound)"},
-	{"KEY-08", FlowAPIKey, "another account cannot delete an API key: a 4xx and no change of state", Documented, "DESIGN.md's general rule for refusals; OWASP API1:2023"},
+	{"KEY-08", FlowAPIKey, "another account cannot delete an API key: a 4xx and no change of state", Documented, "the general rule for refusals (docs/conformance.md); OWASP API1:2023"},
 
 	// headers.go
 	{"HDR-01", FlowResource, "the Bearer authentication scheme name is matched case-insensitively", Practice, "RFC 9110 11.1; RFC 6750 2.1"},

@@ -25,7 +25,7 @@ func newReportCmd(e *env) *cobra.Command {
   keygen   write an Ed25519 key pair for 'authconform test --certify --sign-key'
   schema   print the JSON Schema of the report
 
-The JSON report's schema is reports/schema.json (schemaVersion 2); every command validates a
+The JSON report's schema is reports/schema.json (schemaVersion 3; versions 1 and 2 still read and verify); every command validates a
 report against it before reading it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
