@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,7 +123,7 @@ cors:
 			h2.clock.Set(h.clock.Now())
 			h2.expect(h2.do(h2.req("GET", "/api/v2/customers", "", "X-Auth-Token", tok)), 200)
 			// and a reset keeps a pinned key too
-			h2.s.Reset()
+			_ = h2.s.Reset(context.Background())
 			h2.clock.Set(h.clock.Now())
 			h2.expect(h2.do(h2.req("GET", "/api/v2/customers", "", "X-Auth-Token", tok)), 200)
 		}},

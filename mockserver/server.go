@@ -21,6 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/authconform/authconform/mockserver/example"
+	"github.com/authconform/authconform/mockserver/store"
 	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/mockserver/validation"
 	"github.com/authconform/authconform/specs"
@@ -79,6 +80,7 @@ type Server struct {
 	mounts  []*mount     // longest base path first
 	tools   tools        // the steps the dev tools attached (tools.go)
 	handler http.Handler // serve, in the middleware extensions installed (hooks.go)
+	unwatch func()       // stops applying the other replicas' changes (shared.go)
 
 	checkResponses bool
 }
@@ -222,6 +224,10 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 	if err := s.extend(o.extensions); err != nil {
 		return nil, err
 	}
+	if err := s.loadShared(context.Background(), false); err != nil {
+		return nil, fmt.Errorf("mockserver: %w", err)
+	}
+	s.unwatch = s.base.Watch(s.applyChange)
 	return s, nil
 }
 
@@ -255,7 +261,8 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 	if sp.Tokens.Refresh != nil {
 		opaque[specs.TokenRefresh] = sp.Tokens.Refresh.Format == specs.FormatOpaque
 	}
-	iss, err := tokens.New(tokens.Config{Algorithm: sp.Tokens.Algorithm, Issuer: sp.Tokens.Issuer, Key: key, Access: access, Refresh: refresh, Clock: s.clock, Opaque: opaque})
+	iss, err := tokens.New(tokens.Config{Algorithm: sp.Tokens.Algorithm, Issuer: sp.Tokens.Issuer, Key: key, Access: access, Refresh: refresh, Clock: s.clock, Opaque: opaque,
+		Table: storeTable{st: s.base, scope: sp.Name}})
 	if err != nil {
 		return nil, err
 	}
@@ -382,22 +389,22 @@ func (s *Server) Clock() Clock { return s.clock }
 // Reset is a restart without one: every run-time state forgotten, new random signing keys (so
 // the tokens issued before, revoked or not, are refused; keys pinned by the config stay), and an
 // adjustable clock back on its base time.
-func (s *Server) Reset() {
-	if err := s.store.Reset(context.Background()); err != nil {
-		s.log.Error("reset: the store failed", "error", err)
+//
+// With a store shared by replicas, every replica resets: the store forgets the shared state, and
+// the others, told so, forget what they keep themselves.
+func (s *Server) Reset(ctx context.Context) error {
+	if err := s.store.Reset(ctx); err != nil {
+		return err
 	}
-	for _, m := range s.mounts {
-		m.iss.Rotate()
-	}
+	s.forgetLocal()
 	if c, ok := s.clock.(AdjustableClock); ok {
 		c.Reset()
 	}
-	for _, m := range s.mounts {
-		m.accounts.Reset() // the admin API's changes
+	if err := s.loadShared(ctx, true); err != nil {
+		return err
 	}
-	for _, fn := range s.tools.resetFns {
-		fn()
-	}
+	s.announce(ctx, store.Change{What: store.ChangedAll})
+	return nil
 }
 
 // call is one request on its way through a flow.

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -193,7 +194,7 @@ func (s *Server) AddAccount(spec string, acc specs.Account) (specs.Account, erro
 	if m == nil {
 		return specs.Account{}, fmt.Errorf("no served spec %q", spec)
 	}
-	return m.accounts.Add(acc)
+	return m.changeAccounts(context.Background(), func() (specs.Account, error) { return m.accounts.Add(acc) })
 }
 
 // SetAccountState changes the state of an account of a served spec.
@@ -202,7 +203,7 @@ func (s *Server) SetAccountState(spec, id string, state specs.AccountState) (spe
 	if m == nil {
 		return specs.Account{}, fmt.Errorf("no served spec %q", spec)
 	}
-	return m.accounts.SetState(id, state)
+	return m.changeAccounts(context.Background(), func() (specs.Account, error) { return m.accounts.SetState(id, state) })
 }
 
 // KeyPrefix starts every API key the mock creates.

@@ -83,6 +83,10 @@ func (a *Set) replace(list []specs.Account) {
 	a.mu.Unlock()
 }
 
+// Replace makes list the accounts (as a store kept the admin API's changes), the configured
+// ones staying what Reset goes back to.
+func (a *Set) Replace(list []specs.Account) { a.replace(list) }
+
 // Reset goes back to the accounts as configured.
 func (a *Set) Reset() { a.replace(a.orig) }
 

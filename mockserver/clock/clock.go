@@ -81,3 +81,29 @@ func (c *Controlled) Reset() {
 	c.moved = false
 	c.mu.Unlock()
 }
+
+// State is where a Controlled clock was moved to, as a store keeps it so that every replica of
+// the mock shows the same time: not moved (real time), or At at the base time Anchor.
+type State struct {
+	Moved  bool      `json:"moved"`
+	At     time.Time `json:"at,omitzero"`
+	Anchor time.Time `json:"anchor,omitzero"`
+}
+
+// State returns where the clock was moved to.
+func (c *Controlled) State() State {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if !c.moved {
+		return State{}
+	}
+	return State{Moved: true, At: c.at, Anchor: c.anchor}
+}
+
+// Restore moves the clock to st (as another replica moved its own). Replicas must share their
+// base clock (real time, kept by NTP) for st to mean the same time on each.
+func (c *Controlled) Restore(st State) {
+	c.mu.Lock()
+	c.moved, c.at, c.anchor = st.Moved, st.At, st.Anchor
+	c.mu.Unlock()
+}

@@ -105,11 +105,13 @@ func (m *mutantIssuer) Verify(token string, use specs.TokenKind) (*tokens.Claims
 	}
 	var c tokens.Claims
 	var t *jwt.Token
-	var err error
-	remembered, opaque := b.Lookup(token)
-	if opaque {
+	remembered, opaque, err := b.Lookup(token)
+	switch {
+	case err != nil:
+		return nil, err
+	case opaque:
 		c = *remembered
-	} else {
+	default:
 		t, _, err = jwt.NewParser().ParseUnverified(token, &c)
 	}
 	switch {

@@ -158,26 +158,40 @@ func (t *routeTable) Handle(pattern string, h http.Handler) {
 	t.patterns = append(t.patterns, pattern)
 }
 
+// storeFailed answers an admin request the state store failed: 503 (the store cannot be
+// reached, or lost the change), with what was being done.
+func (d *tooling) storeFailed(w http.ResponseWriter, what string, err error) {
+	d.log.Error("admin "+what+": the state store failed", "error", err)
+	mockserver.WritePlain(w, http.StatusServiceUnavailable, what+" failed: the state store is unavailable ("+err.Error()+"); try again when it is back")
+}
+
 // adminUnknown answers a path the admin API does not have.
 func adminUnknown(w http.ResponseWriter, r *http.Request) {
 	mockserver.WritePlain(w, http.StatusNotFound, "no admin endpoint "+r.URL.Path+"; "+mockserver.AdminPrefix+"openapi.yaml lists them all")
 }
 
 // adminReset serves POST /__authconform/reset.
-func (d *tooling) adminReset(w http.ResponseWriter, _ *http.Request) {
-	d.srv.Reset()
+func (d *tooling) adminReset(w http.ResponseWriter, r *http.Request) {
+	if err := d.srv.Reset(r.Context()); err != nil {
+		d.storeFailed(w, "reset", err)
+		return
+	}
 	d.log.Info("admin reset: clock back to real time, run-time state forgotten")
 	d.writeNow(w, true)
 }
 
 // resetClock serves POST /__authconform/clock/reset.
-func (d *tooling) resetClock(w http.ResponseWriter, _ *http.Request) {
+func (d *tooling) resetClock(w http.ResponseWriter, r *http.Request) {
 	c, ok := d.srv.Clock().(mockserver.AdjustableClock)
 	if !ok {
 		mockserver.WritePlain(w, http.StatusConflict, "this mock runs on a clock that cannot be moved")
 		return
 	}
 	c.Reset()
+	if err := d.srv.SaveClock(r.Context()); err != nil {
+		d.storeFailed(w, "clock reset", err)
+		return
+	}
 	d.log.Info("admin clock back to real time")
 	d.writeNow(w, false)
 }
@@ -213,6 +227,10 @@ func (d *tooling) moveClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.Set(to)
+	if err := d.srv.SaveClock(r.Context()); err != nil {
+		d.storeFailed(w, "clock move", err)
+		return
+	}
 	if req.Advance != nil {
 		d.log.Info("admin clock advanced", "by", to.Sub(now).String())
 	} else {

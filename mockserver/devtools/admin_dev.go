@@ -227,6 +227,10 @@ func (d *tooling) adminAddAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acc, err := d.srv.AddAccount(sp.Name, parsed)
+	if errors.Is(err, mockserver.ErrStore) {
+		d.storeFailed(w, "adding the account", err)
+		return
+	}
 	if err != nil {
 		mockserver.WritePlain(w, http.StatusBadRequest, "body: "+err.Error())
 		return
@@ -266,6 +270,10 @@ func (d *tooling) adminAccountAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acc, err := d.srv.SetAccountState(spec, id, state)
+	if errors.Is(err, mockserver.ErrStore) {
+		d.storeFailed(w, "changing the account", err)
+		return
+	}
 	if err != nil {
 		mockserver.WritePlain(w, http.StatusNotFound, fmt.Sprintf("spec %s has no account with id %q", spec, id))
 		return

@@ -94,7 +94,7 @@ func FuzzAdmin(f *testing.F) {
 		if rec.Code >= 400 && rec.Header().Get(mockserver.MessageHeader) == "" && !strings.Contains(rec.Body.String(), "message") {
 			t.Errorf("%s %s%s: %d without a message", method, mockserver.AdminPrefix, path, rec.Code)
 		}
-		h.s.Reset() // what the call changed on purpose (clock, accounts, sessions) goes back
+		_ = h.s.Reset(context.Background()) // what the call changed on purpose (clock, accounts, sessions) goes back
 		if rec := serve(h.s, h.req("POST", "/api/v2/login", `{"username":"user","password":"pass"}`)); rec.Code != 200 {
 			t.Fatalf("after %s %s%s a good login gets %d", method, mockserver.AdminPrefix, path, rec.Code)
 		}

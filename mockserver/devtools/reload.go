@@ -67,8 +67,14 @@ func (l *Live) Reload(list []*specs.Spec, cfg *mockserver.Config) error {
 	if err != nil {
 		return err
 	}
-	next.TakeKeys(l.cur.Load())
+	if err := next.DropAccountChanges(context.Background()); err != nil { // the files say what the accounts are
+		next.Close()
+		return err
+	}
+	old := l.cur.Load()
+	next.TakeKeys(old)
 	l.cur.Store(next)
+	old.Close()
 	l.list, l.cfg = list, cfg
 	return nil
 }

@@ -195,6 +195,7 @@ func (sb *Sandboxes) sweep(now time.Time) {
 	for id, box := range sb.boxes {
 		if now.Sub(box.used) > box.idle {
 			delete(sb.boxes, id)
+			box.srv.Close()
 		}
 	}
 }
@@ -332,9 +333,12 @@ func (d *tooling) adminDeleteSandbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sb.mu.Lock()
-	_, ok := sb.boxes[id]
+	box, ok := sb.boxes[id]
 	delete(sb.boxes, id)
 	sb.mu.Unlock()
+	if ok {
+		box.srv.Close()
+	}
 	if !ok {
 		mockserver.WritePlain(w, http.StatusNotFound, fmt.Sprintf("no sandbox %q", id))
 		return

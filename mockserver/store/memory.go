@@ -23,6 +23,18 @@ type Memory struct {
 	keys    map[scoped]APIKey    // key hash of a scope -> key
 	owned   map[scoped][]string  // account of a scope -> hashes of its keys, oldest first
 	next    int                  // sweep when revoked+used reach this size
+
+	clockAt  clock.State
+	signing  map[string][]byte // scope -> signing key
+	opaque   map[scoped]opaqueEntry
+	accounts map[string][]byte // scope -> accounts as the admin API changed them
+	tokens   int               // sweep opaque tokens when they reach this many
+}
+
+// opaqueEntry is an opaque token's claims and when the token expires.
+type opaqueEntry struct {
+	claims []byte
+	until  time.Time
 }
 
 // scoped names something of one scope: an account id, a session id, a jti or a key hash.
@@ -53,6 +65,11 @@ func (m *Memory) clear() {
 	m.keys = map[scoped]APIKey{}
 	m.owned = map[scoped][]string{}
 	m.next = MinSweep
+	m.clockAt = clock.State{}
+	m.signing = map[string][]byte{}
+	m.opaque = map[scoped]opaqueEntry{}
+	m.accounts = map[string][]byte{}
+	m.tokens = MinSweep
 }
 
 // Len is how many revocations and used refresh tokens the store holds (for tests of sweeping).
@@ -211,3 +228,81 @@ func (m *Memory) Reset(context.Context) error {
 	m.clear()
 	return nil
 }
+
+// Clock implements Clocks.
+func (m *Memory) Clock(context.Context) (clock.State, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.clockAt, nil
+}
+
+// SaveClock implements Clocks.
+func (m *Memory) SaveClock(_ context.Context, st clock.State) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.clockAt = st
+	return nil
+}
+
+// SigningKey implements SigningKeys.
+func (m *Memory) SigningKey(_ context.Context, scope string, fresh []byte) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if k, ok := m.signing[scope]; ok {
+		return k, nil
+	}
+	m.signing[scope] = fresh
+	return fresh, nil
+}
+
+// PutToken implements OpaqueTokens. Expired tokens are swept, SweepMargin after their expiry,
+// once the table has doubled: unlike a revocation, forgetting a token early only refuses it.
+func (m *Memory) PutToken(_ context.Context, scope, token string, claims []byte, until time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.opaque) >= m.tokens {
+		cutoff := m.clock.Now().Add(-SweepMargin)
+		for k, e := range m.opaque {
+			if e.until.Before(cutoff) {
+				delete(m.opaque, k)
+			}
+		}
+		m.tokens = max(MinSweep, 2*len(m.opaque))
+	}
+	m.opaque[scoped{scope, token}] = opaqueEntry{claims: claims, until: until}
+	return nil
+}
+
+// Token implements OpaqueTokens.
+func (m *Memory) Token(_ context.Context, scope, token string) ([]byte, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.opaque[scoped{scope, token}]
+	return e.claims, ok, nil
+}
+
+// Accounts implements AccountLists.
+func (m *Memory) Accounts(_ context.Context, scope string) ([]byte, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	list, ok := m.accounts[scope]
+	return list, ok, nil
+}
+
+// SaveAccounts implements AccountLists.
+func (m *Memory) SaveAccounts(_ context.Context, scope string, list []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if list == nil {
+		delete(m.accounts, scope)
+	} else {
+		m.accounts[scope] = list
+	}
+	return nil
+}
+
+// Announce implements Changes: a Memory store has no other replica to tell.
+func (m *Memory) Announce(context.Context, Change) error { return nil }
+
+// Watch implements Changes: no other replica announces anything.
+func (m *Memory) Watch(func(Change)) (stop func()) { return func() {} }

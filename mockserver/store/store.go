@@ -45,12 +45,18 @@ type APIKeys interface {
 	DeleteKey(ctx context.Context, scope, accountID, hash string) (bool, error)
 }
 
-// Store is every concern at once, and Reset, which forgets everything (the admin API's reset).
+// Store is every concern at once, and Reset, which forgets everything (the admin API's reset):
+// the flows' state and the world's shared state (shared.go).
 type Store interface {
 	Generations
 	Revocations
 	RefreshTokens
 	APIKeys
+	Clocks
+	SigningKeys
+	OpaqueTokens
+	AccountLists
+	Changes
 	Reset(ctx context.Context) error
 }
 

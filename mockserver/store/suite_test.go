@@ -12,3 +12,11 @@ import (
 func TestMemory(t *testing.T) {
 	storetest.Run(t, func(_ *testing.T, c clock.Clock) store.Store { return store.NewMemory(c) })
 }
+
+// TestSharedMemory: the in-process replicas the mock's tests use keep the replicas' promises.
+func TestSharedMemory(t *testing.T) {
+	storetest.RunReplicas(t, func(_ *testing.T, c clock.Clock) (store.Store, store.Store) {
+		r := storetest.Shared(c, 2)
+		return r[0], r[1]
+	})
+}

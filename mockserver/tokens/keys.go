@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"strings"
 
@@ -22,6 +23,7 @@ type keySet struct {
 	sign   any    // []byte, *rsa.PrivateKey or *ecdsa.PrivateKey
 	verify any    // []byte, *rsa.PublicKey or *ecdsa.PublicKey
 	kid    string // asymmetric keys: the key's id, written in every token's header; "" for HMAC
+	raw    []byte // the key as Config.Key takes it: the HMAC secret, or the private key in PEM
 	header string // the encoded JOSE header of every token: alg, typ (and kid)
 }
 
@@ -67,6 +69,14 @@ func newKeySet(method jwt.SigningMethod, raw []byte) (*keySet, error) {
 		ks.sign, ks.verify = k, &k.PublicKey
 	default:
 		return nil, fmt.Errorf("algorithm %q is not one the mock signs with", method.Alg())
+	}
+	ks.raw = raw
+	if ks.raw == nil { // generated: PEM (PKCS #8) for a store to share
+		der, err := x509.MarshalPKCS8PrivateKey(ks.sign)
+		if err != nil {
+			return nil, err
+		}
+		ks.raw = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	}
 	t := jwt.New(method)
 	if _, symmetric := ks.sign.([]byte); !symmetric {

@@ -14,37 +14,62 @@ import (
 // ErrUnknownToken: an opaque token the issuer never issued, or forgot (a reset).
 var ErrUnknownToken = errors.New("token is not one the server issued")
 
-// opaqueTokens issues the token kinds a spec declares opaque (format: opaque): random strings
-// with nothing in them, whose claims the issuer remembers until they expire, as a server with a
-// token table does. A nil *opaqueTokens issues none.
-type opaqueTokens struct {
-	kinds map[specs.TokenKind]bool
-	mu    sync.RWMutex
-	m     map[string]*Claims
-	swept int // the table's size after the last sweep
+// Table remembers the claims of opaque tokens until they expire, as a server with a token table
+// does. The mock keeps it in its state store (shared by replicas); Config.Table nil keeps one in
+// the Issuer's memory. Its errors reach the caller of Issue or Verify unchanged.
+type Table interface {
+	Put(token string, c *Claims) error
+	Get(token string) (*Claims, bool, error)
+	// Forget drops every token (Rotate: a new key, as a restart). A table the mock's store keeps
+	// is emptied by the store's reset instead, and does nothing here.
+	Forget()
 }
 
-func newOpaqueTokens(kinds map[specs.TokenKind]bool) *opaqueTokens {
-	return &opaqueTokens{kinds: kinds, m: map[string]*Claims{}}
+// opaqueTokens issues the token kinds a spec declares opaque (format: opaque): random strings
+// with nothing in them, whose claims the table remembers. A nil *opaqueTokens issues none.
+type opaqueTokens struct {
+	kinds map[specs.TokenKind]bool
+	table Table
 }
 
 // issues reports whether tokens of kind use are opaque.
 func (o *opaqueTokens) issues(use specs.TokenKind) bool { return o != nil && o.kinds[use] }
 
 // issue remembers c under a new random token: 256 bits, base32 (rand.Text twice).
-func (o *opaqueTokens) issue(c *Claims) Issued {
+func (o *opaqueTokens) issue(c *Claims) (Issued, error) {
 	token := rand.Text() + rand.Text()
-	o.mu.Lock()
-	if len(o.m) >= 2*max(o.swept, 512) && c.NotBefore != nil {
-		o.sweep(c.NotBefore.Time)
+	if err := o.table.Put(token, c); err != nil {
+		return Issued{}, err
 	}
-	o.m[token] = c
-	o.mu.Unlock()
 	var exp time.Time
 	if c.ExpiresAt != nil {
 		exp = c.ExpiresAt.Time
 	}
-	return Issued{Token: token, JTI: c.ID, Expires: exp}
+	return Issued{Token: token, JTI: c.ID, Expires: exp}, nil
+}
+
+// verify finds the claims of an opaque token and judges them as a JWT's: time (v), kind, and
+// completeness.
+func (o *opaqueTokens) verify(token string, use specs.TokenKind, v *jwt.Validator) (*Claims, error) {
+	c, ok, err := o.table.Get(token)
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return nil, ErrUnknownToken
+	}
+	if err := v.Validate(c); err != nil {
+		return nil, err
+	}
+	return CheckUse(c, use)
+}
+
+// memoryTable is the Table of an Issuer given none: a map, swept of tokens expired a day since
+// once it has doubled.
+type memoryTable struct {
+	mu    sync.RWMutex
+	m     map[string]*Claims
+	swept int // the table's size after the last sweep
 }
 
 // sweepSlack is how long past its expiry an opaque token is kept: a clock moved back by less
@@ -52,51 +77,40 @@ func (o *opaqueTokens) issue(c *Claims) Issued {
 // accepts what should be refused.
 const sweepSlack = 24 * time.Hour
 
-// sweep drops the tokens expired sweepSlack before now. Called with mu held.
-func (o *opaqueTokens) sweep(now time.Time) {
-	for t, c := range o.m {
-		if c.ExpiresAt != nil && c.ExpiresAt.Before(now.Add(-sweepSlack)) {
-			delete(o.m, t)
-		}
+func (t *memoryTable) Put(token string, c *Claims) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[string]*Claims{}
 	}
-	o.swept = len(o.m)
+	if len(t.m) >= 2*max(t.swept, 512) && c.NotBefore != nil {
+		cutoff := c.NotBefore.Add(-sweepSlack)
+		for tok, cc := range t.m {
+			if cc.ExpiresAt != nil && cc.ExpiresAt.Before(cutoff) {
+				delete(t.m, tok)
+			}
+		}
+		t.swept = len(t.m)
+	}
+	t.m[token] = c
+	return nil
 }
 
-// verify finds the claims of an opaque token and judges them as a JWT's: time (v), kind, and
-// completeness.
-func (o *opaqueTokens) verify(token string, use specs.TokenKind, v *jwt.Validator) (*Claims, error) {
-	o.mu.RLock()
-	c, ok := o.m[token]
-	o.mu.RUnlock()
+func (t *memoryTable) Get(token string) (*Claims, bool, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	c, ok := t.m[token]
 	if !ok {
-		return nil, ErrUnknownToken
-	}
-	if err := v.Validate(c); err != nil {
-		return nil, err
+		return nil, false, nil
 	}
 	cc := *c
-	return CheckUse(&cc, use)
+	return &cc, true, nil
 }
 
-// forget drops every token (a new key: a reset).
-func (o *opaqueTokens) forget() {
-	o.mu.Lock()
-	o.m, o.swept = map[string]*Claims{}, 0
-	o.mu.Unlock()
-}
-
-// take makes o remember from's tokens (a reload keeps them valid), when both issue opaque ones.
-func (o *opaqueTokens) take(from *opaqueTokens) {
-	if o == nil || from == nil {
-		return
-	}
-	from.mu.RLock()
-	defer from.mu.RUnlock()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for t, c := range from.m {
-		o.m[t] = c
-	}
+func (t *memoryTable) Forget() {
+	t.mu.Lock()
+	t.m, t.swept = nil, 0
+	t.mu.Unlock()
 }
 
 // Opaque reports whether tokens of kind use are opaque strings (format: opaque), not JWTs.
@@ -106,7 +120,7 @@ func (i *Issuer) Opaque(use specs.TokenKind) bool { return i.opaque.issues(use) 
 // string. Issue is Mint of Claims; decorators mint claims of their own shape.
 func (i *Issuer) Mint(c *Claims) (Issued, error) {
 	if i.opaque.issues(specs.TokenKind(c.Use)) {
-		return i.opaque.issue(c), nil
+		return i.opaque.issue(c)
 	}
 	token, err := i.Sign(c)
 	if err != nil {
@@ -120,17 +134,11 @@ func (i *Issuer) Mint(c *Claims) (Issued, error) {
 }
 
 // Lookup returns the claims an opaque token was issued with, unjudged (no time or kind check),
-// for decorators that judge them their own way; false for a JWT or an unknown token.
-func (i *Issuer) Lookup(token string) (*Claims, bool) {
+// for decorators that judge them their own way; false for a JWT or an unknown token, and the
+// table's error.
+func (i *Issuer) Lookup(token string) (*Claims, bool, error) {
 	if i.opaque == nil {
-		return nil, false
+		return nil, false, nil
 	}
-	i.opaque.mu.RLock()
-	defer i.opaque.mu.RUnlock()
-	c, ok := i.opaque.m[token]
-	if !ok {
-		return nil, false
-	}
-	cc := *c
-	return &cc, true
+	return i.opaque.table.Get(token)
 }

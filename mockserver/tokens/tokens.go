@@ -1,11 +1,14 @@
 package tokens
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -47,7 +50,9 @@ type Config struct {
 	Issuer    string // the iss claim written and required
 	Key       []byte // the signing key: an HMAC secret, or a PEM private key; nil: a random one, replaced by Rotate
 	// Opaque are the token kinds issued as opaque random strings the issuer remembers, not JWTs.
-	Opaque  map[specs.TokenKind]bool
+	Opaque map[specs.TokenKind]bool
+	// Table remembers the opaque tokens (nil: a table in the Issuer's memory).
+	Table   Table
 	Access  time.Duration
 	Refresh time.Duration // 0 when the spec has no refresh token
 	Clock   clock.Clock
@@ -106,8 +111,12 @@ func New(cfg Config) (*Issuer, error) {
 		return nil, err
 	}
 	i.key.Store(ks)
-	if len(cfg.Opaque) > 0 {
-		i.opaque = newOpaqueTokens(cfg.Opaque)
+	if slices.Contains(slices.Collect(maps.Values(cfg.Opaque)), true) {
+		table := cfg.Table
+		if table == nil {
+			table = &memoryTable{}
+		}
+		i.opaque = &opaqueTokens{kinds: cfg.Opaque, table: table}
 	}
 	return i, nil
 }
@@ -133,8 +142,26 @@ func (i *Issuer) Rotate() {
 	}
 	i.key.Store(ks)
 	if i.opaque != nil {
-		i.opaque.forget()
+		i.opaque.table.Forget()
 	}
+}
+
+// Key is the issuer's current key as Config.Key and UseKey take it: the HMAC secret, or the
+// private key in PEM (PKCS #8), for a store to share with the other replicas.
+func (i *Issuer) Key() []byte { return i.key.Load().raw }
+
+// UseKey makes the issuer sign and verify with raw (as Key gives it), unless the config pinned
+// its key: the key another replica stored first. The same key again changes nothing.
+func (i *Issuer) UseKey(raw []byte) error {
+	if i.pinned || bytes.Equal(raw, i.key.Load().raw) {
+		return nil
+	}
+	ks, err := newKeySet(i.method, raw)
+	if err != nil {
+		return err
+	}
+	i.key.Store(ks)
+	return nil
 }
 
 // Pinned reports whether the config fixed the key.
@@ -145,7 +172,11 @@ func (i *Issuer) Pinned() bool { return i.pinned }
 func (i *Issuer) TakeKey(from *Issuer) {
 	if !i.pinned && !from.pinned && i.method == from.method {
 		i.key.Store(from.key.Load())
-		i.opaque.take(from.opaque)
+		if i.opaque != nil && from.opaque != nil {
+			if t, ok := from.opaque.table.(*memoryTable); ok {
+				i.opaque.table = t // the same table: tokens issued before a reload stay known
+			}
+		}
 	}
 }
 
@@ -264,7 +295,7 @@ func marshalClaims(c *Claims) ([]byte, error) {
 func (i *Issuer) Issue(use specs.TokenKind, sub, sid string, gen uint64) (Issued, error) {
 	c := i.Claims(use, sub, sid, gen)
 	if i.opaque.issues(use) {
-		return i.opaque.issue(&c), nil
+		return i.opaque.issue(&c)
 	}
 	token, keyp, err := i.sign(&c)
 	if err != nil {

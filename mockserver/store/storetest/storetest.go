@@ -33,6 +33,11 @@ func Run(t *testing.T, newStore New) {
 		{"api keys", testKeys},
 		{"reset forgets everything", testReset},
 		{"concurrent use", testConcurrent},
+		{"clock", testClock},
+		{"signing keys: the first stored wins", testSigningKeys},
+		{"opaque tokens", testOpaqueTokens},
+		{"accounts", testAccounts},
+		{"reset forgets the shared state", testResetShared},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t, clock.At(T0))) })

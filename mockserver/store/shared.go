@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/authconform/authconform/mockserver/clock"
+)
+
+// The state of a world besides the flows': what several replicas of the mock must agree on to be
+// one mock. Each replica keeps a working copy of the small, read-on-every-request parts (the
+// clock, the signing keys, the accounts) and reloads it when another replica announces a change
+// (Changes); what a request must never read stale (revocations, used refresh tokens, opaque
+// tokens, API keys) it asks the store every time.
+
+// Clocks keeps where the world's clock was moved to.
+type Clocks interface {
+	// Clock is the clock's state as last saved; the zero State (not moved) when none was.
+	Clock(ctx context.Context) (clock.State, error)
+	// SaveClock records the clock's state.
+	SaveClock(ctx context.Context, st clock.State) error
+}
+
+// SigningKeys keeps the random signing key of each scope, so every replica signs and verifies
+// with the same one.
+type SigningKeys interface {
+	// SigningKey returns the scope's key. When there is none yet it stores fresh (the caller's
+	// new key) and returns it; when two replicas race, both get the first one stored.
+	SigningKey(ctx context.Context, scope string, fresh []byte) ([]byte, error)
+}
+
+// OpaqueTokens keeps the claims of opaque tokens (format: opaque), which carry nothing
+// themselves.
+type OpaqueTokens interface {
+	// PutToken remembers claims (encoded by the caller) under token until it expires.
+	PutToken(ctx context.Context, scope, token string, claims []byte, until time.Time) error
+	// Token returns the claims of a token PutToken remembered, and false for one it did not (or
+	// that Reset forgot).
+	Token(ctx context.Context, scope, token string) ([]byte, bool, error)
+}
+
+// AccountLists keeps the accounts of a scope as the admin API changed them (encoded by the
+// caller), so they survive a restart when the store does.
+type AccountLists interface {
+	// Accounts returns the saved list, and false when the admin API changed nothing (the
+	// configured accounts apply).
+	Accounts(ctx context.Context, scope string) ([]byte, bool, error)
+	// SaveAccounts records the list; nil forgets it (the configured accounts apply again).
+	SaveAccounts(ctx context.Context, scope string, list []byte) error
+}
+
+// Changes tells the other replicas sharing a store that something they keep a working copy of
+// changed, so they reload it. A store without other replicas (Memory) announces nothing.
+type Changes interface {
+	// Announce tells the other replicas about c.
+	Announce(ctx context.Context, c Change) error
+	// Watch calls fn for every change another replica announces, until stop is called. fn runs
+	// on one goroutine of the store, one change at a time.
+	Watch(fn func(Change)) (stop func())
+}
+
+// Change is what Changes announces.
+type Change struct {
+	What  ChangeKind `json:"what"`
+	Scope string     `json:"scope,omitempty"` // the spec whose accounts changed
+}
+
+// ChangeKind names what changed.
+type ChangeKind string
+
+const (
+	ChangedClock    ChangeKind = "clock"    // Clock: the clock moved
+	ChangedAccounts ChangeKind = "accounts" // AccountLists: an account of Scope changed
+	ChangedAll      ChangeKind = "reset"    // Reset: everything was forgotten
+)
+
+// ErrUnavailable wraps every error of a store that cannot be reached: the mock answers 503 and
+// says so, never a 401 or a 200 it cannot vouch for.
+var ErrUnavailable = errors.New("the state store is unavailable")

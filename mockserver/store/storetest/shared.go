@@ -1,0 +1,175 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authconform/authconform/mockserver/clock"
+	"github.com/authconform/authconform/mockserver/store"
+)
+
+// testClock: the zero State until one is saved; the saved one back, times exact.
+func testClock(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	if got := must(st.Clock(ctx)); got != (clock.State{}) {
+		t.Errorf("a new store's clock: %+v, want not moved", got)
+	}
+	want := clock.State{Moved: true, At: T0.Add(25 * time.Hour).Add(123 * time.Nanosecond), Anchor: T0}
+	check(t, st.SaveClock(ctx, want))
+	got := must(st.Clock(ctx))
+	if !got.Moved || !got.At.Equal(want.At) || !got.Anchor.Equal(want.Anchor) {
+		t.Errorf("the clock saved: %+v, read back: %+v", want, got)
+	}
+	check(t, st.SaveClock(ctx, clock.State{}))
+	if got := must(st.Clock(ctx)); got.Moved {
+		t.Errorf("after saving real time the clock is still moved: %+v", got)
+	}
+}
+
+// testSigningKeys: the first key stored for a scope is the one every later caller gets, also
+// when many race; scopes have their own.
+func testSigningKeys(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	got := make([][]byte, 8)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = must(st.SigningKey(ctx, "a", []byte{byte('A' + i)}))
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if !bytes.Equal(got[i], got[0]) {
+			t.Fatalf("racing callers got different keys: %q and %q", got[0], got[i])
+		}
+	}
+	if k := must(st.SigningKey(ctx, "a", []byte("later"))); !bytes.Equal(k, got[0]) {
+		t.Errorf("a later caller got %q, want the first key %q", k, got[0])
+	}
+	if k := must(st.SigningKey(ctx, "b", []byte("b's"))); string(k) != "b's" {
+		t.Errorf("scope b got %q, want its own key", k)
+	}
+}
+
+// testOpaqueTokens: a token's claims back, per scope; an unknown token is not found.
+func testOpaqueTokens(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	check(t, st.PutToken(ctx, "a", "tok", []byte(`{"sub":"alice"}`), T0.Add(time.Hour)))
+	if c, ok := must2(st.Token(ctx, "a", "tok")); !ok || string(c) != `{"sub":"alice"}` {
+		t.Errorf("Token(a, tok) = %q, %v", c, ok)
+	}
+	if _, ok := must2(st.Token(ctx, "b", "tok")); ok {
+		t.Error("a token of scope a is found in scope b")
+	}
+	if _, ok := must2(st.Token(ctx, "a", "other")); ok {
+		t.Error("a token never put is found")
+	}
+}
+
+// testAccounts: none saved until the admin API changes one; a saved list back; nil forgets it.
+func testAccounts(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	if _, ok := must2(st.Accounts(ctx, "a")); ok {
+		t.Error("a new store has accounts saved")
+	}
+	check(t, st.SaveAccounts(ctx, "a", []byte(`[{"ID":"alice"}]`)))
+	if l, ok := must2(st.Accounts(ctx, "a")); !ok || string(l) != `[{"ID":"alice"}]` {
+		t.Errorf("Accounts(a) = %q, %v", l, ok)
+	}
+	if _, ok := must2(st.Accounts(ctx, "b")); ok {
+		t.Error("scope b has scope a's accounts")
+	}
+	check(t, st.SaveAccounts(ctx, "a", nil))
+	if _, ok := must2(st.Accounts(ctx, "a")); ok {
+		t.Error("SaveAccounts(nil) did not forget the list")
+	}
+}
+
+// testResetShared: Reset forgets the clock, signing keys, opaque tokens and saved accounts.
+func testResetShared(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	check(t, st.SaveClock(ctx, clock.State{Moved: true, At: T0, Anchor: T0}))
+	_ = must(st.SigningKey(ctx, "a", []byte("old")))
+	check(t, st.PutToken(ctx, "a", "tok", []byte(`{}`), T0.Add(time.Hour)))
+	check(t, st.SaveAccounts(ctx, "a", []byte(`[]`)))
+	check(t, st.Reset(ctx))
+	if c := must(st.Clock(ctx)); c.Moved {
+		t.Error("the clock stayed moved after Reset")
+	}
+	if k := must(st.SigningKey(ctx, "a", []byte("new"))); string(k) != "new" {
+		t.Errorf("the signing key survived Reset: %q", k)
+	}
+	if _, ok := must2(st.Token(ctx, "a", "tok")); ok {
+		t.Error("an opaque token survived Reset")
+	}
+	if _, ok := must2(st.Accounts(ctx, "a")); ok {
+		t.Error("saved accounts survived Reset")
+	}
+}
+
+func must2[V any](v V, ok bool, err error) (V, bool) {
+	if err != nil {
+		panic("the store failed: " + err.Error())
+	}
+	return v, ok
+}
+
+// Replicas are two handles on one shared store, as two replicas of the mock hold them.
+type Replicas func(t *testing.T, c clock.Clock) (a, b store.Store)
+
+// RunReplicas runs the tests of stores shared by replicas: what one writes the other reads at
+// once, and a change one announces reaches the other's Watch (and not its own).
+func RunReplicas(t *testing.T, newPair Replicas) {
+	t.Run("state is shared", func(t *testing.T) {
+		a, b := newPair(t, clock.At(T0))
+		ctx := context.Background()
+		check(t, a.RevokeSession(ctx, "s", "sid", T0.Add(time.Hour)))
+		if !must(b.Revoked(ctx, "s", "sid")) {
+			t.Error("a session revoked on a is not revoked on b")
+		}
+		if !must(a.UseRefresh(ctx, "s", "j", T0.Add(time.Hour))) || must(b.UseRefresh(ctx, "s", "j", T0.Add(time.Hour))) {
+			t.Error("a refresh token was used on both replicas")
+		}
+		ka := must(a.SigningKey(ctx, "s", []byte("a's")))
+		if kb := must(b.SigningKey(ctx, "s", []byte("b's"))); !bytes.Equal(ka, kb) {
+			t.Errorf("the replicas sign with different keys: %q and %q", ka, kb)
+		}
+	})
+	t.Run("changes are announced to the others", func(t *testing.T) {
+		a, b := newPair(t, clock.At(T0))
+		got := make(chan store.Change, 4)
+		stopA := a.Watch(func(c store.Change) { got <- c })
+		defer stopA()
+		seen := make(chan store.Change, 4)
+		stopB := b.Watch(func(c store.Change) { seen <- c })
+		defer stopB()
+		want := store.Change{What: store.ChangedAccounts, Scope: "s"}
+		deadline := time.After(5 * time.Second)
+		// A subscription may take a moment to be in place: announce until b hears it.
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for heard := false; !heard; {
+			check(t, a.Announce(context.Background(), want))
+			select {
+			case c := <-seen:
+				if c != want {
+					t.Fatalf("b heard %+v, want %+v", c, want)
+				}
+				heard = true
+			case <-tick.C:
+			case <-deadline:
+				t.Fatal("b never heard a's change")
+			}
+		}
+		select {
+		case c := <-got:
+			t.Errorf("a heard its own change: %+v", c)
+		case <-time.After(200 * time.Millisecond):
+		}
+	})
+}
