@@ -19,6 +19,9 @@ import (
 // changes and announces the change (store.Changes), and reloads what another replica announces.
 // Opaque tokens are asked of the store on every use.
 
+// storeUnavailable is the message of a request the state store failed.
+const storeUnavailable = "the mock's state store is unavailable; try again when it is back"
+
 // ErrStore marks an error of the state store (not of the request): the admin API answers 503.
 var ErrStore = errors.New("the state store failed")
 
@@ -152,6 +155,9 @@ func (s *Server) applyChange(c store.Change) {
 	}
 	if err != nil {
 		s.log.Error("could not reload what another replica changed", "change", c.What, "error", err)
+	}
+	for _, fn := range s.tools.changeFns {
+		fn(c)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/authconform/authconform/mockserver/example"
+	"github.com/authconform/authconform/mockserver/store"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -114,12 +115,13 @@ func (x Exchange) ReadBody() error {
 
 // tools are the steps attached by Hooks.Admin, Before, Provoke, Observe and OnReset.
 type tools struct {
-	admin    http.Handler
-	before   []func(Exchange) bool
-	provoke  []func(Exchange, *Operation) bool
-	observe  []func(Exchange)
-	capture  bool // observers want the response body
-	resetFns []func()
+	admin     http.Handler
+	before    []func(Exchange) bool
+	provoke   []func(Exchange, *Operation) bool
+	observe   []func(Exchange)
+	capture   bool // observers want the response body
+	resetFns  []func()
+	changeFns []func(store.Change)
 }
 
 // Admin serves every request under AdminPrefix with h, inside the core's log line and panic
@@ -145,6 +147,15 @@ func (h *Hooks) Observe(fn func(x Exchange), bodies bool) {
 
 // OnReset adds what Reset also forgets.
 func (h *Hooks) OnReset(fn func()) { h.s.tools.resetFns = append(h.s.tools.resetFns, fn) }
+
+// OnChange runs fn for each change another replica on the same store announces (after the core
+// reloaded what it keeps), so a tool can reload what it keeps too.
+func (h *Hooks) OnChange(fn func(store.Change)) {
+	h.s.tools.changeFns = append(h.s.tools.changeFns, fn)
+}
+
+// Announce tells the other replicas on the store about a change a tool made there.
+func (s *Server) Announce(ctx context.Context, c store.Change) { s.announce(ctx, c) }
 
 // Logger is where the mock logs.
 func (s *Server) Logger() *slog.Logger { return s.log }
@@ -222,6 +233,12 @@ func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, 
 // the status has no JSON content), as the core's own refusals are written.
 func (op *Operation) WriteError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	op.o.m.srv.writeErrorBody(op.call(w, r), status, msg)
+}
+
+// WriteStoreUnavailable answers 503 with the spec's error body: the state store failed, so the
+// mock cannot tell whether the request should succeed.
+func (op *Operation) WriteStoreUnavailable(w http.ResponseWriter, r *http.Request) {
+	op.WriteError(w, r, http.StatusServiceUnavailable, storeUnavailable)
 }
 
 // WriteServerError answers the operation's documented 5xx (else 500) with the spec's error body.

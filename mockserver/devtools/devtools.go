@@ -23,6 +23,7 @@ import (
 
 	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/mockserver/devtools/journal"
+	"github.com/authconform/authconform/mockserver/store"
 	"github.com/authconform/authconform/mockserver/tokens"
 	"github.com/authconform/authconform/specs"
 )
@@ -118,12 +119,19 @@ func (t *Tools) Extend(h *mockserver.Hooks) error {
 		h.Observe(func(x mockserver.Exchange) { t.journal.Record(x, clock) }, true)
 	}
 	h.OnReset(t.reset)
+	t.faults.attach(s)
+	h.OnChange(func(c store.Change) {
+		if c.What == store.ChangedFaults || c.What == store.ChangedUnknown {
+			t.faults.queued()
+		}
+	})
 	return nil
 }
 
-// reset forgets the tools' run-time state: faults, journal, sessions (mockserver's Reset).
+// reset forgets the tools' run-time state: journal and sessions (mockserver's Reset; the store's
+// reset emptied the fault queue).
 func (t *Tools) reset() {
-	t.faults.clear()
+	t.faults.pending.Store(false)
 	t.journal.Clear()
 	t.sessions.clear()
 }

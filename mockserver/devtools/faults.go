@@ -1,16 +1,17 @@
 package devtools
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/store"
 )
 
 // The fault queue: "the next N calls to operation X answer status S / wait D / drop the
@@ -38,69 +39,112 @@ type Fault struct {
 	delay time.Duration
 }
 
+// faultQueue is the queue as the tools see it: kept in the Server's store (store.FaultQueue), so
+// whichever replica a call reaches takes its fault. pending spares every request a trip to the
+// store while the queue is empty: it is set when a fault is queued (here, or by another replica,
+// announced) and cleared when a take finds the queue empty and nothing was queued meanwhile.
 type faultQueue struct {
-	mu    sync.Mutex
-	list  []*Fault
-	next  int
-	count atomic.Int32 // len(list), read without the lock on every request
+	st      store.Store
+	srv     *mockserver.Server
+	pending atomic.Bool
+	version atomic.Uint64 // counts the faults queued, here or announced
 }
 
-func newFaultQueue() *faultQueue { return &faultQueue{} }
+func newFaultQueue() *faultQueue {
+	q := &faultQueue{}
+	q.pending.Store(true) // the store may hold faults already: the first call asks
+	return q
+}
+
+// attach makes the queue the one of the Server's store.
+func (q *faultQueue) attach(s *mockserver.Server) {
+	q.st, q.srv = s.Store(), s
+	q.queued()
+}
+
+// queued notes that a fault may be in the queue.
+func (q *faultQueue) queued() {
+	q.version.Add(1)
+	q.pending.Store(true)
+}
 
 var errFaultQueueFull = fmt.Errorf("the fault queue holds at most %d faults; DELETE %sfaults clears it", maxFaults, mockserver.AdminPrefix)
 
-func (q *faultQueue) empty() bool { return q.count.Load() == 0 }
+func (q *faultQueue) empty() bool { return !q.pending.Load() }
 
-func (q *faultQueue) add(f Fault) (Fault, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.list) >= maxFaults {
+func (q *faultQueue) add(ctx context.Context, f Fault) (Fault, error) {
+	data, err := json.Marshal(f)
+	if err != nil {
+		return Fault{}, err
+	}
+	sf, err := q.st.QueueFault(ctx, store.Fault{Spec: f.Spec, Operation: f.Operation, Remaining: f.Remaining, Data: data}, maxFaults)
+	if errors.Is(err, store.ErrQueueFull) {
 		return Fault{}, errFaultQueueFull
 	}
-	q.next++
-	f.ID = q.next
-	q.list = append(q.list, &f)
-	q.count.Store(int32(len(q.list)))
+	if err != nil {
+		return Fault{}, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
+	}
+	q.queued()
+	q.srv.Announce(ctx, store.Change{What: store.ChangedFaults})
+	f.ID = sf.ID
 	return f, nil
 }
 
 // take consumes one call of the first fault queued for the operation.
-func (q *faultQueue) take(spec, key string) (Fault, bool) {
+func (q *faultQueue) take(ctx context.Context, spec, key string) (Fault, bool, error) {
 	if q.empty() {
-		return Fault{}, false
+		return Fault{}, false, nil
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for i, f := range q.list {
-		if f.Spec != spec || f.Operation != key {
-			continue
-		}
-		f.Remaining--
-		out := *f
-		if f.Remaining <= 0 {
-			q.list = slices.Delete(q.list, i, i+1)
-			q.count.Store(int32(len(q.list)))
-		}
-		return out, true
+	v := q.version.Load()
+	sf, ok, left, err := q.st.TakeFault(ctx, spec, key)
+	if err != nil {
+		return Fault{}, false, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
 	}
-	return Fault{}, false
+	if left == 0 && q.version.Load() == v {
+		q.pending.CompareAndSwap(true, false)
+	}
+	if !ok {
+		return Fault{}, false, nil
+	}
+	f, err := decodeFault(sf)
+	return f, err == nil, err
 }
 
-func (q *faultQueue) snapshot() []Fault {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	out := make([]Fault, len(q.list))
-	for i, f := range q.list {
-		out[i] = *f
+// decodeFault is the Fault the store keeps as sf.
+func decodeFault(sf store.Fault) (Fault, error) {
+	var f Fault
+	if err := json.Unmarshal(sf.Data, &f); err != nil {
+		return Fault{}, fmt.Errorf("%w: a stored fault: %w", mockserver.ErrStore, err)
 	}
-	return out
+	f.ID, f.Remaining = sf.ID, sf.Remaining
+	if f.Delay != "" {
+		f.delay, _ = time.ParseDuration(f.Delay) // written by Duration.String
+	}
+	return f, nil
 }
 
-func (q *faultQueue) clear() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.list = nil
-	q.count.Store(0)
+func (q *faultQueue) snapshot(ctx context.Context) ([]Fault, error) {
+	list, err := q.st.Faults(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
+	}
+	out := make([]Fault, 0, len(list))
+	for _, sf := range list {
+		f, err := decodeFault(sf)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func (q *faultQueue) clear(ctx context.Context) error {
+	if err := q.st.ClearFaults(ctx); err != nil {
+		return fmt.Errorf("%w: %w", mockserver.ErrStore, err)
+	}
+	q.srv.Announce(ctx, store.Change{What: store.ChangedFaults})
+	return nil
 }
 
 // faultRequest is the body of POST /__authconform/faults.
@@ -188,8 +232,13 @@ func (d *tooling) resolveOperation(spec, name string) (*mockserver.Operation, er
 }
 
 // adminListFaults serves GET /__authconform/faults.
-func (d *tooling) adminListFaults(w http.ResponseWriter, _ *http.Request) {
-	mockserver.WriteJSON(w, http.StatusOK, map[string]any{"faults": d.faults.snapshot()})
+func (d *tooling) adminListFaults(w http.ResponseWriter, r *http.Request) {
+	list, err := d.faults.snapshot(r.Context())
+	if err != nil {
+		d.storeFailed(w, "listing the faults", err)
+		return
+	}
+	mockserver.WriteJSON(w, http.StatusOK, map[string]any{"faults": list})
 }
 
 // adminAddFault serves POST /__authconform/faults.
@@ -203,7 +252,11 @@ func (d *tooling) adminAddFault(w http.ResponseWriter, r *http.Request) {
 		mockserver.WritePlain(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if f, err = d.faults.add(f); err != nil {
+	if f, err = d.faults.add(r.Context(), f); err != nil {
+		if errors.Is(err, mockserver.ErrStore) {
+			d.storeFailed(w, "queueing the fault", err)
+			return
+		}
 		mockserver.WritePlain(w, http.StatusConflict, err.Error())
 		return
 	}
@@ -212,7 +265,10 @@ func (d *tooling) adminAddFault(w http.ResponseWriter, r *http.Request) {
 }
 
 // adminClearFaults serves DELETE /__authconform/faults.
-func (d *tooling) adminClearFaults(w http.ResponseWriter, _ *http.Request) {
-	d.faults.clear()
+func (d *tooling) adminClearFaults(w http.ResponseWriter, r *http.Request) {
+	if err := d.faults.clear(r.Context()); err != nil {
+		d.storeFailed(w, "clearing the faults", err)
+		return
+	}
 	mockserver.WriteJSON(w, http.StatusOK, map[string]any{"faults": []Fault{}})
 }

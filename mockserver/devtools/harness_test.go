@@ -244,3 +244,11 @@ func newMock(list []*specs.Spec, opts ...mockserver.Option) (*mockserver.Server,
 	s, err := mockserver.New(list, append(opts, mockserver.WithExtension(tools))...)
 	return s, tools.last, err
 }
+
+// must returns v, failing the test by a panic when err is not nil.
+func must[V any](v V, err error) V {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -118,7 +118,13 @@ func (d *tooling) provoke(x mockserver.Exchange, op *mockserver.Operation) bool 
 		return true
 	}
 	source := "Prefer header"
-	if f, ok := d.faults.take(op.Spec().Name, sop.Key()); ok {
+	f, ok, err := d.faults.take(r.Context(), op.Spec().Name, sop.Key())
+	if err != nil {
+		d.log.Error("the fault queue: the state store failed", "error", err)
+		op.WriteStoreUnavailable(w, r)
+		return true
+	}
+	if ok {
 		if p.status == 0 && f.Status != 0 {
 			p.status, source = f.Status, fmt.Sprintf("queued fault %d", f.ID)
 		}

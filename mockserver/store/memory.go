@@ -29,6 +29,8 @@ type Memory struct {
 	opaque   map[scoped]opaqueEntry
 	accounts map[string][]byte // scope -> accounts as the admin API changed them
 	tokens   int               // sweep opaque tokens when they reach this many
+	faults   []Fault
+	faultID  int
 }
 
 // opaqueEntry is an opaque token's claims and when the token expires.
@@ -70,6 +72,7 @@ func (m *Memory) clear() {
 	m.opaque = map[scoped]opaqueEntry{}
 	m.accounts = map[string][]byte{}
 	m.tokens = MinSweep
+	m.faults = nil
 }
 
 // Len is how many revocations and used refresh tokens the store holds (for tests of sweeping).
@@ -298,6 +301,52 @@ func (m *Memory) SaveAccounts(_ context.Context, scope string, list []byte) erro
 	} else {
 		m.accounts[scope] = list
 	}
+	return nil
+}
+
+// QueueFault implements FaultQueue. Fault ids keep counting across Reset, so an id never names
+// two faults.
+func (m *Memory) QueueFault(_ context.Context, f Fault, maxFaults int) (Fault, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.faults) >= maxFaults {
+		return Fault{}, ErrQueueFull
+	}
+	m.faultID++
+	f.ID = m.faultID
+	m.faults = append(m.faults, f)
+	return f, nil
+}
+
+// TakeFault implements FaultQueue.
+func (m *Memory) TakeFault(_ context.Context, spec, operation string) (Fault, bool, int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, f := range m.faults {
+		if f.Spec != spec || f.Operation != operation {
+			continue
+		}
+		m.faults[i].Remaining--
+		if m.faults[i].Remaining <= 0 {
+			m.faults = slices.Delete(m.faults, i, i+1)
+		}
+		return f, true, len(m.faults), nil
+	}
+	return Fault{}, false, len(m.faults), nil
+}
+
+// Faults implements FaultQueue.
+func (m *Memory) Faults(context.Context) ([]Fault, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.faults), nil
+}
+
+// ClearFaults implements FaultQueue.
+func (m *Memory) ClearFaults(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.faults = nil
 	return nil
 }
 

@@ -50,6 +50,34 @@ type AccountLists interface {
 	SaveAccounts(ctx context.Context, scope string, list []byte) error
 }
 
+// FaultQueue keeps the faults the admin API queued ("the next N calls to operation X answer
+// 555"): whichever replica a call reaches takes its fault.
+type FaultQueue interface {
+	// QueueFault adds f (its ID assigned here) at the end of the queue; ErrQueueFull when the
+	// queue already holds max faults.
+	QueueFault(ctx context.Context, f Fault, max int) (Fault, error)
+	// TakeFault consumes one call of the first fault queued for the operation (f as it was
+	// before, with Remaining counting this call); left is how many faults the queue holds after.
+	TakeFault(ctx context.Context, spec, operation string) (f Fault, ok bool, left int, err error)
+	// Faults lists the queue, first queued first.
+	Faults(ctx context.Context) ([]Fault, error)
+	// ClearFaults empties the queue.
+	ClearFaults(ctx context.Context) error
+}
+
+// Fault is one queued fault: the operation it applies to, how many calls are left, and what the
+// caller needs of it, encoded.
+type Fault struct {
+	ID        int
+	Spec      string
+	Operation string
+	Remaining int
+	Data      []byte
+}
+
+// ErrQueueFull: QueueFault past its max.
+var ErrQueueFull = errors.New("the fault queue is full")
+
 // Changes tells the other replicas sharing a store that something they keep a working copy of
 // changed, so they reload it. A store without other replicas (Memory) announces nothing.
 type Changes interface {
@@ -72,7 +100,11 @@ type ChangeKind string
 const (
 	ChangedClock    ChangeKind = "clock"    // Clock: the clock moved
 	ChangedAccounts ChangeKind = "accounts" // AccountLists: an account of Scope changed
+	ChangedFaults   ChangeKind = "faults"   // FaultQueue: a fault was queued or the queue cleared
 	ChangedAll      ChangeKind = "reset"    // Reset: everything was forgotten
+	// ChangedUnknown: changes may have been missed (the connection to the store was lost); a
+	// replica reloads everything.
+	ChangedUnknown ChangeKind = "resync"
 )
 
 // ErrUnavailable wraps every error of a store that cannot be reached: the mock answers 503 and

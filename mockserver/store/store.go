@@ -56,6 +56,7 @@ type Store interface {
 	SigningKeys
 	OpaqueTokens
 	AccountLists
+	FaultQueue
 	Changes
 	Reset(ctx context.Context) error
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"sync"
 	"testing"
@@ -172,4 +173,58 @@ func RunReplicas(t *testing.T, newPair Replicas) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	})
+}
+
+// testFaults: faults are numbered, taken first queued first per operation, each for its count of
+// calls, bounded, listed and cleared; Reset empties the queue but never reuses an id.
+func testFaults(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	queue := func(spec, op string, n int, data string) store.Fault {
+		t.Helper()
+		f, err := st.QueueFault(ctx, store.Fault{Spec: spec, Operation: op, Remaining: n, Data: []byte(data)}, 3)
+		check(t, err)
+		return f
+	}
+	f1 := queue("a", "POST /login", 2, "first")
+	f2 := queue("a", "POST /login", 1, "second")
+	f3 := queue("b", "POST /login", 1, "other spec")
+	if f1.ID == 0 || f1.ID == f2.ID || f2.ID == f3.ID {
+		t.Errorf("fault ids %d, %d, %d: want distinct, non-zero", f1.ID, f2.ID, f3.ID)
+	}
+	if _, err := st.QueueFault(ctx, store.Fault{Spec: "a", Operation: "x", Remaining: 1}, 3); err != store.ErrQueueFull {
+		t.Errorf("a fourth fault in a queue of 3: %v, want ErrQueueFull", err)
+	}
+	take := func(spec, op string) string {
+		f, ok, _, err := st.TakeFault(ctx, spec, op)
+		check(t, err)
+		if !ok {
+			return "none"
+		}
+		return string(f.Data)
+	}
+	var got []string
+	for range 4 {
+		got = append(got, take("a", "POST /login"))
+	}
+	if want := "[first first second none]"; fmt.Sprint(got) != want {
+		t.Errorf("takes of a's login: %v, want %s", got, want)
+	}
+	if list := must(st.Faults(ctx)); len(list) != 1 || list[0].ID != f3.ID {
+		t.Errorf("left in the queue: %+v, want fault %d alone", list, f3.ID)
+	}
+	if _, _, left, _ := st.TakeFault(ctx, "b", "GET /other"); left != 1 {
+		t.Errorf("left after a take that found nothing: %d, want 1", left)
+	}
+	check(t, st.ClearFaults(ctx))
+	if list := must(st.Faults(ctx)); len(list) != 0 {
+		t.Errorf("after ClearFaults: %+v", list)
+	}
+	queue("a", "x", 1, "")
+	check(t, st.Reset(ctx))
+	if list := must(st.Faults(ctx)); len(list) != 0 {
+		t.Errorf("after Reset: %+v", list)
+	}
+	if f := queue("a", "x", 1, ""); f.ID <= f3.ID {
+		t.Errorf("an id after Reset: %d, not above the earlier %d", f.ID, f3.ID)
+	}
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore New) {
 		{"opaque tokens", testOpaqueTokens},
 		{"accounts", testAccounts},
 		{"reset forgets the shared state", testResetShared},
+		{"fault queue", testFaults},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t, clock.At(T0))) })
