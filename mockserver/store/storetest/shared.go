@@ -2,8 +2,8 @@ package storetest
 
 import (
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
