@@ -172,7 +172,7 @@ func serve(e *env, o serveOptions) error {
 		ln = set.Listener(ln) // the one place the serve path wraps it: only a defect below HTTP changes it
 	}
 	sandboxes := devtools.NewSandboxes(live, live.Tools(), live.World, devtools.SandboxOptions{
-		Explicit: o.sandboxes != nil && o.sandboxes.value == "explicit", Max: o.maxSandboxes, Idle: o.sandboxIdle})
+		Explicit: o.sandboxes != nil && o.sandboxes.value == "explicit", Max: o.maxSandboxes, Idle: o.sandboxIdle, Registry: live.Backend()})
 	srv := &http.Server{
 		Handler:           sandboxes,
 		ReadHeaderTimeout: readHeaderTimeout,

@@ -3,6 +3,7 @@ package devtools
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/mockserver/clock"
+	"github.com/authconform/authconform/mockserver/store"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -33,13 +35,32 @@ type Live struct {
 	tools *Tools
 	list  []*specs.Spec
 	cfg   *mockserver.Config // the last reload's; nil: the options' own
+	// backend gives each new world (a sandbox) its store: the sandbox's state where every replica
+	// finds it.
+	backend store.Backend
 }
 
 // NewLive builds the first Server as New does (the developer tools installed after the options'
-// extensions), and keeps what a reload must share.
+// extensions), and keeps what a reload must share. Sandboxes it builds keep their state in
+// memory.
 func NewLive(list []*specs.Spec, opts ...mockserver.Option) (*Live, error) {
+	return newLive(store.NewMemoryBackend(), list, opts)
+}
+
+// NewLiveOn is NewLive with every world's state in backend: the default world's (on a clock of
+// its own, unless opts give one), and each sandbox's.
+func NewLiveOn(backend store.Backend, list []*specs.Spec, opts ...mockserver.Option) (*Live, error) {
+	c := clock.New()
+	st, err := backend.World(store.DefaultWorld, c)
+	if err != nil {
+		return nil, err
+	}
+	return newLive(backend, list, append([]mockserver.Option{mockserver.WithClock(c), mockserver.WithStore(st)}, opts...))
+}
+
+func newLive(backend store.Backend, list []*specs.Spec, opts []mockserver.Option) (*Live, error) {
 	tools := NewTools(Options{})
-	l := &Live{opts: append(slices.Clip(opts), mockserver.WithExtension(tools)), base: slices.Clip(opts), tools: tools, list: list}
+	l := &Live{opts: append(slices.Clip(opts), mockserver.WithExtension(tools)), base: slices.Clip(opts), tools: tools, list: list, backend: backend}
 	s, err := mockserver.New(list, l.opts...)
 	if err != nil {
 		return nil, err
@@ -82,14 +103,23 @@ func (l *Live) Reload(list []*specs.Spec, cfg *mockserver.Config) error {
 // Tools are the developer tools of the default world.
 func (l *Live) Tools() *Tools { return l.tools }
 
-// World builds a new, empty world from the current specs and config, as a sandbox is: a clock on
-// real time, a store and tools of its own, fresh signing keys (a WorldFunc).
-func (l *Live) World() (*mockserver.Server, *Tools, error) {
+// Backend is where the worlds' state lives.
+func (l *Live) Backend() store.Backend { return l.backend }
+
+// World builds the world of sandbox id from the current specs and config (a WorldFunc): a clock
+// on real time, tools of its own, and the sandbox's store from the backend (empty, unless
+// another replica on a shared backend has used the sandbox: then its state).
+func (l *Live) World(id string) (*mockserver.Server, *Tools, error) {
 	l.mu.Lock()
 	list, cfg := l.list, l.cfg
 	l.mu.Unlock()
 	tools := NewTools(Options{})
-	opts := append(slices.Clip(l.base), mockserver.WithClock(clock.New()))
+	c := clock.New()
+	st, err := l.backend.World(id, c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
+	}
+	opts := append(slices.Clip(l.base), mockserver.WithClock(c), mockserver.WithStore(st))
 	if cfg != nil {
 		opts = append(opts, mockserver.WithConfig(cfg))
 	}

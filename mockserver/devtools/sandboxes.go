@@ -1,6 +1,7 @@
 package devtools
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -8,12 +9,12 @@ import (
 	"io"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/store"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -48,20 +49,30 @@ type SandboxOptions struct {
 	Idle time.Duration
 	// Now is the wall clock idle time is measured on (nil: time.Now); never the mock's clock.
 	Now func() time.Time
+	// Registry keeps which sandboxes exist (nil: one in this process). Replicas of the mock on a
+	// shared backend give theirs, so a sandbox made through one is served by all.
+	Registry store.Registry
+	// Reset forgets the state of a sandbox's world without building it (its store, when a
+	// sandbox this process never served expires or is deleted); nil when nothing outlives the
+	// world's Server (memory).
+	Reset func(ctx context.Context, id string) error
 }
 
-// WorldFunc builds a new, empty world: a Server with its own clock and store, and the Tools
+// WorldFunc builds the world of sandbox id: a Server with its own clock and store, and the Tools
 // installed in it.
-type WorldFunc func() (*mockserver.Server, *Tools, error)
+type WorldFunc func(id string) (*mockserver.Server, *Tools, error)
 
-// Sandboxes routes requests to the default world or to a sandbox, and keeps the sandboxes.
+// Sandboxes routes requests to the default world or to a sandbox, and keeps the sandboxes: the
+// registry (shared by replicas) says which exist; each process builds the worlds it serves.
 type Sandboxes struct {
-	def   http.Handler
-	build WorldFunc
-	opts  SandboxOptions
-	mu    sync.Mutex
-	boxes map[string]*sandbox
-	swept time.Time
+	def    http.Handler
+	build  WorldFunc
+	opts   SandboxOptions
+	reg    store.Registry
+	mu     sync.Mutex
+	boxes  map[string]*sandbox // the worlds this process built
+	swept  time.Time           // the last sweep
+	listed time.Time           // the last sweep that read the registry
 }
 
 type sandbox struct {
@@ -70,6 +81,7 @@ type sandbox struct {
 	tools   *Tools
 	created time.Time
 	used    time.Time // guarded by Sandboxes.mu
+	touched time.Time // when the registry last heard of a request here; guarded by Sandboxes.mu
 	idle    time.Duration
 }
 
@@ -85,7 +97,10 @@ func NewSandboxes(def http.Handler, tools *Tools, build WorldFunc, o SandboxOpti
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	sb := &Sandboxes{def: def, build: build, opts: o, boxes: map[string]*sandbox{}}
+	if o.Registry == nil {
+		o.Registry = store.NewMemoryBackend()
+	}
+	sb := &Sandboxes{def: def, build: build, opts: o, reg: o.Registry, boxes: map[string]*sandbox{}}
 	if tools != nil {
 		tools.sandboxes = sb
 	}
@@ -115,12 +130,7 @@ func (sb *Sandboxes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	box, err := sb.get(id, !sb.opts.Explicit)
 	if err != nil {
-		var e *errSandbox
-		if errors.As(err, &e) {
-			mockserver.WritePlain(w, e.status, e.msg)
-			return
-		}
-		mockserver.WritePlain(w, http.StatusInternalServerError, "the sandbox could not be built: "+err.Error())
+		writeSandboxError(w, err)
 		return
 	}
 	if box == nil { // the default, by its prefix
@@ -150,6 +160,10 @@ func stripped(r *http.Request, rest string) *http.Request {
 	return r2
 }
 
+// touchEvery is how often a process tells the registry that a sandbox it serves is in use
+// (TouchSandbox), at most; idle times are measured to within it.
+func (sb *Sandboxes) touchEvery(idle time.Duration) time.Duration { return min(idle/4, 30*time.Second) }
+
 // get returns the sandbox id (nil for the default), creating it when create is set.
 func (sb *Sandboxes) get(id string, create bool) (*sandbox, error) {
 	if id == defaultSandboxID {
@@ -158,44 +172,145 @@ func (sb *Sandboxes) get(id string, create bool) (*sandbox, error) {
 	if !sandboxIDPattern.MatchString(id) {
 		return nil, &errSandbox{http.StatusBadRequest, fmt.Sprintf("%q is not a sandbox id: letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit", id)}
 	}
+	ctx := context.Background()
 	now := sb.opts.Now()
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
-	sb.sweep(now)
+	sb.sweep(ctx, now)
 	if box := sb.boxes[id]; box != nil {
 		box.used = now
-		return box, nil
+		if now.Sub(box.touched) < sb.touchEvery(box.idle) {
+			return box, nil
+		}
+		alive, err := sb.reg.TouchSandbox(ctx, id, now)
+		if err != nil {
+			return nil, storeError(err)
+		}
+		if alive {
+			box.touched = now
+			return box, nil
+		}
+		sb.drop(box) // deleted through another replica
 	}
-	if !create {
+	rec, ok, err := sb.reg.Sandbox(ctx, id)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	if ok && rec.Expired(now) {
+		if err := sb.remove(ctx, id, nil); err != nil {
+			return nil, err
+		}
+		ok = false
+	}
+	if !ok && !create {
 		return nil, &errSandbox{http.StatusNotFound, fmt.Sprintf("no sandbox %q; this mock creates sandboxes only by POST %ssandboxes (--sandboxes explicit)", id, mockserver.AdminPrefix)}
 	}
-	return sb.add(id, sb.opts.Idle, now)
+	if !ok {
+		rec = store.Sandbox{ID: id, Created: now, Used: now, Idle: sb.opts.Idle}
+		if _, err := sb.register(ctx, rec); err != nil {
+			return nil, err
+		}
+	}
+	return sb.open(rec, now)
 }
 
-// add creates sandbox id; sb.mu is held.
-func (sb *Sandboxes) add(id string, idle time.Duration, now time.Time) (*sandbox, error) {
-	if len(sb.boxes) >= sb.opts.Max {
-		return nil, &errSandbox{http.StatusTooManyRequests, fmt.Sprintf("this mock holds %d sandboxes, its limit (--max-sandboxes); delete one (DELETE %ssandboxes/{id}) or wait until an idle one expires", len(sb.boxes), mockserver.AdminPrefix)}
+// register adds rec to the registry; false when it existed.
+func (sb *Sandboxes) register(ctx context.Context, rec store.Sandbox) (bool, error) {
+	created, err := sb.reg.AddSandbox(ctx, rec, sb.opts.Max)
+	switch {
+	case errors.Is(err, store.ErrTooManySandboxes):
+		return false, &errSandbox{http.StatusTooManyRequests, fmt.Sprintf("this mock holds %d sandboxes, its limit (--max-sandboxes); delete one (DELETE %ssandboxes/{id}) or wait until an idle one expires", sb.opts.Max, mockserver.AdminPrefix)}
+	case err != nil:
+		return false, storeError(err)
 	}
-	srv, tools, err := sb.build()
+	return created, nil
+}
+
+// open builds the world of a registered sandbox in this process; sb.mu is held.
+func (sb *Sandboxes) open(rec store.Sandbox, now time.Time) (*sandbox, error) {
+	srv, tools, err := sb.build(rec.ID)
 	if err != nil {
 		return nil, err
 	}
-	box := &sandbox{id: id, srv: srv, tools: tools, created: now, used: now, idle: idle}
-	sb.boxes[id] = box
+	box := &sandbox{id: rec.ID, srv: srv, tools: tools, created: rec.Created, used: now, touched: now, idle: rec.Idle}
+	sb.boxes[rec.ID] = box
 	return box, nil
 }
 
-// sweep forgets the sandboxes idle past their time, at most once a second; sb.mu is held.
-func (sb *Sandboxes) sweep(now time.Time) {
-	if now.Sub(sb.swept) < time.Second {
+// drop forgets the world this process built for a sandbox; sb.mu is held.
+func (sb *Sandboxes) drop(box *sandbox) {
+	delete(sb.boxes, box.id)
+	box.srv.Close()
+}
+
+// remove deletes sandbox id: from the registry, its state (through box, the world this
+// process built, or the backend), and this process's world. sb.mu is held.
+func (sb *Sandboxes) remove(ctx context.Context, id string, box *sandbox) error {
+	if _, err := sb.reg.DeleteSandbox(ctx, id); err != nil {
+		return storeError(err)
+	}
+	var err error
+	switch {
+	case box != nil:
+		err = box.srv.Reset(ctx) // every replica serving it resets too
+		sb.drop(box)
+	case sb.opts.Reset != nil:
+		err = sb.opts.Reset(ctx, id)
+	}
+	if err != nil {
+		return storeError(err)
+	}
+	return nil
+}
+
+// storeError is a failure of the registry or a sandbox's store: 503.
+func storeError(err error) error {
+	return &errSandbox{http.StatusServiceUnavailable, "the mock's state store is unavailable (" + err.Error() + "); try again when it is back"}
+}
+
+// sweepEvery is how often the sandboxes are swept of idle ones, at most.
+const sweepEvery = time.Second
+
+// sweep forgets the sandboxes idle past their time; sb.mu is held. A sandbox this process serves
+// is idle only when the registry agrees (another replica may have served it since); the
+// registry's other sandboxes (made through a replica that has gone) are swept there.
+func (sb *Sandboxes) sweep(ctx context.Context, now time.Time) {
+	if now.Sub(sb.swept) < sweepEvery {
 		return
 	}
 	sb.swept = now
-	for id, box := range sb.boxes {
+	idleHere := false
+	for _, box := range sb.boxes {
 		if now.Sub(box.used) > box.idle {
-			delete(sb.boxes, id)
-			box.srv.Close()
+			idleHere = true
+		}
+	}
+	if !idleHere && now.Sub(sb.listed) < time.Minute {
+		return
+	}
+	list, err := sb.reg.Sandboxes(ctx)
+	if err != nil {
+		return // swept when the store is back
+	}
+	sb.listed = now
+	known := map[string]bool{}
+	for _, rec := range list {
+		known[rec.ID] = true
+		box := sb.boxes[rec.ID]
+		if box != nil && box.used.After(rec.Used) {
+			rec.Used = box.used
+		}
+		if !rec.Expired(now) {
+			if box != nil {
+				box.used = rec.Used
+			}
+			continue
+		}
+		_ = sb.remove(ctx, rec.ID, box)
+	}
+	for id, box := range sb.boxes {
+		if !known[id] { // deleted through another replica
+			sb.drop(box)
 		}
 	}
 }
@@ -211,10 +326,13 @@ type sandboxView struct {
 	Sessions int       `json:"sessions"` // sessions its session registry lists
 }
 
-func (sb *Sandboxes) view(r *http.Request, box *sandbox, now time.Time) sandboxView {
-	v := sandboxView{ID: box.id, BaseURL: baseURLOf(r) + SandboxPrefix + box.id, Created: box.created.UTC(),
-		Expires: box.used.Add(box.idle).UTC(), Age: now.Sub(box.created).Round(time.Second).String(), Idle: now.Sub(box.used).Round(time.Second).String()}
-	if box.tools != nil {
+func (sb *Sandboxes) view(r *http.Request, rec store.Sandbox, now time.Time) sandboxView {
+	if box := sb.boxes[rec.ID]; box != nil && box.used.After(rec.Used) {
+		rec.Used = box.used
+	}
+	v := sandboxView{ID: rec.ID, BaseURL: baseURLOf(r) + SandboxPrefix + rec.ID, Created: rec.Created.UTC(),
+		Expires: rec.Used.Add(rec.Idle).UTC(), Age: now.Sub(rec.Created).Round(time.Second).String(), Idle: now.Sub(rec.Used).Round(time.Second).String()}
+	if box := sb.boxes[rec.ID]; box != nil && box.tools != nil {
 		v.Sessions = box.tools.sessions.len()
 	}
 	return v
@@ -272,25 +390,42 @@ func (d *tooling) adminCreateSandbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := sb.opts.Now()
+	rec := store.Sandbox{ID: req.ID, Created: now, Used: now, Idle: idle}
 	sb.mu.Lock()
-	sb.sweep(now)
-	if sb.boxes[req.ID] != nil {
-		sb.mu.Unlock()
+	defer sb.mu.Unlock()
+	sb.sweep(r.Context(), now)
+	if old, ok, err := sb.reg.Sandbox(r.Context(), req.ID); err == nil && ok && old.Expired(now) {
+		err = sb.remove(r.Context(), req.ID, sb.boxes[req.ID])
+		if err != nil {
+			writeSandboxError(w, err)
+			return
+		}
+	}
+	created, err := sb.register(r.Context(), rec)
+	if err != nil {
+		writeSandboxError(w, err)
+		return
+	}
+	if !created {
 		mockserver.WritePlain(w, http.StatusConflict, fmt.Sprintf("sandbox %q exists; DELETE it first, or use it as it is", req.ID))
 		return
 	}
-	box, err := sb.add(req.ID, idle, now)
-	sb.mu.Unlock()
-	if err != nil {
-		var e *errSandbox
-		if errors.As(err, &e) {
-			mockserver.WritePlain(w, e.status, e.msg)
-			return
-		}
-		mockserver.WritePlain(w, http.StatusInternalServerError, "the sandbox could not be built: "+err.Error())
+	if _, err := sb.open(rec, now); err != nil {
+		_, _ = sb.reg.DeleteSandbox(r.Context(), req.ID)
+		writeSandboxError(w, err)
 		return
 	}
-	mockserver.WriteJSON(w, http.StatusCreated, sb.view(r, box, now))
+	mockserver.WriteJSON(w, http.StatusCreated, sb.view(r, rec, now))
+}
+
+// writeSandboxError answers a refusal of the sandbox layer with its status, or 500.
+func writeSandboxError(w http.ResponseWriter, err error) {
+	var e *errSandbox
+	if errors.As(err, &e) {
+		mockserver.WritePlain(w, e.status, e.msg)
+		return
+	}
+	mockserver.WritePlain(w, http.StatusInternalServerError, "the sandbox could not be built: "+err.Error())
 }
 
 // adminListSandboxes serves GET /__authconform/sandboxes.
@@ -302,16 +437,18 @@ func (d *tooling) adminListSandboxes(w http.ResponseWriter, r *http.Request) {
 	}
 	now := sb.opts.Now()
 	sb.mu.Lock()
-	sb.sweep(now)
-	boxes := make([]*sandbox, 0, len(sb.boxes))
-	for _, b := range sb.boxes {
-		boxes = append(boxes, b)
+	defer sb.mu.Unlock()
+	sb.sweep(r.Context(), now)
+	list, err := sb.reg.Sandboxes(r.Context())
+	if err != nil {
+		writeSandboxError(w, storeError(err))
+		return
 	}
-	sb.mu.Unlock()
-	slices.SortFunc(boxes, func(a, b *sandbox) int { return a.created.Compare(b.created)*2 + strings.Compare(a.id, b.id) })
 	out := []sandboxView{}
-	for _, b := range boxes {
-		out = append(out, sb.view(r, b, now))
+	for _, rec := range list {
+		if !rec.Expired(now) {
+			out = append(out, sb.view(r, rec, now))
+		}
 	}
 	mode := "auto"
 	if sb.opts.Explicit {
@@ -333,14 +470,18 @@ func (d *tooling) adminDeleteSandbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sb.mu.Lock()
-	box, ok := sb.boxes[id]
-	delete(sb.boxes, id)
-	sb.mu.Unlock()
-	if ok {
-		box.srv.Close()
+	defer sb.mu.Unlock()
+	rec, ok, err := sb.reg.Sandbox(r.Context(), id)
+	if err != nil {
+		writeSandboxError(w, storeError(err))
+		return
 	}
-	if !ok {
+	if !ok || rec.Expired(sb.opts.Now()) {
 		mockserver.WritePlain(w, http.StatusNotFound, fmt.Sprintf("no sandbox %q", id))
+		return
+	}
+	if err := sb.remove(r.Context(), id, sb.boxes[id]); err != nil {
+		writeSandboxError(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -20,3 +20,8 @@ func TestSharedMemory(t *testing.T) {
 		return r[0], r[1]
 	})
 }
+
+// TestMemoryBackend runs the backend suite against the memory backend.
+func TestMemoryBackend(t *testing.T) {
+	storetest.RunBackend(t, func(*testing.T) store.Backend { return store.NewMemoryBackend() })
+}

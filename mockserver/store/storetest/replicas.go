@@ -83,3 +83,40 @@ func (r *replica) Watch(fn func(store.Change)) (stop func()) {
 		})
 	}
 }
+
+// SharedBackends returns n backends on one shared state, as replicas of the mock on one Redis
+// hold them: one sandbox registry, and for each world one Memory store whose replicas announce
+// their changes to each other.
+func SharedBackends(n int) []store.Backend {
+	s := &sharedWorlds{reg: store.NewMemoryBackend(), worlds: map[string][]store.Store{}, n: n}
+	out := make([]store.Backend, n)
+	for i := range out {
+		out[i] = &sharedBackend{MemoryBackend: s.reg, s: s, i: i}
+	}
+	return out
+}
+
+type sharedWorlds struct {
+	reg    *store.MemoryBackend
+	mu     sync.Mutex
+	worlds map[string][]store.Store
+	n      int
+}
+
+type sharedBackend struct {
+	*store.MemoryBackend // the registry, shared
+	s                    *sharedWorlds
+	i                    int
+}
+
+// World returns this replica's handle on the world's shared store.
+func (b *sharedBackend) World(id string, c clock.Clock) (store.Store, error) {
+	b.s.mu.Lock()
+	defer b.s.mu.Unlock()
+	w, ok := b.s.worlds[id]
+	if !ok {
+		w = Shared(c, b.s.n)
+		b.s.worlds[id] = w
+	}
+	return w[b.i], nil
+}
