@@ -210,6 +210,7 @@ type sandboxView struct {
 	Sessions int       `json:"sessions"` // sessions its session registry lists
 }
 
+// view shows box; sb.mu is held (box.used changes with every request to it).
 func (sb *Sandboxes) view(r *http.Request, box *sandbox, now time.Time) sandboxView {
 	v := sandboxView{ID: box.id, BaseURL: baseURLOf(r) + SandboxPrefix + box.id, Created: box.created.UTC(),
 		Expires: box.used.Add(box.idle).UTC(), Age: now.Sub(box.created).Round(time.Second).String(), Idle: now.Sub(box.used).Round(time.Second).String()}
@@ -279,6 +280,10 @@ func (d *tooling) adminCreateSandbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	box, err := sb.add(req.ID, idle, now)
+	var v sandboxView
+	if err == nil {
+		v = sb.view(r, box, now)
+	}
 	sb.mu.Unlock()
 	if err != nil {
 		var e *errSandbox
@@ -289,7 +294,7 @@ func (d *tooling) adminCreateSandbox(w http.ResponseWriter, r *http.Request) {
 		mockserver.WritePlain(w, http.StatusInternalServerError, "the sandbox could not be built: "+err.Error())
 		return
 	}
-	mockserver.WriteJSON(w, http.StatusCreated, sb.view(r, box, now))
+	mockserver.WriteJSON(w, http.StatusCreated, v)
 }
 
 // adminListSandboxes serves GET /__authconform/sandboxes.
@@ -302,16 +307,12 @@ func (d *tooling) adminListSandboxes(w http.ResponseWriter, r *http.Request) {
 	now := sb.opts.Now()
 	sb.mu.Lock()
 	sb.sweep(now)
-	boxes := make([]*sandbox, 0, len(sb.boxes))
+	out := make([]sandboxView, 0, len(sb.boxes))
 	for _, b := range sb.boxes {
-		boxes = append(boxes, b)
-	}
-	sb.mu.Unlock()
-	slices.SortFunc(boxes, func(a, b *sandbox) int { return a.created.Compare(b.created)*2 + strings.Compare(a.id, b.id) })
-	out := []sandboxView{}
-	for _, b := range boxes {
 		out = append(out, sb.view(r, b, now))
 	}
+	sb.mu.Unlock()
+	slices.SortFunc(out, func(a, b sandboxView) int { return a.Created.Compare(b.Created)*2 + strings.Compare(a.ID, b.ID) })
 	mode := "auto"
 	if sb.opts.Explicit {
 		mode = "explicit"
