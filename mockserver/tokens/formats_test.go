@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,58 @@ import (
 	"github.com/authconform/authconform/mockserver/clock"
 	"github.com/authconform/authconform/specs"
 )
+
+// TestAsymmetricKeyGeneratedWhenFirstUsed: a random key pair is generated at the first token
+// (a sandbox that never issues one pays nothing), once however many ask at once, and again after
+// a reset only when used; an HMAC key and a pinned key exist from the start.
+func TestAsymmetricKeyGeneratedWhenFirstUsed(t *testing.T) {
+	for _, alg := range []string{"RS256", "ES256"} {
+		t.Run(alg, func(t *testing.T) {
+			i, err := New(Config{Algorithm: alg, Issuer: "iss/x", Access: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i.key.Load() != nil || !i.Asymmetric() {
+				t.Fatal("a random key pair was generated before any use, or the issuer is not asymmetric")
+			}
+			var wg sync.WaitGroup
+			toks := make([]string, 4)
+			for n := range toks {
+				wg.Go(func() {
+					tok, err := i.Issue(specs.TokenAccess, "alice", "s1", 0)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					toks[n] = tok.Token
+				})
+			}
+			wg.Wait()
+			for _, tok := range toks {
+				if _, err := i.Verify(tok, specs.TokenAccess); err != nil {
+					t.Errorf("a token issued at once with others does not verify: %v (two keys generated?)", err)
+				}
+			}
+			i.Rotate()
+			if i.key.Load() != nil {
+				t.Error("a reset generated the next key pair before any use")
+			}
+			if _, err := i.Verify(toks[0], specs.TokenAccess); err == nil {
+				t.Error("a token of the key before the reset verified")
+			}
+		})
+	}
+	hs, _ := New(Config{Algorithm: "HS256", Issuer: "iss/x", Access: time.Hour})
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	pinned, err := New(Config{Algorithm: "ES256", Issuer: "iss/x", Access: time.Hour, Key: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hs.key.Load() == nil || pinned.key.Load() == nil {
+		t.Error("an HMAC or a pinned key is not there from the start")
+	}
+}
 
 // TestAsymmetric: RS256 and ES256 tokens verify with the issuer, and with its published JWKS
 // through a well-kept JWKS client (keyfunc) as a relying party would; a reset's new key gets a new
@@ -50,9 +103,9 @@ func TestAsymmetric(t *testing.T) {
 			if _, err := jwt.ParseWithClaims(tok.Token, &c, kf.Keyfunc, jwt.WithValidMethods([]string{alg})); err != nil || c.Subject != "alice" {
 				t.Errorf("through the JWKS: %v, sub %q", err, c.Subject)
 			}
-			kid := i.key.Load().kid
+			kid := i.keys().kid
 			i.Rotate()
-			if i.key.Load().kid == kid {
+			if i.keys().kid == kid {
 				t.Error("a new key kept its kid")
 			}
 			if _, err := i.Verify(tok.Token, specs.TokenAccess); err == nil {
@@ -95,7 +148,7 @@ func TestKidTricks(t *testing.T) {
 	for _, kid := range []string{"../../../../dev/null", "other", ""} {
 		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, &c)
 		tok.Header["kid"] = kid
-		s, err := tok.SignedString(i.key.Load().sign)
+		s, err := tok.SignedString(i.keys().sign)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,10 +157,10 @@ func TestKidTricks(t *testing.T) {
 		}
 	}
 	// HS256 with the public key's bytes as the secret (algorithm confusion).
-	der, _ := x509.MarshalPKIXPublicKey(i.key.Load().verify)
+	der, _ := x509.MarshalPKIXPublicKey(i.keys().verify)
 	pub := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, &c)
-	tok.Header["kid"] = i.key.Load().kid
+	tok.Header["kid"] = i.keys().kid
 	s, _ := tok.SignedString(pub)
 	if _, err := i.Verify(s, specs.TokenAccess); err == nil {
 		t.Error("an HS256 token keyed with the public key was accepted")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,8 +56,12 @@ type Config struct {
 
 // Issuer signs and verifies the tokens of one spec. It is safe for concurrent use.
 type Issuer struct {
-	method  jwt.SigningMethod
+	method jwt.SigningMethod
+	// key is the current key; nil until first used when it is a random key pair (RSA, ECDSA),
+	// whose generation costs (a 2048-bit RSA key, tens of milliseconds): a mock built and never
+	// asked for a token, an idle sandbox, pays nothing. Read it with keys().
 	key     atomic.Pointer[keySet]
+	keyMu   sync.Mutex    // one generation at a time
 	pinned  bool          // the config fixed the key; Rotate keeps it
 	opaque  *opaqueTokens // kinds issued opaque, and the ones issued; nil when none
 	iss     string
@@ -97,15 +102,17 @@ func New(cfg Config) (*Issuer, error) {
 			jwt.WithIssuedAt(),
 		),
 	}
-	var raw []byte
-	if i.pinned {
-		raw = cfg.Key
+	if _, hmac := m.(*jwt.SigningMethodHMAC); hmac || i.pinned { // else generated when first used
+		var raw []byte
+		if i.pinned {
+			raw = cfg.Key
+		}
+		ks, err := newKeySet(m, raw)
+		if err != nil {
+			return nil, err
+		}
+		i.key.Store(ks)
 	}
-	ks, err := newKeySet(m, raw)
-	if err != nil {
-		return nil, err
-	}
-	i.key.Store(ks)
 	if len(cfg.Opaque) > 0 {
 		i.opaque = newOpaqueTokens(cfg.Opaque)
 	}
@@ -121,17 +128,42 @@ func randomKey() []byte {
 	return key
 }
 
+// keys is the current key, generated when a random key pair is first used.
+func (i *Issuer) keys() *keySet {
+	if ks := i.key.Load(); ks != nil {
+		return ks
+	}
+	i.keyMu.Lock()
+	defer i.keyMu.Unlock()
+	if ks := i.key.Load(); ks != nil {
+		return ks
+	}
+	ks, err := newKeySet(i.method, nil)
+	if err != nil { // a generated key does not fail (crypto/rand), and New checked the method
+		panic("tokens: generating a key: " + err.Error())
+	}
+	i.key.Store(ks)
+	return ks
+}
+
 // Rotate replaces a random key by a new one, which refuses every token issued before, as a
-// restart does (a spec may promise that a restart expires tokens). A key pinned by the config stays.
+// restart does (a spec may promise that a restart expires tokens). A key pinned by the config
+// stays. A new key pair is generated when first used.
 func (i *Issuer) Rotate() {
 	if i.pinned {
 		return
 	}
-	ks, err := newKeySet(i.method, nil)
-	if err != nil {
-		return // a generated key does not fail (crypto/rand)
+	if _, hmac := i.method.(*jwt.SigningMethodHMAC); hmac {
+		ks, err := newKeySet(i.method, nil)
+		if err != nil {
+			return // a generated key does not fail (crypto/rand)
+		}
+		i.key.Store(ks)
+	} else {
+		i.keyMu.Lock()
+		i.key.Store(nil)
+		i.keyMu.Unlock()
 	}
-	i.key.Store(ks)
 	if i.opaque != nil {
 		i.opaque.forget()
 	}
@@ -144,7 +176,7 @@ func (i *Issuer) Pinned() bool { return i.pinned }
 // issued before it valid.
 func (i *Issuer) TakeKey(from *Issuer) {
 	if !i.pinned && !from.pinned && i.method == from.method {
-		i.key.Store(from.key.Load())
+		i.key.Store(from.keys())
 		i.opaque.take(from.opaque)
 	}
 }
@@ -169,13 +201,13 @@ func (i *Issuer) Lifetime(use specs.TokenKind) time.Duration {
 // Keyfunc hands golang-jwt the issuer's current verification key (the HMAC secret, or the public
 // key), for decorators that parse with options of their own.
 func (i *Issuer) Keyfunc() jwt.Keyfunc {
-	key := i.key.Load().verify
+	key := i.keys().verify
 	return func(*jwt.Token) (any, error) { return key, nil }
 }
 
 // SigningKey is the issuer's current signing key (the HMAC secret, or the private key), for
 // decorators that sign tokens of their own.
-func (i *Issuer) SigningKey() any { return i.key.Load().sign }
+func (i *Issuer) SigningKey() any { return i.keys().sign }
 
 // Claims are the claims Issue signs for a token of kind use, for subject sub in session sid of
 // account generation gen, issued now: iss, sub, exp, nbf, iat, a random jti, use, sid and gen.
@@ -210,7 +242,7 @@ func (i *Issuer) Sign(c *Claims) (string, error) {
 // encoding/json and signed by golang-jwt's signing method, as SignedString does
 // (TestSignMatchesSignedString).
 func (i *Issuer) sign(c *Claims) (string, *keySet, error) {
-	keyp := i.key.Load()
+	keyp := i.keys()
 	payload, err := marshalClaims(c)
 	if err != nil {
 		return "", keyp, err
@@ -284,7 +316,7 @@ func (i *Issuer) Verify(token string, use specs.TokenKind) (*Claims, error) {
 		return i.opaque.verify(token, use, i.validator)
 	}
 	var c Claims
-	keyp := i.key.Load()
+	keyp := i.keys()
 	var err error
 	if cached, hit := i.cache.get(token, keyp); hit {
 		// Verified before with this key: only what depends on the clock is judged again.
