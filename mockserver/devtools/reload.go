@@ -77,13 +77,15 @@ func (l *Live) Reload(list []*specs.Spec, cfg *mockserver.Config) error {
 func (l *Live) Tools() *Tools { return l.tools }
 
 // World builds a new, empty world from the current specs and config, as a sandbox is: a clock on
-// real time, a store and tools of its own, fresh signing keys (a WorldFunc).
+// real time, a store and tools of its own, fresh signing keys (a WorldFunc). It shares with the
+// current Server what never changes once built (mockserver.WithTemplate: routers, validation,
+// the operations' prepared parts, the configured accounts' index), so a world costs its state.
 func (l *Live) World() (*mockserver.Server, *Tools, error) {
 	l.mu.Lock()
-	list, cfg := l.list, l.cfg
+	list, cfg, tmpl := l.list, l.cfg, l.cur.Load()
 	l.mu.Unlock()
 	tools := NewTools(Options{})
-	opts := append(slices.Clip(l.base), mockserver.WithClock(clock.New()))
+	opts := append(slices.Clip(l.base), mockserver.WithClock(clock.New()), mockserver.WithTemplate(tmpl))
 	if cfg != nil {
 		opts = append(opts, mockserver.WithConfig(cfg))
 	}

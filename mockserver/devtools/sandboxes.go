@@ -61,7 +61,10 @@ type Sandboxes struct {
 	opts  SandboxOptions
 	mu    sync.Mutex
 	boxes map[string]*sandbox
-	swept time.Time
+	// building are the sandboxes whose world is being built, outside the lock (a world takes a
+	// millisecond or more); the channel closes when it is done. They count towards the cap.
+	building map[string]chan struct{}
+	swept    time.Time
 }
 
 type sandbox struct {
@@ -85,7 +88,7 @@ func NewSandboxes(def http.Handler, tools *Tools, build WorldFunc, o SandboxOpti
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	sb := &Sandboxes{def: def, build: build, opts: o, boxes: map[string]*sandbox{}}
+	sb := &Sandboxes{def: def, build: build, opts: o, boxes: map[string]*sandbox{}, building: map[string]chan struct{}{}}
 	if tools != nil {
 		tools.sandboxes = sb
 	}
@@ -143,10 +146,14 @@ func cutSandboxPath(p string) (id, rest string, ok bool) {
 	return id, "/" + rest, true
 }
 
-// stripped is r with path rest.
+// stripped is r with path rest: a shallow copy with its own URL, as http.StripPrefix makes
+// (a deep Clone copied every header of every request to a sandbox).
 func stripped(r *http.Request, rest string) *http.Request {
-	r2 := r.Clone(r.Context())
-	r2.URL.Path, r2.URL.RawPath = rest, ""
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path, u.RawPath = rest, ""
+	r2.URL = &u
 	return r2
 }
 
@@ -158,26 +165,44 @@ func (sb *Sandboxes) get(id string, create bool) (*sandbox, error) {
 	if !sandboxIDPattern.MatchString(id) {
 		return nil, &errSandbox{http.StatusBadRequest, fmt.Sprintf("%q is not a sandbox id: letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit", id)}
 	}
+	for {
+		now := sb.opts.Now()
+		sb.mu.Lock()
+		sb.sweep(now)
+		if box := sb.boxes[id]; box != nil {
+			box.used = now
+			sb.mu.Unlock()
+			return box, nil
+		}
+		if done := sb.building[id]; done != nil { // another request is creating it: wait for that one
+			sb.mu.Unlock()
+			<-done
+			continue
+		}
+		if !create {
+			sb.mu.Unlock()
+			return nil, &errSandbox{http.StatusNotFound, fmt.Sprintf("no sandbox %q; this mock creates sandboxes only by POST %ssandboxes (--sandboxes explicit)", id, mockserver.AdminPrefix)}
+		}
+		return sb.add(id, sb.opts.Idle) // unlocks
+	}
+}
+
+// add creates sandbox id: sb.mu is held on entry, released while its world is built, and not
+// held on return.
+func (sb *Sandboxes) add(id string, idle time.Duration) (*sandbox, error) {
+	if n := len(sb.boxes) + len(sb.building); n >= sb.opts.Max {
+		sb.mu.Unlock()
+		return nil, &errSandbox{http.StatusTooManyRequests, fmt.Sprintf("this mock holds %d sandboxes, its limit (--max-sandboxes); delete one (DELETE %ssandboxes/{id}) or wait until an idle one expires", n, mockserver.AdminPrefix)}
+	}
+	done := make(chan struct{})
+	sb.building[id] = done
+	sb.mu.Unlock()
+	srv, tools, err := sb.build()
 	now := sb.opts.Now()
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
-	sb.sweep(now)
-	if box := sb.boxes[id]; box != nil {
-		box.used = now
-		return box, nil
-	}
-	if !create {
-		return nil, &errSandbox{http.StatusNotFound, fmt.Sprintf("no sandbox %q; this mock creates sandboxes only by POST %ssandboxes (--sandboxes explicit)", id, mockserver.AdminPrefix)}
-	}
-	return sb.add(id, sb.opts.Idle, now)
-}
-
-// add creates sandbox id; sb.mu is held.
-func (sb *Sandboxes) add(id string, idle time.Duration, now time.Time) (*sandbox, error) {
-	if len(sb.boxes) >= sb.opts.Max {
-		return nil, &errSandbox{http.StatusTooManyRequests, fmt.Sprintf("this mock holds %d sandboxes, its limit (--max-sandboxes); delete one (DELETE %ssandboxes/{id}) or wait until an idle one expires", len(sb.boxes), mockserver.AdminPrefix)}
-	}
-	srv, tools, err := sb.build()
+	delete(sb.building, id)
+	close(done)
 	if err != nil {
 		return nil, err
 	}
@@ -271,20 +296,20 @@ func (d *tooling) adminCreateSandbox(w http.ResponseWriter, r *http.Request) {
 		mockserver.WritePlain(w, http.StatusBadRequest, fmt.Sprintf("body /id: %q is not a sandbox id of its own: letters, digits, '.', '_' and '-', at most 64, and not %q", req.ID, defaultSandboxID))
 		return
 	}
-	now := sb.opts.Now()
 	sb.mu.Lock()
-	sb.sweep(now)
-	if sb.boxes[req.ID] != nil {
+	sb.sweep(sb.opts.Now())
+	if sb.boxes[req.ID] != nil || sb.building[req.ID] != nil {
 		sb.mu.Unlock()
 		mockserver.WritePlain(w, http.StatusConflict, fmt.Sprintf("sandbox %q exists; DELETE it first, or use it as it is", req.ID))
 		return
 	}
-	box, err := sb.add(req.ID, idle, now)
+	box, err := sb.add(req.ID, idle) // unlocks
 	var v sandboxView
 	if err == nil {
-		v = sb.view(r, box, now)
+		sb.mu.Lock()
+		v = sb.view(r, box, sb.opts.Now())
+		sb.mu.Unlock()
 	}
-	sb.mu.Unlock()
 	if err != nil {
 		var e *errSandbox
 		if errors.As(err, &e) {

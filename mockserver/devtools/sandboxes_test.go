@@ -22,7 +22,7 @@ import (
 
 // sandboxMock serves pixfile with sandboxes, on a wall clock the test moves (for idle expiry).
 type sandboxMock struct {
-	t   *testing.T
+	t   testing.TB
 	sb  *Sandboxes
 	mu  sync.Mutex
 	now time.Time
@@ -33,7 +33,7 @@ func newSandboxMock(t *testing.T, o SandboxOptions) *sandboxMock {
 }
 
 // newSandboxMockOf serves the named bundled specs with sandboxes, built with opts.
-func newSandboxMockOf(t *testing.T, o SandboxOptions, names []string, opts ...mockserver.Option) *sandboxMock {
+func newSandboxMockOf(t testing.TB, o SandboxOptions, names []string, opts ...mockserver.Option) *sandboxMock {
 	var list []*specs.Spec
 	for _, n := range names {
 		list = append(list, loadSpec(t, n))
@@ -257,39 +257,47 @@ func TestSandboxRevocationsAreIsolated(t *testing.T) {
 }
 
 // TestSandboxAccountsAreIsolated: an account disabled, added or whose password expired through
-// one sandbox's admin API is changed in that sandbox alone; the other sandbox and the default
-// world still see the spec's accounts.
+// one world's admin API is changed in that world alone: another sandbox, the default world, and a
+// sandbox created after the change (built from the configured accounts, not from the default
+// world's as changed) still see the spec's accounts.
 func TestSandboxAccountsAreIsolated(t *testing.T) {
-	const a, b = "/__sandbox/a", "/__sandbox/b"
+	const a, b, later = "/__sandbox/a", "/__sandbox/b", "/__sandbox/later"
 	login := func(m *sandboxMock, prefix, user, pass string) int {
 		rec, _ := m.do(http.MethodPost, prefix+"/api/v2/login", `{"username":"`+user+`","password":"`+pass+`"}`)
 		return rec.Code
 	}
 	for _, tc := range []struct {
 		name   string
-		change string // an admin call in A: path and body
+		at     string // the world changed
+		change string // an admin call there: path and body
 		body   string
 		user   string
 		pass   string
-		inA    int // the account's login in A after the change
-		others int // in B and in the default world
+		inAt   int // the account's login where it was changed
+		others int // in every other world
 	}{
-		{"disable", "accounts/pixfile/carol/disable", "", "carol", "carol-password", 403, 200},
-		{"expire the password", "accounts/pixfile/carol/expire-password", "", "carol", "carol-password", 403, 200},
-		{"add", "accounts?spec=pixfile", `{"username":"erin","password":"erin-password"}`, "erin", "erin-password", 200, 401},
+		{"disable in A", a, "accounts/pixfile/carol/disable", "", "carol", "carol-password", 403, 200},
+		{"expire the password in A", a, "accounts/pixfile/carol/expire-password", "", "carol", "carol-password", 403, 200},
+		{"add in A", a, "accounts?spec=pixfile", `{"username":"erin","password":"erin-password"}`, "erin", "erin-password", 200, 401},
+		{"disable in the default world", "", "accounts/pixfile/carol/disable", "", "carol", "carol-password", 403, 200},
+		{"add in the default world", "", "accounts?spec=pixfile", `{"username":"erin","password":"erin-password"}`, "erin", "erin-password", 200, 401},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := newSandboxMock(t, SandboxOptions{})
-			_ = m.login(b) // B exists before A changes
-			if rec, _ := m.do(http.MethodPost, a+"/__authconform/"+tc.change, tc.body); rec.Code/100 != 2 {
-				t.Fatalf("%s in A: %d %s", tc.change, rec.Code, rec.Body)
+			_ = m.login(a) // A and B exist before the change
+			_ = m.login(b)
+			if rec, _ := m.do(http.MethodPost, tc.at+"/__authconform/"+tc.change, tc.body); rec.Code/100 != 2 {
+				t.Fatalf("%s at %q: %d %s", tc.change, tc.at, rec.Code, rec.Body)
 			}
-			if got := login(m, a, tc.user, tc.pass); got != tc.inA {
-				t.Errorf("%s's login in A: %d, want %d", tc.user, got, tc.inA)
+			if got := login(m, tc.at, tc.user, tc.pass); got != tc.inAt {
+				t.Errorf("%s's login at %q: %d, want %d", tc.user, tc.at, got, tc.inAt)
 			}
-			for _, where := range []string{b, "", "/__sandbox/c"} {
+			for _, where := range []string{a, b, "", later} {
+				if where == tc.at {
+					continue
+				}
 				if got := login(m, where, tc.user, tc.pass); got != tc.others {
-					t.Errorf("%s's login at %q after A's change: %d, want %d", tc.user, where, got, tc.others)
+					t.Errorf("%s's login at %q after the change at %q: %d, want %d", tc.user, where, tc.at, got, tc.others)
 				}
 				_, v := m.do(http.MethodGet, where+"/__authconform/accounts?spec=pixfile", "")
 				if list, _ := v["accounts"].([]any); len(list) != 3 {
@@ -432,6 +440,31 @@ func TestSandboxesConcurrent(t *testing.T) {
 	wg.Wait()
 	close(done)
 	bg.Wait()
+}
+
+// TestSandboxBuiltOnce: requests arriving at once for a sandbox that does not exist yet get the
+// one world the first of them creates (its world is built outside the lock): every token each
+// got is accepted by the sandbox afterwards.
+func TestSandboxBuiltOnce(t *testing.T) {
+	m := newSandboxMock(t, SandboxOptions{})
+	var wg sync.WaitGroup
+	toks := make([]string, 8)
+	for i := range toks {
+		wg.Go(func() {
+			rec, _ := m.do(http.MethodPost, "/__sandbox/new/api/v2/login", `{"username":"user","password":"pass"}`)
+			toks[i] = rec.Header().Get("X-Auth-Token")
+		})
+	}
+	wg.Wait()
+	for i, tok := range toks {
+		if got := m.call("/__sandbox/new", tok); got != 200 {
+			t.Errorf("token %d of the requests at once: %d, want 200 (a world built twice?)", i, got)
+		}
+	}
+	_, v := m.do(http.MethodGet, "/__authconform/sandboxes", "")
+	if list, _ := v["sandboxes"].([]any); len(list) != 1 {
+		t.Errorf("sandboxes: %v", v)
+	}
 }
 
 // TestSandboxLifecycle: create (with id and ttl, or neither), list, conflict, delete, the default
