@@ -44,6 +44,7 @@ type options struct {
 	maxBody int64
 
 	extensions []Extension // WithExtension (hooks.go)
+	template   *Server     // WithTemplate
 
 	checkResponses bool
 }
@@ -62,6 +63,14 @@ func WithStore(s Store) Option { return func(o *options) { o.store = s } }
 
 // WithMaxBody sets the request body limit in bytes (default DefaultMaxBody).
 func WithMaxBody(n int64) Option { return func(o *options) { o.maxBody = n } }
+
+// WithTemplate makes New share with t what t prepared from the specs both serve (the same
+// *specs.Spec): the routers, the validation options, the operations' read-only parts (examples
+// included, dated when t prepared them), and the index of the configured accounts where the
+// config gives the spec the same settings. These never change after New. Nothing of run-time
+// state is shared: the clock, the store, the signing keys and the accounts as the admin API
+// changes them are the new Server's own. A sandbox is built so (package devtools).
+func WithTemplate(t *Server) Option { return func(o *options) { o.template = t } }
 
 // WithResponseCheck makes the mock check each of its responses against the spec at run time
 // (openapi3filter.ValidateResponse with IncludeResponseStatus) and log an error for any that does
@@ -100,6 +109,7 @@ type mount struct {
 	// tokenRevocation: a logout of this spec ends the access token alone, not its session (a
 	// logout flow with endsRefresh false), so access tokens are also looked up by their jti.
 	tokenRevocation bool
+	prep            *prepared // the read-only parts, perhaps shared with other Servers (WithTemplate)
 }
 
 // operation is one documented operation, everything its handler needs prepared in New.
@@ -209,7 +219,7 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 			}
 			claimed[key] = sp.Name
 		}
-		m, err := s.newMount(sp)
+		m, err := s.newMount(sp, o.template)
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: spec %s: %w", sp.Name, err)
 		}
@@ -233,14 +243,26 @@ func New(list []*specs.Spec, opts ...Option) (*Server, error) {
 
 var paramPattern = regexp.MustCompile(`\{[^}]*\}`)
 
-func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
+func (s *Server) newMount(sp *specs.Spec, tmpl *Server) (*mount, error) {
 	sc := s.cfg.Specs[sp.Name]
-	accts := sp.Accounts
-	if sc != nil && sc.Accounts != nil {
-		var err error
-		if accts, err = configAccounts(s.cfg, sp, sc.Accounts); err != nil {
-			return nil, err
+	var from *mount // the template's mount of the same spec, whose prepared parts this one shares
+	if tmpl != nil {
+		if t := tmpl.mountNamed(sp.Name); t != nil && t.spec == sp {
+			from = t
 		}
+	}
+	var accts *accounts
+	if from != nil && from.srv.cfg.Specs[sp.Name] == sc { // the same accounts configured
+		accts = &accounts{from.accounts.Fresh()}
+	} else {
+		list := sp.Accounts
+		if sc != nil && sc.Accounts != nil {
+			var err error
+			if list, err = configAccounts(s.cfg, sp, sc.Accounts); err != nil {
+				return nil, err
+			}
+		}
+		accts = newAccounts(sp, list)
 	}
 	access := sp.Tokens.Access.Lifetime.D()
 	var refresh time.Duration
@@ -262,10 +284,68 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		opaque[specs.TokenRefresh] = sp.Tokens.Refresh.Format == specs.FormatOpaque
 	}
 	iss, err := tokens.New(tokens.Config{Algorithm: sp.Tokens.Algorithm, Issuer: sp.Tokens.Issuer, Key: key, Access: access, Refresh: refresh, Clock: s.clock, Opaque: opaque,
-		Table: storeTable{st: s.base, scope: sp.Name}})
+		Table: storeTable{st: s.base, scope: sp.Name},
+		Share: func(fresh []byte) ([]byte, error) { return s.base.SigningKey(context.Background(), sp.Name, fresh) }})
 	if err != nil {
 		return nil, err
 	}
+	p := (*prepared)(nil)
+	if from != nil {
+		p = from.prep
+	} else if p, err = prepare(sp, s.clock.Now()); err != nil {
+		return nil, err
+	}
+	m := &mount{
+		srv: s, spec: sp, base: sp.BasePath, router: p.router, ops: make(map[*openapi3.Operation]*operation, len(sp.Operations)),
+		byOp: make(map[*specs.Operation]*operation, len(sp.Operations)), accounts: accts, iss: iss, tok: iss, validate: p.validate,
+		tokenRevocation: p.tokenRevocation, prep: p,
+	}
+	for _, op := range sp.Operations {
+		po := p.ops[op]
+		o := &operation{m: m, op: op, flow: &op.Flow, handle: po.handle, json: po.json, validate: m.validate, vop: po.vop,
+			jsonBody: po.jsonBody, success: po.success, missing: po.missing, fallback: po.fallback, server5: po.server5}
+		o.pub = &Operation{o}
+		m.byOp[op] = o
+		if first := m.ops[op.Op]; first != nil {
+			if first.flows == nil {
+				first.flows = []*operation{first}
+			}
+			first.flows = append(first.flows, o)
+			continue
+		}
+		m.ops[op.Op] = o
+	}
+	return m, nil
+}
+
+// prepared is what New makes of a spec alone, before extensions and before any request: its
+// router, its validation options and each operation's read-only parts. Nothing in it changes
+// after New (an extension changing an operation replaces the operation's own copy of a part), so
+// a Server built WithTemplate shares its template's: a sandbox, a world of its own beside the
+// default one, costs its state and little else (docs/benchmarks.md).
+type prepared struct {
+	router   routers.Router
+	validate *openapi3filter.Options
+	ops      map[*specs.Operation]*preparedOp
+	// tokenRevocation: a logout of this spec ends the access token alone (mount.tokenRevocation).
+	tokenRevocation bool
+}
+
+// preparedOp is the read-only part of an operation (see operation).
+type preparedOp struct {
+	handle   flowFunc
+	json     map[int]bool
+	jsonBody bool
+	success  any
+	missing  string
+	fallback int
+	server5  int
+	vop      *openapi3.Operation
+}
+
+// prepare builds the prepared parts of sp. now dates the examples built from a schema (a
+// date-time is the time the mock prepared the spec).
+func prepare(sp *specs.Spec, now time.Time) (*prepared, error) {
 	// The router sees a copy of the document whose only server is the base path: the mock answers
 	// on whatever host it listens on, and a documented host (a vendor's cloud host name, or a
 	// {hostname} variable) would never match.
@@ -279,9 +359,8 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the router: %w", err)
 	}
-	m := &mount{
-		srv: s, spec: sp, base: sp.BasePath, router: router, ops: map[*openapi3.Operation]*operation{}, byOp: map[*specs.Operation]*operation{},
-		accounts: newAccounts(sp, accts), iss: iss, tok: iss,
+	p := &prepared{
+		router: router, ops: make(map[*specs.Operation]*preparedOp, len(sp.Operations)),
 		validate: &openapi3filter.Options{
 			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc, // authentication is our own step
 			SkipSettingDefaults: true,                                  // flows read the body as sent
@@ -293,7 +372,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 	}
 	for _, op := range sp.Operations {
 		if op.Flow.Kind == specs.KindLogout && !op.Flow.EndsRefresh {
-			m.tokenRevocation = true
+			p.tokenRevocation = true
 		}
 		h, ok := flows[op.Flow.Kind]
 		if !ok {
@@ -301,8 +380,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		}
 		vop := *op.Op
 		vop.Security = &openapi3.SecurityRequirements{}
-		o := &operation{m: m, op: op, flow: &op.Flow, handle: h, json: map[int]bool{}, server5: http.StatusInternalServerError, validate: m.validate, vop: &vop}
-		o.pub = &Operation{o}
+		o := &preparedOp{handle: h, json: map[int]bool{}, server5: http.StatusInternalServerError, vop: &vop}
 		o.jsonBody = validation.JSONBody(op.Op)
 		for _, st := range op.Statuses {
 			if r := op.Op.Responses.Status(st); r != nil && r.Value != nil && r.Value.Content.Get("application/json") != nil {
@@ -318,7 +396,7 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 		if o.fallback == 0 {
 			o.fallback = http.StatusBadRequest
 		}
-		if ex := example.Of(op, op.Flow.Status, s.clock.Now()); ex != nil { // what a resource without a body template answers
+		if ex := example.Of(op, op.Flow.Status, now); ex != nil { // what a resource without a body template answers
 			b, err := json.Marshal(ex)
 			if err != nil {
 				return nil, fmt.Errorf("operation %s: the example of response %d does not encode as JSON: %w", op.ID, op.Flow.Status, err)
@@ -326,17 +404,9 @@ func (s *Server) newMount(sp *specs.Spec) (*mount, error) {
 			o.success = json.RawMessage(b)
 		}
 		o.missing = missingMessage(op)
-		m.byOp[op] = o
-		if first := m.ops[op.Op]; first != nil {
-			if first.flows == nil {
-				first.flows = []*operation{first}
-			}
-			first.flows = append(first.flows, o)
-			continue
-		}
-		m.ops[op.Op] = o
+		p.ops[op] = o
 	}
-	return m, nil
+	return p, nil
 }
 
 // missingMessage names every way the operation takes a credential, for a call that sent none.

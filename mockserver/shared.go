@@ -32,8 +32,8 @@ type movable interface {
 }
 
 // loadShared brings the Server's working copy in line with the store: the clock (when the store
-// has it moved), each random signing key (this Server's own when it is the first), and the
-// accounts the admin API changed.
+// has it moved) and the accounts the admin API changed. Random signing keys are the store's by
+// tokens.Config.Share, when first used.
 func (s *Server) loadShared(ctx context.Context, restoreClock bool) error {
 	if c, ok := s.clock.(movable); ok {
 		st, err := s.store.Clock(ctx)
@@ -45,28 +45,9 @@ func (s *Server) loadShared(ctx context.Context, restoreClock bool) error {
 		}
 	}
 	for _, m := range s.mounts {
-		if err := m.loadKey(ctx); err != nil {
-			return err
-		}
 		if err := m.loadAccounts(ctx); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// loadKey makes the mount sign with the store's key for its spec, storing its own when the store
-// has none. A key the config pinned stays.
-func (m *mount) loadKey(ctx context.Context) error {
-	if m.iss.Pinned() {
-		return nil
-	}
-	key, err := m.srv.store.SigningKey(ctx, m.spec.Name, m.iss.Key())
-	if err != nil {
-		return fmt.Errorf("reading the signing key of %s: %w", m.spec.Name, err)
-	}
-	if err := m.iss.UseKey(key); err != nil {
-		return fmt.Errorf("the stored signing key of %s: %w", m.spec.Name, err)
 	}
 	return nil
 }
@@ -151,6 +132,9 @@ func (s *Server) applyChange(c store.Change) {
 		s.forgetLocal()
 		err = s.loadShared(ctx, true)
 	default: // changes may have been missed: reload everything
+		for _, m := range s.mounts {
+			m.iss.Rotate() // the key is read again from the store when next used
+		}
 		err = s.loadShared(ctx, true)
 	}
 	if err != nil {
@@ -161,8 +145,8 @@ func (s *Server) applyChange(c store.Change) {
 	}
 }
 
-// forgetLocal forgets what this Server alone keeps: new random keys (the store's, once
-// loadShared runs), and the tools' state (journal, sessions, faults).
+// forgetLocal forgets what this Server alone keeps: its random keys (the store's new ones are
+// read when next used), and the tools' state (journal, sessions).
 func (s *Server) forgetLocal() {
 	for _, m := range s.mounts {
 		m.iss.Rotate()

@@ -14,9 +14,16 @@ import (
 
 // Set is the accounts of one served spec, indexed once.
 type Set struct {
-	spec    *specs.Spec     // what fields the accounts have, which are secret
-	mu      sync.RWMutex    // the admin API replaces the index (admin.go); flows read it
-	orig    []specs.Account // as configured, for a reset
+	spec   *specs.Spec     // what fields the accounts have, which are secret
+	mu     sync.RWMutex    // the admin API replaces the index (admin.go); flows read it
+	orig   []specs.Account // as configured, for a reset
+	*index                 // the current index, replaced by a change, guarded by mu
+	first  *index          // the index of orig, which Reset and Fresh go back to
+}
+
+// index is the accounts indexed. An index is never changed once built: a change of the admin
+// API builds a new one (copy on write), so Sets may share one (Fresh).
+type index struct {
 	list    []*specs.Account
 	byField map[string]map[string]*specs.Account // id and each identifying field -> value -> account
 	keys    []configuredKey
@@ -31,7 +38,19 @@ type configuredKey struct {
 // New indexes the accounts of sp by id and by each field that is not secret (the ones
 // logins and schemes look accounts up by).
 func New(sp *specs.Spec, list []specs.Account) *Set {
-	a := &Set{spec: sp, orig: list, byField: map[string]map[string]*specs.Account{specs.FieldID: {}}}
+	a := &Set{spec: sp, orig: list, index: newIndex(sp, list)}
+	a.first = a.index
+	return a
+}
+
+// Fresh is a new Set of the same accounts as configured, without any change made to a since; it
+// shares their index with a (an index is never changed in place).
+func (a *Set) Fresh() *Set {
+	return &Set{spec: a.spec, orig: a.orig, index: a.first, first: a.first}
+}
+
+func newIndex(sp *specs.Spec, list []specs.Account) *index {
+	a := &index{byField: map[string]map[string]*specs.Account{specs.FieldID: {}}}
 	for _, f := range sp.Fields {
 		if !f.Secret {
 			a.byField[f.Name] = map[string]*specs.Account{}

@@ -77,9 +77,9 @@ func (a *Set) Snapshot() []specs.Account {
 
 // replace swaps in an index built from list.
 func (a *Set) replace(list []specs.Account) {
-	n := New(a.spec, list)
+	n := newIndex(a.spec, list)
 	a.mu.Lock()
-	a.list, a.byField, a.keys = n.list, n.byField, n.keys
+	a.index = n
 	a.mu.Unlock()
 }
 
@@ -88,7 +88,11 @@ func (a *Set) replace(list []specs.Account) {
 func (a *Set) Replace(list []specs.Account) { a.replace(list) }
 
 // Reset goes back to the accounts as configured.
-func (a *Set) Reset() { a.replace(a.orig) }
+func (a *Set) Reset() {
+	a.mu.Lock()
+	a.index = a.first
+	a.mu.Unlock()
+}
 
 // SetState changes the state of the account with that id.
 func (a *Set) SetState(id string, state specs.AccountState) (specs.Account, error) {

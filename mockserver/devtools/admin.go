@@ -1,6 +1,7 @@
 package devtools
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authconform/authconform/mockserver"
@@ -90,59 +92,83 @@ func (d *tooling) admin(w http.ResponseWriter, r *http.Request) {
 		r = r.Clone(r.Context())
 		r.URL.RawPath = ""
 	}
-	d.adminMux.ServeHTTP(w, r)
+	adminMux().ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), toolingKey{}, d)))
 }
 
 // adminRoutes routes the admin API by ServeMux patterns, one per documented path and method
 // (adminapi.yaml; TestAdminRoutesMatchDocument holds the two equal). A pattern without a method
 // beside each answers the other methods 405 with the methods the path takes; the catch-all
 // answers 404. Everything but the dashboard's files and the document needs the admin token, also
-// to learn that a path or a method does not exist.
-func (d *tooling) adminRoutes() *routeTable {
+// to learn that a path or a method does not exist. The routes are the same for every world (the
+// default one and each sandbox), so they are built once (adminMux); a handler finds the world's
+// tools in the request's context (admin).
+func adminRoutes() *routeTable {
 	mux := &routeTable{ServeMux: http.NewServeMux()}
 	p := strings.TrimSuffix(mockserver.AdminPrefix, "/")
-	tok := d.adminToken
-	allow := func(methods, msg string) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { methodNotAllowed(w, methods, msg) })
+	tok := func(h toolHandler) toolHandler {
+		return func(d *tooling, w http.ResponseWriter, r *http.Request) {
+			if !d.adminAuthorized(r) {
+				unauthorized(w)
+				return
+			}
+			h(d, w, r)
+		}
+	}
+	allow := func(methods, msg string) toolHandler {
+		return func(_ *tooling, w http.ResponseWriter, _ *http.Request) { methodNotAllowed(w, methods, msg) }
 	}
 	for _, f := range []string{"/{$}", "/index.html", "/ui/{file...}", "/openapi.yaml"} {
-		mux.Handle("GET "+p+f, http.HandlerFunc(d.serveDashboard))
+		mux.Handle("GET "+p+f, toolHandler((*tooling).serveDashboard))
 		mux.Handle(p+f, allow("GET, HEAD", "use GET"))
 	}
-	mux.Handle("GET "+p+"/clock", tok(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { d.writeNow(w, false) })))
-	mux.Handle("POST "+p+"/clock", tok(http.HandlerFunc(d.moveClock)))
+	mux.Handle("GET "+p+"/clock", tok(func(d *tooling, w http.ResponseWriter, _ *http.Request) { d.writeNow(w, false) }))
+	mux.Handle("POST "+p+"/clock", tok((*tooling).moveClock))
 	mux.Handle(p+"/clock", tok(allow("GET, HEAD, POST", "use GET to read the clock or POST to move it")))
-	mux.Handle("POST "+p+"/clock/reset", tok(http.HandlerFunc(d.resetClock)))
+	mux.Handle("POST "+p+"/clock/reset", tok((*tooling).resetClock))
 	mux.Handle(p+"/clock/reset", tok(allow("POST", "use POST")))
-	mux.Handle("POST "+p+"/reset", tok(http.HandlerFunc(d.adminReset)))
+	mux.Handle("POST "+p+"/reset", tok((*tooling).adminReset))
 	mux.Handle(p+"/reset", tok(allow("POST", "use POST to reset")))
-	mux.Handle("GET "+p+"/specs", tok(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET "+p+"/specs", tok(func(d *tooling, w http.ResponseWriter, _ *http.Request) {
 		mockserver.WriteJSON(w, http.StatusOK, map[string]any{"specs": d.specViews()})
-	})))
+	}))
 	mux.Handle(p+"/specs", tok(allow("GET, HEAD", "use GET")))
-	mux.Handle("GET "+p+"/accounts", tok(http.HandlerFunc(d.adminListAccounts)))
-	mux.Handle("POST "+p+"/accounts", tok(http.HandlerFunc(d.adminAddAccount)))
+	mux.Handle("GET "+p+"/accounts", tok((*tooling).adminListAccounts))
+	mux.Handle("POST "+p+"/accounts", tok((*tooling).adminAddAccount))
 	mux.Handle(p+"/accounts", tok(allow("GET, HEAD, POST", "GET lists accounts, POST ?spec=NAME adds one")))
-	mux.Handle("POST "+p+"/accounts/{spec}/{id}/{action}", tok(http.HandlerFunc(d.adminAccountAction)))
-	mux.Handle(p+"/accounts/{spec}/{id}/{action}", tok(http.HandlerFunc(d.adminAccountAction))) // 404 before 405
-	mux.Handle("GET "+p+"/sessions", tok(http.HandlerFunc(d.adminSessions)))
+	mux.Handle("POST "+p+"/accounts/{spec}/{id}/{action}", tok((*tooling).adminAccountAction))
+	mux.Handle(p+"/accounts/{spec}/{id}/{action}", tok((*tooling).adminAccountAction)) // 404 before 405
+	mux.Handle("GET "+p+"/sessions", tok((*tooling).adminSessions))
 	mux.Handle(p+"/sessions", tok(allow("GET, HEAD", "use GET")))
-	mux.Handle("POST "+p+"/sessions/{id}/revoke", tok(http.HandlerFunc(d.adminRevoke)))
+	mux.Handle("POST "+p+"/sessions/{id}/revoke", tok((*tooling).adminRevoke))
 	mux.Handle(p+"/sessions/{id}/revoke", tok(allow("POST", "use POST")))
-	mux.Handle("GET "+p+"/journal", tok(http.HandlerFunc(d.adminJournal)))
-	mux.Handle("DELETE "+p+"/journal", tok(http.HandlerFunc(d.adminClearJournal)))
+	mux.Handle("GET "+p+"/journal", tok((*tooling).adminJournal))
+	mux.Handle("DELETE "+p+"/journal", tok((*tooling).adminClearJournal))
 	mux.Handle(p+"/journal", tok(allow("GET, HEAD, DELETE", "GET reads the journal, DELETE clears it")))
-	mux.Handle("GET "+p+"/faults", tok(http.HandlerFunc(d.adminListFaults)))
-	mux.Handle("POST "+p+"/faults", tok(http.HandlerFunc(d.adminAddFault)))
-	mux.Handle("DELETE "+p+"/faults", tok(http.HandlerFunc(d.adminClearFaults)))
+	mux.Handle("GET "+p+"/faults", tok((*tooling).adminListFaults))
+	mux.Handle("POST "+p+"/faults", tok((*tooling).adminAddFault))
+	mux.Handle("DELETE "+p+"/faults", tok((*tooling).adminClearFaults))
 	mux.Handle(p+"/faults", tok(allow("GET, HEAD, POST, DELETE", "GET lists the queued faults, POST queues one, DELETE clears them")))
-	mux.Handle("GET "+p+"/sandboxes", tok(http.HandlerFunc(d.adminListSandboxes)))
-	mux.Handle("POST "+p+"/sandboxes", tok(http.HandlerFunc(d.adminCreateSandbox)))
+	mux.Handle("GET "+p+"/sandboxes", tok((*tooling).adminListSandboxes))
+	mux.Handle("POST "+p+"/sandboxes", tok((*tooling).adminCreateSandbox))
 	mux.Handle(p+"/sandboxes", tok(allow("GET, HEAD, POST", "GET lists the sandboxes, POST creates one")))
-	mux.Handle("DELETE "+p+"/sandboxes/{id}", tok(http.HandlerFunc(d.adminDeleteSandbox)))
+	mux.Handle("DELETE "+p+"/sandboxes/{id}", tok((*tooling).adminDeleteSandbox))
 	mux.Handle(p+"/sandboxes/{id}", tok(allow("DELETE", "use DELETE")))
-	mux.Handle(p+"/", tok(http.HandlerFunc(adminUnknown)))
+	mux.Handle(p+"/", tok(func(_ *tooling, w http.ResponseWriter, r *http.Request) { adminUnknown(w, r) }))
 	return mux
+}
+
+// adminMux is the admin API's routes, built once for every world.
+var adminMux = sync.OnceValue(adminRoutes)
+
+// toolingKey keys the tools of the world a request is for in its context (admin).
+type toolingKey struct{}
+
+// toolHandler is an admin handler: it serves the request for the world whose tools are d, which
+// admin put in the request's context.
+type toolHandler func(d *tooling, w http.ResponseWriter, r *http.Request)
+
+func (h toolHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h(r.Context().Value(toolingKey{}).(*tooling), w, r)
 }
 
 // routeTable is a ServeMux that remembers its patterns, for the test that holds them equal to the

@@ -25,12 +25,17 @@ import (
 func (d *tooling) adminToken(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !d.adminAuthorized(r) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="authconform admin"`)
-			mockserver.WritePlain(w, http.StatusUnauthorized, "the admin API needs Authorization: Bearer <the admin token of the config>")
+			unauthorized(w)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// unauthorized answers an admin call without the config's admin token.
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="authconform admin"`)
+	mockserver.WritePlain(w, http.StatusUnauthorized, "the admin API needs Authorization: Bearer <the admin token of the config>")
 }
 
 // adminAuthorized checks the admin token when the config sets one.

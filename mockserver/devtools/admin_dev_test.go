@@ -414,8 +414,7 @@ func TestAdminRoutesMatchDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t)
-	mux := h.d.adminMux
+	mux := adminMux()
 	base := strings.TrimSuffix(mockserver.AdminPrefix, "/")
 	documented := map[string]bool{}
 	for p, item := range doc.Paths.Map() {

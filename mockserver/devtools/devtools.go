@@ -77,13 +77,12 @@ func New(list []*specs.Spec, opts ...mockserver.Option) (*mockserver.Server, err
 // tooling is the tools as attached to one Server: what Extend prepared from its specs and config.
 type tooling struct {
 	*Tools
-	srv      *mockserver.Server
-	log      *slog.Logger
-	adminMux *routeTable // the admin API's routes (admin.go)
-	policy   *corsPolicy
-	guard    *adminGuard // Host allow-list of the admin API (adminguard.go)
-	token    string      // the config's admin token
-	started  time.Time   // wall time, for the dashboard's uptime
+	srv     *mockserver.Server
+	log     *slog.Logger
+	policy  *corsPolicy
+	guard   *adminGuard // Host allow-list of the admin API (adminguard.go)
+	token   string      // the config's admin token
+	started time.Time   // wall time, for the dashboard's uptime
 }
 
 // Extend attaches the tools to a Server being built (mockserver.Extension).
@@ -92,7 +91,6 @@ func (t *Tools) Extend(h *mockserver.Hooks) error {
 	cfg := s.Config()
 	d := &tooling{Tools: t, srv: s, log: h.Logger(), policy: newCORSPolicy(cfg, s.Specs()), guard: newAdminGuard(cfg),
 		token: cfg.Admin.Token, started: time.Now()}
-	d.adminMux = d.adminRoutes()
 	t.last = d
 	secrets := []string{cfg.Admin.Token}
 	for _, sp := range s.Specs() {

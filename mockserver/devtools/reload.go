@@ -108,10 +108,12 @@ func (l *Live) Backend() store.Backend { return l.backend }
 
 // World builds the world of sandbox id from the current specs and config (a WorldFunc): a clock
 // on real time, tools of its own, and the sandbox's store from the backend (empty, unless
-// another replica on a shared backend has used the sandbox: then its state).
+// another replica on a shared backend has used the sandbox: then its state). It shares with the
+// current Server what never changes once built (mockserver.WithTemplate: routers, validation,
+// the operations' prepared parts, the configured accounts' index), so a world costs its state.
 func (l *Live) World(id string) (*mockserver.Server, *Tools, error) {
 	l.mu.Lock()
-	list, cfg := l.list, l.cfg
+	list, cfg, tmpl := l.list, l.cfg, l.cur.Load()
 	l.mu.Unlock()
 	tools := NewTools(Options{})
 	c := clock.New()
@@ -119,7 +121,7 @@ func (l *Live) World(id string) (*mockserver.Server, *Tools, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
 	}
-	opts := append(slices.Clip(l.base), mockserver.WithClock(c), mockserver.WithStore(st))
+	opts := append(slices.Clip(l.base), mockserver.WithClock(c), mockserver.WithStore(st), mockserver.WithTemplate(tmpl))
 	if cfg != nil {
 		opts = append(opts, mockserver.WithConfig(cfg))
 	}

@@ -65,14 +65,17 @@ type WorldFunc func(id string) (*mockserver.Server, *Tools, error)
 // Sandboxes routes requests to the default world or to a sandbox, and keeps the sandboxes: the
 // registry (shared by replicas) says which exist; each process builds the worlds it serves.
 type Sandboxes struct {
-	def    http.Handler
-	build  WorldFunc
-	opts   SandboxOptions
-	reg    store.Registry
-	mu     sync.Mutex
-	boxes  map[string]*sandbox // the worlds this process built
-	swept  time.Time           // the last sweep
-	listed time.Time           // the last sweep that read the registry
+	def   http.Handler
+	build WorldFunc
+	opts  SandboxOptions
+	reg   store.Registry
+	mu    sync.Mutex
+	boxes map[string]*sandbox // the worlds this process built
+	// building are the sandboxes whose world is being built, outside the lock (a world takes a
+	// millisecond or more); the channel closes when it is done.
+	building map[string]chan struct{}
+	swept    time.Time // the last sweep
+	listed   time.Time // the last sweep that read the registry
 }
 
 type sandbox struct {
@@ -100,7 +103,7 @@ func NewSandboxes(def http.Handler, tools *Tools, build WorldFunc, o SandboxOpti
 	if o.Registry == nil {
 		o.Registry = store.NewMemoryBackend()
 	}
-	sb := &Sandboxes{def: def, build: build, opts: o, reg: o.Registry, boxes: map[string]*sandbox{}}
+	sb := &Sandboxes{def: def, build: build, opts: o, reg: o.Registry, boxes: map[string]*sandbox{}, building: map[string]chan struct{}{}}
 	if tools != nil {
 		tools.sandboxes = sb
 	}
@@ -153,10 +156,14 @@ func cutSandboxPath(p string) (id, rest string, ok bool) {
 	return id, "/" + rest, true
 }
 
-// stripped is r with path rest.
+// stripped is r with path rest: a shallow copy with its own URL, as http.StripPrefix makes
+// (a deep Clone copied every header of every request to a sandbox).
 func stripped(r *http.Request, rest string) *http.Request {
-	r2 := r.Clone(r.Context())
-	r2.URL.Path, r2.URL.RawPath = rest, ""
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path, u.RawPath = rest, ""
+	r2.URL = &u
 	return r2
 }
 
@@ -173,45 +180,66 @@ func (sb *Sandboxes) get(id string, create bool) (*sandbox, error) {
 		return nil, &errSandbox{http.StatusBadRequest, fmt.Sprintf("%q is not a sandbox id: letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit", id)}
 	}
 	ctx := context.Background()
-	now := sb.opts.Now()
-	sb.mu.Lock()
-	defer sb.mu.Unlock()
-	sb.sweep(ctx, now)
+	for {
+		now := sb.opts.Now()
+		sb.mu.Lock()
+		sb.sweep(ctx, now)
+		box, wait, rec, err := sb.find(ctx, id, create, now)
+		if wait != nil { // another request is building it: wait for that one
+			sb.mu.Unlock()
+			<-wait
+			continue
+		}
+		if box != nil || err != nil {
+			sb.mu.Unlock()
+			return box, err
+		}
+		return sb.open(rec) // unlocks
+	}
+}
+
+// find returns the world of sandbox id that this process built, or a channel to wait on while
+// another request builds it, or the registered sandbox whose world to build (registering it when
+// create is set). sb.mu is held.
+func (sb *Sandboxes) find(ctx context.Context, id string, create bool, now time.Time) (*sandbox, chan struct{}, store.Sandbox, error) {
 	if box := sb.boxes[id]; box != nil {
 		box.used = now
 		if now.Sub(box.touched) < sb.touchEvery(box.idle) {
-			return box, nil
+			return box, nil, store.Sandbox{}, nil
 		}
 		alive, err := sb.reg.TouchSandbox(ctx, id, now)
 		if err != nil {
-			return nil, storeError(err)
+			return nil, nil, store.Sandbox{}, storeError(err)
 		}
 		if alive {
 			box.touched = now
-			return box, nil
+			return box, nil, store.Sandbox{}, nil
 		}
 		sb.drop(box) // deleted through another replica
 	}
+	if done := sb.building[id]; done != nil {
+		return nil, done, store.Sandbox{}, nil
+	}
 	rec, ok, err := sb.reg.Sandbox(ctx, id)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, nil, rec, storeError(err)
 	}
 	if ok && rec.Expired(now) {
 		if err := sb.remove(ctx, id, nil); err != nil {
-			return nil, err
+			return nil, nil, rec, err
 		}
 		ok = false
 	}
 	if !ok && !create {
-		return nil, &errSandbox{http.StatusNotFound, fmt.Sprintf("no sandbox %q; this mock creates sandboxes only by POST %ssandboxes (--sandboxes explicit)", id, mockserver.AdminPrefix)}
+		return nil, nil, rec, &errSandbox{http.StatusNotFound, fmt.Sprintf("no sandbox %q; this mock creates sandboxes only by POST %ssandboxes (--sandboxes explicit)", id, mockserver.AdminPrefix)}
 	}
 	if !ok {
 		rec = store.Sandbox{ID: id, Created: now, Used: now, Idle: sb.opts.Idle}
 		if _, err := sb.register(ctx, rec); err != nil {
-			return nil, err
+			return nil, nil, rec, err
 		}
 	}
-	return sb.open(rec, now)
+	return nil, nil, rec, nil
 }
 
 // register adds rec to the registry; false when it existed.
@@ -226,9 +254,18 @@ func (sb *Sandboxes) register(ctx context.Context, rec store.Sandbox) (bool, err
 	return created, nil
 }
 
-// open builds the world of a registered sandbox in this process; sb.mu is held.
-func (sb *Sandboxes) open(rec store.Sandbox, now time.Time) (*sandbox, error) {
+// open builds the world of a registered sandbox in this process: sb.mu is held on entry,
+// released while the world is built (others asking for it wait), and not held on return.
+func (sb *Sandboxes) open(rec store.Sandbox) (*sandbox, error) {
+	done := make(chan struct{})
+	sb.building[rec.ID] = done
+	sb.mu.Unlock()
 	srv, tools, err := sb.build(rec.ID)
+	now := sb.opts.Now()
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	delete(sb.building, rec.ID)
+	close(done)
 	if err != nil {
 		return nil, err
 	}
@@ -392,30 +429,33 @@ func (d *tooling) adminCreateSandbox(w http.ResponseWriter, r *http.Request) {
 	now := sb.opts.Now()
 	rec := store.Sandbox{ID: req.ID, Created: now, Used: now, Idle: idle}
 	sb.mu.Lock()
-	defer sb.mu.Unlock()
 	sb.sweep(r.Context(), now)
 	if old, ok, err := sb.reg.Sandbox(r.Context(), req.ID); err == nil && ok && old.Expired(now) {
 		err = sb.remove(r.Context(), req.ID, sb.boxes[req.ID])
 		if err != nil {
+			sb.mu.Unlock()
 			writeSandboxError(w, err)
 			return
 		}
 	}
 	created, err := sb.register(r.Context(), rec)
+	if err == nil && !created {
+		err = &errSandbox{http.StatusConflict, fmt.Sprintf("sandbox %q exists; DELETE it first, or use it as it is", req.ID)}
+	}
 	if err != nil {
+		sb.mu.Unlock()
 		writeSandboxError(w, err)
 		return
 	}
-	if !created {
-		mockserver.WritePlain(w, http.StatusConflict, fmt.Sprintf("sandbox %q exists; DELETE it first, or use it as it is", req.ID))
-		return
-	}
-	if _, err := sb.open(rec, now); err != nil {
+	if _, err := sb.open(rec); err != nil { // unlocks
 		_, _ = sb.reg.DeleteSandbox(r.Context(), req.ID)
 		writeSandboxError(w, err)
 		return
 	}
-	mockserver.WriteJSON(w, http.StatusCreated, sb.view(r, rec, now))
+	sb.mu.Lock()
+	v := sb.view(r, rec, now)
+	sb.mu.Unlock()
+	mockserver.WriteJSON(w, http.StatusCreated, v)
 }
 
 // writeSandboxError answers a refusal of the sandbox layer with its status, or 500.

@@ -97,12 +97,18 @@ func newKeySet(method jwt.SigningMethod, raw []byte) (*keySet, error) {
 }
 
 // Asymmetric reports whether the issuer signs with a key pair, whose public half JWKS publishes.
-func (i *Issuer) Asymmetric() bool { return i.key.Load().kid != "" }
+func (i *Issuer) Asymmetric() bool {
+	_, hmac := i.method.(*jwt.SigningMethodHMAC)
+	return !hmac
+}
 
 // JWKS is the JSON Web Key Set (RFC 7517) of the issuer's current public key: {"keys": [...]},
 // with kid, alg and use; an empty set for an HMAC issuer, whose key is secret.
 func (i *Issuer) JWKS() (json.RawMessage, error) {
-	ks := i.key.Load()
+	ks, err := i.keys()
+	if err != nil {
+		return nil, err
+	}
 	set := jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{}}
 	if ks.kid != "" {
 		jwk, err := jwkset.NewJWKFromKey(ks.verify, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{

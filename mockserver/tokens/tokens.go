@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,7 +53,11 @@ type Config struct {
 	// Opaque are the token kinds issued as opaque random strings the issuer remembers, not JWTs.
 	Opaque map[specs.TokenKind]bool
 	// Table remembers the opaque tokens (nil: a table in the Issuer's memory).
-	Table   Table
+	Table Table
+	// Share, when set, makes a random key the one every replica of the mock uses: it is given
+	// the key the issuer just generated (as Config.Key takes it) and returns the key to use, the
+	// one a store kept first. nil: the issuer's own.
+	Share   func(fresh []byte) ([]byte, error)
 	Access  time.Duration
 	Refresh time.Duration // 0 when the spec has no refresh token
 	Clock   clock.Clock
@@ -60,9 +65,14 @@ type Config struct {
 
 // Issuer signs and verifies the tokens of one spec. It is safe for concurrent use.
 type Issuer struct {
-	method  jwt.SigningMethod
+	method jwt.SigningMethod
+	// key is the current key; nil until first used when it is a random key pair (RSA, ECDSA),
+	// whose generation costs (a 2048-bit RSA key, tens of milliseconds): a mock built and never
+	// asked for a token, an idle sandbox, pays nothing. Read it with keys().
 	key     atomic.Pointer[keySet]
+	keyMu   sync.Mutex    // one generation at a time
 	pinned  bool          // the config fixed the key; Rotate keeps it
+	share   func([]byte) ([]byte, error)
 	opaque  *opaqueTokens // kinds issued opaque, and the ones issued; nil when none
 	iss     string
 	clock   clock.Clock
@@ -87,7 +97,7 @@ func New(cfg Config) (*Issuer, error) {
 		cfg.Clock = clock.New()
 	}
 	i := &Issuer{
-		method: m, pinned: len(cfg.Key) > 0, iss: cfg.Issuer, clock: cfg.Clock, access: cfg.Access, refresh: cfg.Refresh,
+		method: m, pinned: len(cfg.Key) > 0, share: cfg.Share, iss: cfg.Issuer, clock: cfg.Clock, access: cfg.Access, refresh: cfg.Refresh,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{m.Alg()}),
 			jwt.WithIssuer(cfg.Issuer),
@@ -102,15 +112,13 @@ func New(cfg Config) (*Issuer, error) {
 			jwt.WithIssuedAt(),
 		),
 	}
-	var raw []byte
-	if i.pinned {
-		raw = cfg.Key
+	if i.pinned { // else generated when first used
+		ks, err := newKeySet(m, cfg.Key)
+		if err != nil {
+			return nil, err
+		}
+		i.key.Store(ks)
 	}
-	ks, err := newKeySet(m, raw)
-	if err != nil {
-		return nil, err
-	}
-	i.key.Store(ks)
 	if slices.Contains(slices.Collect(maps.Values(cfg.Opaque)), true) {
 		table := cfg.Table
 		if table == nil {
@@ -130,38 +138,50 @@ func randomKey() []byte {
 	return key
 }
 
+// keys is the current key. A random key is made when first used (after New or Rotate): generated
+// here, or, with Config.Share, the one the replicas share; only Share can fail.
+func (i *Issuer) keys() (*keySet, error) {
+	if ks := i.key.Load(); ks != nil {
+		return ks, nil
+	}
+	i.keyMu.Lock()
+	defer i.keyMu.Unlock()
+	if ks := i.key.Load(); ks != nil {
+		return ks, nil
+	}
+	ks, err := newKeySet(i.method, nil)
+	if err != nil { // a generated key does not fail (crypto/rand), and New checked the method
+		return nil, err
+	}
+	if i.share != nil {
+		raw, err := i.share(ks.raw)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(raw, ks.raw) { // another replica's
+			if ks, err = newKeySet(i.method, raw); err != nil {
+				return nil, fmt.Errorf("the shared signing key: %w", err)
+			}
+		}
+	}
+	i.key.Store(ks)
+	return ks, nil
+}
+
 // Rotate replaces a random key by a new one, which refuses every token issued before, as a
-// restart does (a spec may promise that a restart expires tokens). A key pinned by the config stays.
+// restart does (a spec may promise that a restart expires tokens). A key pinned by the config
+// stays. The new key is made when first used (keys), so with Config.Share it is the one the
+// replicas share after a reset of their store.
 func (i *Issuer) Rotate() {
 	if i.pinned {
 		return
 	}
-	ks, err := newKeySet(i.method, nil)
-	if err != nil {
-		return // a generated key does not fail (crypto/rand)
-	}
-	i.key.Store(ks)
+	i.keyMu.Lock()
+	i.key.Store(nil)
+	i.keyMu.Unlock()
 	if i.opaque != nil {
 		i.opaque.table.Forget()
 	}
-}
-
-// Key is the issuer's current key as Config.Key and UseKey take it: the HMAC secret, or the
-// private key in PEM (PKCS #8), for a store to share with the other replicas.
-func (i *Issuer) Key() []byte { return i.key.Load().raw }
-
-// UseKey makes the issuer sign and verify with raw (as Key gives it), unless the config pinned
-// its key: the key another replica stored first. The same key again changes nothing.
-func (i *Issuer) UseKey(raw []byte) error {
-	if i.pinned || bytes.Equal(raw, i.key.Load().raw) {
-		return nil
-	}
-	ks, err := newKeySet(i.method, raw)
-	if err != nil {
-		return err
-	}
-	i.key.Store(ks)
-	return nil
 }
 
 // Pinned reports whether the config fixed the key.
@@ -171,7 +191,7 @@ func (i *Issuer) Pinned() bool { return i.pinned }
 // issued before it valid.
 func (i *Issuer) TakeKey(from *Issuer) {
 	if !i.pinned && !from.pinned && i.method == from.method {
-		i.key.Store(from.key.Load())
+		i.key.Store(from.key.Load()) // nil (made when first used) stays nil
 		if i.opaque != nil && from.opaque != nil {
 			if t, ok := from.opaque.table.(*memoryTable); ok {
 				i.opaque.table = t // the same table: tokens issued before a reload stay known
@@ -200,13 +220,24 @@ func (i *Issuer) Lifetime(use specs.TokenKind) time.Duration {
 // Keyfunc hands golang-jwt the issuer's current verification key (the HMAC secret, or the public
 // key), for decorators that parse with options of their own.
 func (i *Issuer) Keyfunc() jwt.Keyfunc {
-	key := i.key.Load().verify
-	return func(*jwt.Token) (any, error) { return key, nil }
+	return func(*jwt.Token) (any, error) {
+		ks, err := i.keys()
+		if err != nil {
+			return nil, err
+		}
+		return ks.verify, nil
+	}
 }
 
 // SigningKey is the issuer's current signing key (the HMAC secret, or the private key), for
 // decorators that sign tokens of their own.
-func (i *Issuer) SigningKey() any { return i.key.Load().sign }
+func (i *Issuer) SigningKey() (any, error) {
+	ks, err := i.keys()
+	if err != nil {
+		return nil, err
+	}
+	return ks.sign, nil
+}
 
 // Claims are the claims Issue signs for a token of kind use, for subject sub in session sid of
 // account generation gen, issued now: iss, sub, exp, nbf, iat, a random jti, use, sid and gen.
@@ -241,7 +272,10 @@ func (i *Issuer) Sign(c *Claims) (string, error) {
 // encoding/json and signed by golang-jwt's signing method, as SignedString does
 // (TestSignMatchesSignedString).
 func (i *Issuer) sign(c *Claims) (string, *keySet, error) {
-	keyp := i.key.Load()
+	keyp, err := i.keys()
+	if err != nil {
+		return "", nil, err
+	}
 	payload, err := marshalClaims(c)
 	if err != nil {
 		return "", keyp, err
@@ -315,8 +349,10 @@ func (i *Issuer) Verify(token string, use specs.TokenKind) (*Claims, error) {
 		return i.opaque.verify(token, use, i.validator)
 	}
 	var c Claims
-	keyp := i.key.Load()
-	var err error
+	keyp, err := i.keys()
+	if err != nil {
+		return nil, err
+	}
 	if cached, hit := i.cache.get(token, keyp); hit {
 		// Verified before with this key: only what depends on the clock is judged again.
 		if err = i.validator.Validate(cached); err == nil {

@@ -43,7 +43,7 @@ func TestTokenVerification(t *testing.T) {
 		}
 		return s
 	}
-	key := pix.key.Load().sign.([]byte)
+	key := mustKeys(pix).sign.([]byte)
 	cases := []struct {
 		name  string
 		token string
@@ -99,7 +99,7 @@ func TestSignAfterRotate(t *testing.T) {
 		if round > 0 {
 			i.Rotate()
 		}
-		want, err := jwt.NewWithClaims(i.method, c).SignedString(i.key.Load().sign)
+		want, err := jwt.NewWithClaims(i.method, c).SignedString(mustKeys(i).sign)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +194,7 @@ func TestVerifiedCacheKeepsSemantics(t *testing.T) {
 			t.Fatalf("use %d: %v", n, err)
 		}
 	}
-	if _, hit := i.cache.get(tok.Token, i.key.Load()); !hit {
+	if _, hit := i.cache.get(tok.Token, mustKeys(i)); !hit {
 		t.Fatal("an issued token was not cached")
 	}
 	// A token of this issuer's that the cache does not hold is verified in full, and cached.
@@ -202,7 +202,7 @@ func TestVerifiedCacheKeepsSemantics(t *testing.T) {
 	if _, err := i.Verify(tok.Token, specs.TokenAccess); err != nil {
 		t.Fatalf("after the cache was emptied: %v", err)
 	}
-	if _, hit := i.cache.get(tok.Token, i.key.Load()); !hit {
+	if _, hit := i.cache.get(tok.Token, mustKeys(i)); !hit {
 		t.Fatal("a verified token was not cached")
 	}
 	if _, err := i.Verify(tok.Token, specs.TokenRefresh); !errors.Is(err, ErrWrongUse) {
@@ -292,8 +292,17 @@ func BenchmarkVerify(b *testing.B) {
 // librarySigned is golang-jwt's own SignedString of c with i's key and header (kid included).
 func librarySigned(i *Issuer, c *Claims) (string, error) {
 	tok := jwt.NewWithClaims(i.method, c)
-	if kid := i.key.Load().kid; kid != "" {
+	if kid := mustKeys(i).kid; kid != "" {
 		tok.Header["kid"] = kid
 	}
-	return tok.SignedString(i.key.Load().sign)
+	return tok.SignedString(mustKeys(i).sign)
+}
+
+// mustKeys is the issuer's current key, made when first used.
+func mustKeys(i *Issuer) *keySet {
+	ks, err := i.keys()
+	if err != nil {
+		panic(err)
+	}
+	return ks
 }

@@ -113,6 +113,8 @@ func TestVerdicts(t *testing.T) {
 		sessionsRSS: 50 << 20,
 		soak:        &growth{first: 30 * mi, last: 40 * mi, limit: 35 * mi, grew: true},
 		conformance: 400 * ms,
+		sandboxCall: &sandboxCall{ratio: 0.89},
+		sandboxes:   &sandboxMemory{n: 1000, before: 25_000_000, after: 124_000_000},
 		failed:      map[string]string{},
 	}
 	vs := verdicts(m)
@@ -130,12 +132,25 @@ func TestVerdicts(t *testing.T) {
 		{"RSS after 1M", "met"},                        // 52 MB
 		{"no RSS growth", "NOT met"},                   // grew
 		{"conformance run", "met"},                     // 0.4 s
+		{"protected call in a sandbox", "NOT met"},     // 0.89 < 0.9
+		{"1000 idle sandboxes", "met"},                 // 99 MB < 100 MB
 	} {
 		if got := find(t, vs, c.prefix).status(); got != c.status {
 			t.Errorf("%s: %s, want %s", c.prefix, got, c.status)
 		}
 	}
 
+	m.sandboxCall.ratio, m.sandboxes.after = 0.9, 125_000_000
+	if got := find(t, verdicts(m), "protected call in a sandbox").status(); got != "met" {
+		t.Errorf("a sandbox call at 0.90 of the default's: %s", got)
+	}
+	if got := find(t, verdicts(m), "1000 idle sandboxes").status(); got != "NOT met" {
+		t.Errorf("100 MB added by 1000 sandboxes: %s", got)
+	}
+	m.sandboxes.n = 10
+	if got := find(t, verdicts(m), "1000 idle sandboxes").status(); !strings.HasPrefix(got, "not judged") {
+		t.Errorf("10 sandboxes judged against the 1000 target: %s", got)
+	}
 	m.sessions = 1000
 	if got := find(t, verdicts(m), "RSS after 1M").status(); !strings.HasPrefix(got, "not judged") {
 		t.Errorf("1000 sessions judged against the 1M target: %s", got)
@@ -151,7 +166,7 @@ func TestVerdicts(t *testing.T) {
 
 	var out bytes.Buffer
 	printVerdicts(&out, m)
-	for _, want := range []string{"verdict (issue 9 and 15 targets)", "NOT met", "FAILED", "1 phase(s) failed"} {
+	for _, want := range []string{"verdict (issue 9, 15 and 17 targets)", "NOT met", "FAILED", "1 phase(s) failed"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("verdict block lacks %q:\n%s", want, out.String())
 		}

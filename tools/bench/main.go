@@ -30,6 +30,8 @@ type options struct {
 	conformRuns  int
 	examples     string
 	soak         time.Duration
+	sandboxes    int
+	only         string
 	prism        bool
 	prismOnly    bool
 	prismVersion string
@@ -47,6 +49,8 @@ func main() {
 	flag.IntVar(&o.conformRuns, "conform-runs", 3, "full conformance runs (authconform test, all four specs) to time; the median is shown (0 skips it)")
 	flag.StringVar(&o.examples, "examples", "examples/targets", "the example target files the conformance runs adapt to the bench's mock")
 	flag.DurationVar(&o.soak, "soak", 20*time.Second, "sampled length of the steady-population soak, after its warm-up (0 skips it)")
+	flag.StringVar(&o.only, "flows", "", "the table's flows to run, comma-separated names as the table prints them (default: every flow)")
+	flag.IntVar(&o.sandboxes, "sandboxes", 1000, "idle sandboxes to create on a fresh mock for the memory and creation figures (0 skips them; the sandbox call comparison runs with the table)")
 	flag.BoolVar(&o.prism, "prism", false, "also run Stoplight Prism (npm @stoplight/prism-cli, installed into -prism-dir) on the login flow beside the mock")
 	flag.BoolVar(&o.prismOnly, "prism-only", false, "run only the Prism comparison (make bench-prism)")
 	flag.StringVar(&o.prismVersion, "prism-version", defaultPrismVersion, "the @stoplight/prism-cli version to install and run")
@@ -271,6 +275,18 @@ func run(o options) error {
 			m.failed[name] = err.Error()
 		}
 	}
+	if o.rounds > 0 {
+		phase(phaseSandboxCall, func() (err error) {
+			m.sandboxCall, err = sandboxCallPhase(ctx, o, mock)
+			return err
+		})
+	}
+	if o.sandboxes > 0 {
+		phase(phaseSandboxes, func() (err error) {
+			m.sandboxes, err = sandboxMemoryPhase(ctx, o.bin, o.sandboxes)
+			return err
+		})
+	}
 	if o.conformRuns > 0 {
 		phase(phaseConformance, func() (err error) {
 			m.conformance, err = conformancePhase(ctx, o.bin, o.examples, mock, o.conformRuns)
@@ -305,7 +321,15 @@ func run(o options) error {
 // over rounds (each round runs the three one after the other, in an order that rotates), and
 // returns the median round of each: bare, floor, mock, bare, floor, mock, ...
 func flows(ctx context.Context, o options, mock *proc, self string) ([]row, error) {
-	list := scenarios()
+	var list []scenario
+	for _, sc := range scenarios() {
+		if o.only == "" || slices.Contains(strings.Split(o.only, ","), sc.name) {
+			list = append(list, sc)
+		}
+	}
+	if len(list) == 0 {
+		return nil, fmt.Errorf("-flows %q names no flow", o.only)
+	}
 	answers, err := capture(mock.base, list)
 	if err != nil {
 		return nil, fmt.Errorf("capturing the mock's answers: %w", err)

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// The targets of issues 9 and 15, in one place. Ratios are the mock's req/s over the bare server's on the
+// The targets of issues 9, 15 and 17, in one place. Ratios are the mock's req/s over the bare server's on the
 // same flow; memory targets are in decimal megabytes, as the issue writes them (40 MB is 38.1 MiB).
 const (
 	targetLoginRatio     = 0.6  // login req/s >= 0.6x bare
@@ -20,6 +20,12 @@ const (
 	targetSessionsRSS    = 300_000_000 // bytes: RSS after 1M live sessions < 300 MB
 	targetConformance    = 5 * time.Second
 	targetFloorRatio     = 0.9 // issue 15: login and protected call req/s >= 0.9x the floor server
+
+	// Issue 17: a protected call in a sandbox within 10 % of one in the default world; 1,000
+	// idle sandboxes add less than 100 MB RSS.
+	targetSandboxCallRatio = 0.9
+	targetSandboxes        = 1000
+	targetSandboxesRSS     = 100_000_000 // bytes
 
 	// A soak "grew" when the median RSS of its last third exceeds the first third's by more than
 	// growthTolerance of it plus growthSlack: the slack absorbs the heap's ordinary sawtooth.
@@ -49,6 +55,8 @@ type measurements struct {
 	sessionsRSS int64
 	soak        *growth
 	conformance time.Duration
+	sandboxCall *sandboxCall
+	sandboxes   *sandboxMemory
 	failed      map[string]string // phase -> error
 }
 
@@ -75,7 +83,7 @@ func (v verdict) status() string {
 	return "NOT met"
 }
 
-// verdicts judges every target of issue 9 against what was measured.
+// verdicts judges every target of issues 9, 15 and 17 against what was measured.
 func verdicts(m measurements) []verdict {
 	var out []verdict
 	mocks := m.mockRows()
@@ -131,6 +139,22 @@ func verdicts(m measurements) []verdict {
 	} else {
 		out = append(out, m.judge(phaseSoak, growthLine, false, "", false))
 	}
+	callLine := fmt.Sprintf("protected call in a sandbox: req/s >= %.2fx the default world's", targetSandboxCallRatio)
+	if c := m.sandboxCall; c != nil {
+		out = append(out, m.judge(phaseSandboxCall, callLine, true, fmt.Sprintf("%.2fx", c.ratio), c.ratio >= targetSandboxCallRatio))
+	} else {
+		out = append(out, m.judge(phaseSandboxCall, callLine, false, "", false))
+	}
+	boxLine := fmt.Sprintf("%d idle sandboxes add < %d MB RSS", targetSandboxes, targetSandboxesRSS/1_000_000)
+	if s := m.sandboxes; s != nil {
+		v := m.judge(phaseSandboxes, boxLine, true, fmt.Sprintf("%s for %d", mb(s.added()), s.n), s.added() < targetSandboxesRSS)
+		if s.n < targetSandboxes {
+			v.unjudged = fmt.Sprintf("fewer than %d sandboxes (-sandboxes)", targetSandboxes)
+		}
+		out = append(out, v)
+	} else {
+		out = append(out, m.judge(phaseSandboxes, boxLine, false, "", false))
+	}
 	out = append(out, m.judge(phaseConformance, fmt.Sprintf("conformance run of all four specs < %s", targetConformance), m.conformance > 0,
 		m.conformance.Round(time.Millisecond).String()+" (median)", m.conformance < targetConformance))
 	return out
@@ -154,6 +178,8 @@ const (
 	phaseSoak        = "soak"
 	phaseConformance = "conformance"
 	phasePrism       = "prism"
+	phaseSandboxCall = "sandbox call"
+	phaseSandboxes   = "sandboxes"
 )
 
 // judge is a verdict whose measurement may be missing, or whose phase may have failed.
@@ -169,7 +195,7 @@ func (m measurements) judge(phase, target string, measured bool, value string, m
 
 // printVerdicts writes the verdict block: every target, its measured value and met / NOT met.
 func printVerdicts(w io.Writer, m measurements) {
-	fmt.Fprintln(w, "\nverdict (issue 9 and 15 targets):")
+	fmt.Fprintln(w, "\nverdict (issue 9, 15 and 17 targets):")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  target\tmeasured\tverdict")
 	met, total := 0, 0
