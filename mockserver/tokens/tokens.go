@@ -70,8 +70,8 @@ type Issuer struct {
 	// whose generation costs (a 2048-bit RSA key, tens of milliseconds): a mock built and never
 	// asked for a token, an idle sandbox, pays nothing. Read it with keys().
 	key     atomic.Pointer[keySet]
-	keyMu   sync.Mutex    // one generation at a time
-	pinned  bool          // the config fixed the key; Rotate keeps it
+	keyMu   sync.Mutex // one generation at a time
+	pinned  bool       // the config fixed the key; Rotate keeps it
 	share   func([]byte) ([]byte, error)
 	opaque  *opaqueTokens // kinds issued opaque, and the ones issued; nil when none
 	iss     string
