@@ -381,9 +381,11 @@ func (s *Server) Clock() Clock { return s.clock }
 
 // Reset is a restart without one: every run-time state forgotten, new random signing keys (so
 // the tokens issued before, revoked or not, are refused; keys pinned by the config stay), and an
-// adjustable clock back on its base time.
-func (s *Server) Reset() {
-	if err := s.store.Reset(context.Background()); err != nil {
+// adjustable clock back on its base time. It fails when the store could not forget its state
+// (store.ErrUnavailable: Redis down); the rest is reset all the same.
+func (s *Server) Reset() error {
+	err := s.store.Reset(context.Background())
+	if err != nil {
 		s.log.Error("reset: the store failed", "error", err)
 	}
 	for _, m := range s.mounts {
@@ -398,6 +400,7 @@ func (s *Server) Reset() {
 	for _, fn := range s.tools.resetFns {
 		fn()
 	}
+	return err
 }
 
 // call is one request on its way through a flow.

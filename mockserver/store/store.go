@@ -66,9 +66,12 @@ type Store interface {
 	Reset(ctx context.Context) error
 }
 
-// Pinger is a store that can say whether it is reachable (the health endpoint asks); a store
-// without it, the memory store, always is.
-type Pinger interface {
+// Remote is a store outside the process, which can be out of reach: the health endpoint asks it.
+// A store that is not one (the memory store) is always reachable.
+type Remote interface {
+	// Kind names the store for people ("redis"), without address or credentials.
+	Kind() string
+	// Ping fails (with ErrUnavailable) when the store cannot be reached.
 	Ping(ctx context.Context) error
 }
 

@@ -97,7 +97,7 @@ type Store struct {
 
 var (
 	_ store.Store  = (*Store)(nil)
-	_ store.Pinger = (*Store)(nil)
+	_ store.Remote = (*Store)(nil)
 )
 
 // New returns the default world's store on client c, under prefix ("" for DefaultPrefix), on the
@@ -127,7 +127,10 @@ func (s *Store) Close() error {
 // String describes the store for logs: redis, its address and database, never a password.
 func (s *Store) String() string { return s.desc }
 
-// Ping implements store.Pinger.
+// Kind implements store.Remote.
+func (s *Store) Kind() string { return "redis" }
+
+// Ping implements store.Remote.
 func (s *Store) Ping(ctx context.Context) error { return fail(s.c.Ping(ctx).Err()) }
 
 // fail wraps an error of Redis as store.ErrUnavailable.
