@@ -77,13 +77,16 @@ func (l *Live) Reload(list []*specs.Spec, cfg *mockserver.Config) error {
 func (l *Live) Tools() *Tools { return l.tools }
 
 // World builds a new, empty world from the current specs and config, as a sandbox is: a clock on
-// real time, a store and tools of its own, fresh signing keys (a WorldFunc).
+// real time, a store and tools of its own, fresh signing keys (a WorldFunc). The store is in
+// memory also when the default world's is shared (serve --store redis://...): a sandbox lives in
+// the process that made it, until the sandbox registry moves into the store.
 func (l *Live) World() (*mockserver.Server, *Tools, error) {
 	l.mu.Lock()
 	list, cfg := l.list, l.cfg
 	l.mu.Unlock()
 	tools := NewTools(Options{})
-	opts := append(slices.Clip(l.base), mockserver.WithClock(clock.New()))
+	clk := clock.New()
+	opts := append(slices.Clip(l.base), mockserver.WithClock(clk), mockserver.WithStore(mockserver.NewMemoryStore(clk)))
 	if cfg != nil {
 		opts = append(opts, mockserver.WithConfig(cfg))
 	}
