@@ -30,6 +30,7 @@ type options struct {
 	conformRuns  int
 	examples     string
 	soak         time.Duration
+	redis        bool
 	prism        bool
 	prismOnly    bool
 	prismVersion string
@@ -47,6 +48,7 @@ func main() {
 	flag.IntVar(&o.conformRuns, "conform-runs", 3, "full conformance runs (authconform test, all four specs) to time; the median is shown (0 skips it)")
 	flag.StringVar(&o.examples, "examples", "examples/targets", "the example target files the conformance runs adapt to the bench's mock")
 	flag.DurationVar(&o.soak, "soak", 20*time.Second, "sampled length of the steady-population soak, after its warm-up (0 skips it)")
+	flag.BoolVar(&o.redis, "redis", true, "the protected call and the rotating refresh with the Redis store beside the memory store (needs redis-server; skipped without it)")
 	flag.BoolVar(&o.prism, "prism", false, "also run Stoplight Prism (npm @stoplight/prism-cli, installed into -prism-dir) on the login flow beside the mock")
 	flag.BoolVar(&o.prismOnly, "prism-only", false, "run only the Prism comparison (make bench-prism)")
 	flag.StringVar(&o.prismVersion, "prism-version", defaultPrismVersion, "the @stoplight/prism-cli version to install and run")
@@ -270,6 +272,12 @@ func run(o options) error {
 			fmt.Printf("\n%s: FAILED: %v\n", name, err)
 			m.failed[name] = err.Error()
 		}
+	}
+	if o.redis && o.rounds > 0 {
+		phase(phaseRedis, func() (err error) {
+			m.redis, err = redisPhase(ctx, o, cfg)
+			return err
+		})
 	}
 	if o.conformRuns > 0 {
 		phase(phaseConformance, func() (err error) {

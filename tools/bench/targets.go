@@ -49,6 +49,7 @@ type measurements struct {
 	sessionsRSS int64
 	soak        *growth
 	conformance time.Duration
+	redis       []redisRow        // the Redis phase (redis.go)
 	failed      map[string]string // phase -> error
 }
 
@@ -131,6 +132,7 @@ func verdicts(m measurements) []verdict {
 	} else {
 		out = append(out, m.judge(phaseSoak, growthLine, false, "", false))
 	}
+	out = append(out, redisVerdicts(m)...)
 	out = append(out, m.judge(phaseConformance, fmt.Sprintf("conformance run of all four specs < %s", targetConformance), m.conformance > 0,
 		m.conformance.Round(time.Millisecond).String()+" (median)", m.conformance < targetConformance))
 	return out
