@@ -37,10 +37,10 @@ func chooseStore(o serveOptions, cfg *mockserver.Config, getenv func(string) str
 		}
 	}
 	if !config.StoreURLOK(c.url) {
-		return c, fmt.Errorf("--store %s: not a store; write memory, redis://[user:password@]host:port/db or rediss://...", redisstore.Redact(c.url))
+		return c, fmt.Errorf("--store %s: not a store; write memory, redis://[user:password@]host:port/db or rediss:// for TLS", redisstore.Redact(c.url))
 	}
 	if !config.PrefixOK(c.prefix) {
-		return c, fmt.Errorf("--store-prefix %q: a key prefix without spaces or control characters, e.g. team-mock:", c.prefix)
+		return c, fmt.Errorf("--store-prefix %q: a key prefix without spaces or control characters (e.g. %q)", c.prefix, "team-mock:")
 	}
 	if c.prefix == "" {
 		c.prefix = redisstore.DefaultPrefix
