@@ -230,19 +230,18 @@ func (s *Server) checkBasic(m *mount, raw, where string) (*principal, *failure) 
 }
 
 // revoked reports whether a verified access token was revoked: its session (or, where a logout
-// ends the access token alone, the token itself), or every token of its account generation.
+// ends the access token alone, the token itself), or every token of its account generation. One
+// question to the store (Check): one round trip to a store outside the process.
 func (s *Server) revoked(ctx context.Context, m *mount, cl *tokens.Claims) (bool, error) {
-	scope := m.spec.Name
-	if r, err := s.store.Revoked(ctx, scope, cl.SID); r || err != nil {
-		return r, err
-	}
+	var gen uint64
+	var revoked bool
+	var err error
 	if m.tokenRevocation {
-		if r, err := s.store.Revoked(ctx, scope, cl.ID); r || err != nil {
-			return r, err
-		}
+		gen, revoked, err = s.store.Check(ctx, m.spec.Name, cl.Subject, cl.SID, cl.ID)
+	} else {
+		gen, revoked, err = s.store.Check(ctx, m.spec.Name, cl.Subject, cl.SID)
 	}
-	gen, err := s.store.Generation(ctx, scope, cl.Subject)
-	return cl.Gen != gen, err
+	return revoked || cl.Gen != gen, err
 }
 
 // apiKeyOwner finds the account of a configured or created API key; nil when it is neither.

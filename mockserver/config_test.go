@@ -40,6 +40,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{name: "cors origins not a list", body: "cors:\n  origins: http://x\n", want: []string{"cors.origins"}},
 		{name: "not YAML", body: "specs: [\n", want: []string{"mock.yaml", "not valid YAML"}},
 		{name: "two problems at once", body: "specs:\n  pixfile:\n    acess: 1h\n    refrsh: 1h\n", want: []string{"acess", "refrsh"}},
+		{name: "store not a store", body: "store:\n  url: memcached://u:s3cret@h:1\n", want: []string{"mock.yaml:2:3: store.url", "redis://"}},
+		{name: "store prefix with a space", body: "store:\n  prefix: team mock\n", want: []string{"mock.yaml:2:3: store.prefix"}},
+		{name: "store field misspelt", body: "store:\n  uri: redis://h\n", want: []string{"store.uri: unknown field"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,7 +60,14 @@ func TestLoadConfigErrors(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
 			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("the error shows a password: %v", err)
+			}
 		})
+	}
+	cfg, err := LoadConfig(writeConfig(t, "store:\n  url: rediss://:pw@redis.team:6380/2\n  prefix: \"team:\"\n"))
+	if err != nil || cfg.Store.URL != "rediss://:pw@redis.team:6380/2" || cfg.Store.Prefix != "team:" {
+		t.Errorf("store: %+v, %v", cfg, err)
 	}
 	if _, err := LoadConfig(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("missing file: %v", err)

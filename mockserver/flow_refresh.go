@@ -35,11 +35,7 @@ func (s *Server) refresh(c *call) error {
 	}
 	now := s.clock.Now()
 	ctx, scope := c.r.Context(), m.spec.Name
-	revoked, err := s.store.Revoked(ctx, scope, cl.SID)
-	if err != nil {
-		return err
-	}
-	gen, err := s.store.Generation(ctx, scope, cl.Subject)
+	gen, revoked, err := s.store.Check(ctx, scope, cl.Subject, cl.SID)
 	if err != nil {
 		return err
 	}

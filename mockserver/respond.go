@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 
+	"github.com/authconform/authconform/mockserver/store"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -77,6 +78,10 @@ func (r *recorder) Write(b []byte) (int, error) {
 // 10: the one writer of the vendor's error shape). The cause goes to the log, never the wire.
 func (s *Server) writeError(c *call, err error) {
 	var f *failure
+	if errors.Is(err, store.ErrUnavailable) {
+		s.writeUnavailable(c, err)
+		return
+	}
 	if !errors.As(err, &f) {
 		c.w.failure, c.w.cause = "internal", err
 		s.log.Error("flow error", "operation", c.op.op.ID, "error", err)
@@ -92,6 +97,20 @@ func (s *Server) writeError(c *call, err error) {
 	s.writeFailureBody(c, fs.Status, f.name, fs.Body, f.msg)
 }
 
+// StoreUnavailableMessage is what a request answered 503 because the store failed says.
+const StoreUnavailableMessage = "the mock's state store is unavailable, so this request could not be checked; retry when it is back (" + AdminPrefix + "health tells)"
+
+// writeUnavailable answers a request the store could not serve (store.ErrUnavailable): 503 with
+// Retry-After, never a refusal or a success the mock could not check. The body is the spec's
+// error shape, in JSON also where the spec documents no 503: the status is the mock's own, and
+// the developer must learn why. The cause (which may name the store's address) goes to the log.
+func (s *Server) writeUnavailable(c *call, err error) {
+	c.w.failure, c.w.cause = "storeUnavailable", err
+	s.log.Error("the store is unavailable", "operation", c.op.op.ID, "error", err)
+	c.w.Header().Set("Retry-After", "1")
+	s.writeBody(c, http.StatusServiceUnavailable, "", nil, StoreUnavailableMessage, true)
+}
+
 // writeErrorBody answers an error with the spec's error body.
 func (s *Server) writeErrorBody(c *call, status int, msg string) {
 	s.writeFailureBody(c, status, "", nil, msg)
@@ -99,8 +118,13 @@ func (s *Server) writeErrorBody(c *call, status int, msg string) {
 
 // writeFailureBody answers an error with the failure's own body template, else the spec's.
 func (s *Server) writeFailureBody(c *call, status int, name specs.Failure, tmpl *specs.Template, msg string) {
+	s.writeBody(c, status, name, tmpl, msg, c.op.json[status])
+}
+
+// writeBody is writeFailureBody with a JSON body or none (the message in MessageHeader alone).
+func (s *Server) writeBody(c *call, status int, name specs.Failure, tmpl *specs.Template, msg string, asJSON bool) {
 	h := c.w.Header()
-	if !c.op.json[status] {
+	if !asJSON {
 		h.Set(MessageHeader, headerSafe(msg))
 		c.w.WriteHeader(status)
 		return

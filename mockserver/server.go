@@ -458,23 +458,27 @@ func (s *Server) Clock() Clock { return s.clock }
 
 // Reset is a restart without one: every run-time state forgotten, new random signing keys (so
 // the tokens issued before, revoked or not, are refused; keys pinned by the config stay), and an
-// adjustable clock back on its base time.
+// adjustable clock back on its base time. It fails when the store could not forget its state
+// (store.ErrUnavailable: Redis down); the rest is reset all the same.
 //
 // With a store shared by replicas, every replica resets: the store forgets the shared state, and
 // the others, told so, forget what they keep themselves.
 func (s *Server) Reset(ctx context.Context) error {
-	if err := s.store.Reset(ctx); err != nil {
-		return err
+	err := s.store.Reset(ctx)
+	if err != nil {
+		s.log.Error("reset: the store failed", "error", err)
 	}
 	s.forgetLocal()
 	if c, ok := s.clock.(AdjustableClock); ok {
 		c.Reset()
 	}
-	if err := s.loadShared(ctx, true); err != nil {
-		return err
+	if lerr := s.loadShared(ctx, true); err == nil {
+		err = lerr
 	}
-	s.announce(ctx, store.Change{What: store.ChangedAll})
-	return nil
+	if err == nil {
+		s.announce(ctx, store.Change{What: store.ChangedAll})
+	}
+	return err
 }
 
 // call is one request on its way through a flow.

@@ -20,7 +20,7 @@ import (
 // printBanner tells a developer where each spec lives, which accounts to use and how to log in.
 // Demo passwords are the spec's published demo values; with a config file (configFile) no
 // account's secret is printed anywhere: the curl line reads it from $PASSWORD or $API_KEY.
-func printBanner(w io.Writer, root string, mock *mockserver.Server, configFile string) {
+func printBanner(w io.Writer, root string, mock *mockserver.Server, configFile, state string) {
 	fromConfig := configFile != ""
 	fmt.Fprintf(w, "authconform mock listening on %s\n", root)
 	list := mock.Specs()
@@ -49,7 +49,8 @@ func printBanner(w io.Writer, root string, mock *mockserver.Server, configFile s
 			fmt.Fprintf(w, "  then call a protected operation:\n    %s\n", line)
 		}
 	}
-	fmt.Fprintf(w, "\ndashboard: %s%s\n", root, mockserver.AdminPrefix)
+	fmt.Fprintf(w, "\nstate: %s\n", state)
+	fmt.Fprintf(w, "dashboard: %s%s\n", root, mockserver.AdminPrefix)
 	fmt.Fprintf(w, "admin API: %s%sclock (GET, POST {\"advance\":\"24h1s\"} or {\"set\":\"<RFC 3339>\"}), %s%sreset (POST)\n",
 		root, mockserver.AdminPrefix, root, mockserver.AdminPrefix)
 	fmt.Fprintln(w, "  every admin POST and DELETE needs -H 'Content-Type: application/json'; the admin API answers loopback Host names and admin.hosts only")

@@ -16,6 +16,7 @@ import (
 	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/mockserver/defects"
 	"github.com/authconform/authconform/mockserver/devtools"
+	"github.com/authconform/authconform/mockserver/store/redisstore"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -35,6 +36,8 @@ type serveOptions struct {
 	sandboxes    *outputFormat // auto or explicit: a request to an unknown sandbox creates it, or answers 404
 	maxSandboxes int
 	sandboxIdle  time.Duration
+
+	store, storePrefix string // where the state lives (serve_store.go)
 }
 
 // HTTP server limits: generous for a developer's laptop, tight enough that a stuck client or a
@@ -65,6 +68,7 @@ Admin API (for tests and for provoking expiry on demand):
   POST /__authconform/clock {"advance": "24h1s"}  -> move the clock forward (or "-1h" back, "360d")
   POST /__authconform/clock {"set": "<RFC 3339>"} -> set the clock
   POST /__authconform/reset                       -> real time again, all tokens, sessions and keys forgotten
+  GET  /__authconform/health                      -> {"status": "ok"}; 503 while the store is unavailable
   ... and accounts, sessions (revoke), the request journal and a fault queue: all listed in
   /__authconform/openapi.yaml. The dashboard at /__authconform/ shows and drives all of it.
   Every admin POST and DELETE needs Content-Type: application/json (so no web page can send one);
@@ -90,6 +94,13 @@ POST /__authconform/sandboxes creates one, GET lists them, DELETE /__authconform
 removes one; an idle one goes after --sandbox-idle. Without either, a request is the default
 sandbox's, as it always was. authconform test uses a fresh sandbox by itself (--sandbox).
 
+State (revocations, used refresh tokens, API keys) lives in the process's memory by default, and a
+restart forgets it. --store redis://[user:password@]host:port/db (rediss:// with TLS; else
+$AUTHCONFORM_STORE, else store.url in --config) keeps it in a Redis that several replicas share,
+under --store-prefix (default authconform:). A Redis that does not answer at start is exit 2; lost
+while serving, requests that need it answer 503 and GET /__authconform/health answers 503, until it
+is back (docs/redis.md).
+
 Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight finish first.
 
 --list-defects prints the deliberate defects and benign variants and exits; with --output json,
@@ -114,12 +125,14 @@ catch it, summary). --log-format chooses the request log's format on stderr, not
 	f.Var(o.sandboxes, "sandboxes", "auto: a request to an unknown sandbox (/__sandbox/ID/..., or the Authconform-Sandbox header) creates it; explicit: it answers 404 until POST /__authconform/sandboxes creates it")
 	f.IntVar(&o.maxSandboxes, "max-sandboxes", devtools.DefaultMaxSandboxes, "how many sandboxes may exist besides the default one; past it, creating one answers 429")
 	f.DurationVar(&o.sandboxIdle, "sandbox-idle", devtools.DefaultSandboxIdle, "a sandbox without a request for this long is deleted")
+	f.StringVar(&o.store, "store", "", "where the mock keeps its state: memory (the default), or redis://[user:password@]host:port/db (rediss:// with TLS) for a Redis that several replicas share; else $"+StoreEnv+", else store.url of --config")
+	f.StringVar(&o.storePrefix, "store-prefix", "", "with a Redis store: what every key starts with, so several mocks can share one Redis (default \""+redisstore.DefaultPrefix+"\"; else store.prefix of --config)")
 	f.StringArrayVar(&o.readings, "reading", nil, "DECISION=CHOICE: follow another reading of a spec's documentation gap, as the vendor you will call does (e.g. precrime-authorization=bare); repeat for several; 'authconform specs show NAME' lists them")
 	addMutationFlags(cmd, &o)
 	o.output = addOutputFlag(cmd, "with --list-defects: text for people, json for tools (one JSON value on stdout)")
 	setExitCodes(cmd,
 		exitCode{exitOK, "stopped by Ctrl-C or SIGTERM, requests in flight finished; or --list-defects printed"},
-		exitCode{exitUsage, "a usage, spec or config error, or the address cannot be listened on"},
+		exitCode{exitUsage, "a usage, spec or config error, the address cannot be listened on, or the store (--store) does not answer"},
 		exitCode{exitInternal, "the server stopped on its own (a bug of ours)"})
 	return cmd
 }
@@ -144,10 +157,13 @@ func serve(e *env, o serveOptions) error {
 	// (docs/benchmarks.md). A memory limit bounds the pause for a user's large spec: past it the
 	// collector runs anyway. Both settings (GOGC, GOMEMLIMIT) are restored before anything is served.
 	resumeGC := pauseGC(startMemoryLimit)
-	list, live, cfg, set, err := prepareServe(o, logger)
+	list, live, cfg, set, store, err := prepareServe(e, o, logger)
 	resumeGC()
 	if err != nil {
 		return err
+	}
+	if store.st != nil {
+		defer store.st.Close()
 	}
 	if o.listDefects {
 		if o.output != nil && o.output.value == "json" {
@@ -183,8 +199,8 @@ func serve(e *env, o serveOptions) error {
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return e.ctx },
 	}
-	startReloader(e.ctx, logger, o, live) // files polled and SIGHUP (serve_reload.go)
-	printBanner(e.stdout, "http://"+ln.Addr().String(), mock, o.config)
+	startReloader(e.ctx, logger, o, live, store.choice) // files polled and SIGHUP (serve_reload.go)
+	printBanner(e.stdout, "http://"+ln.Addr().String(), mock, o.config, store.choice.String())
 	printMutations(e.stdout, set)
 
 	served := make(chan error, 1)
@@ -206,32 +222,54 @@ func serve(e *env, o serveOptions) error {
 	return nil
 }
 
-// prepareServe loads the specs and the config and builds the mock; with --list-defects, only the
-// specs.
+// servedStore is the store serve chose and, for Redis, opened (closed when serve ends).
+type servedStore struct {
+	choice storeChoice
+	st     *redisstore.Store // nil: memory
+}
+
+// prepareServe loads the specs and the config, opens the store and builds the mock; with
+// --list-defects, only the specs.
 // The defect set is nil unless --defect or --variant chose some.
-func prepareServe(o serveOptions, logger *slog.Logger) (list []*specs.Spec, live *devtools.Live, cfg *mockserver.Config, set *defects.Set, err error) {
+func prepareServe(e *env, o serveOptions, logger *slog.Logger) (list []*specs.Spec, live *devtools.Live, cfg *mockserver.Config, set *defects.Set, store servedStore, err error) {
 	list, err = loadServeSpecs(o.specs, o.readings)
 	if err != nil {
-		return nil, nil, nil, nil, exitWith(exitUsage, "%w", err)
+		return nil, nil, nil, nil, store, exitWith(exitUsage, "%w", err)
 	}
 	if o.listDefects {
-		return list, nil, nil, nil, nil
+		return list, nil, nil, nil, store, nil
 	}
 	opts := []mockserver.Option{mockserver.WithLogger(logger), mockserver.WithResponseCheck(o.check)}
 	mutOpts, set := mutationOptions(o)
 	opts = append(opts, mutOpts...)
 	if o.config != "" {
 		if cfg, err = mockserver.LoadConfig(o.config); err != nil {
-			return nil, nil, nil, nil, exitWith(exitUsage, "%w", err)
+			return nil, nil, nil, nil, store, exitWith(exitUsage, "%w", err)
 		}
 		opts = append(opts, mockserver.WithConfig(cfg))
 	}
-	// The dev tools (admin API, journal, sessions, faults, Prefer, CORS, dashboard) go on last, so
-	// their session registry hears of every token, also of one a defect signed.
-	if live, err = devtools.NewLive(list, opts...); err != nil {
-		return nil, nil, nil, nil, exitWith(exitUsage, "%w", err)
+	if store.choice, err = chooseStore(o, cfg, e.getenv); err != nil {
+		return nil, nil, nil, nil, store, exitWith(exitUsage, "%w", err)
 	}
-	return list, live, cfg, set, nil
+	clk := mockserver.NewClock()
+	if store.st, err = openStore(e.ctx, store.choice, clk, logger); err != nil {
+		return nil, nil, nil, nil, store, exitWith(exitUsage, "%w", err)
+	}
+	// The dev tools (admin API, journal, sessions, faults, Prefer, CORS, dashboard) go on last, so
+	// their session registry hears of every token, also of one a defect signed. With Redis, every
+	// world (the default one and each sandbox) keeps its state there, shared by the replicas.
+	if store.st != nil {
+		live, err = devtools.NewLiveOn(redisstore.NewBackend(store.st), list, opts...)
+	} else {
+		live, err = devtools.NewLive(list, opts...)
+	}
+	if err != nil {
+		if store.st != nil {
+			_ = store.st.Close()
+		}
+		return nil, nil, nil, nil, servedStore{}, exitWith(exitUsage, "%w", err)
+	}
+	return list, live, cfg, set, store, nil
 }
 
 // exposedAdmin warns when the mock listens beyond loopback and the admin API (clock, reset,

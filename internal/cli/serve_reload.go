@@ -20,7 +20,7 @@ const reloadInterval = time.Second
 // reloadInterval) and on SIGHUP, until ctx ends. A file that does not load is logged with its
 // located error and the mock keeps serving what it served. SIGHUP is caught from the moment
 // startReloader returns.
-func startReloader(ctx context.Context, log *slog.Logger, o serveOptions, live *devtools.Live) {
+func startReloader(ctx context.Context, log *slog.Logger, o serveOptions, live *devtools.Live, store storeChoice) {
 	var files []string
 	if o.config != "" {
 		files = append(files, o.config)
@@ -50,15 +50,15 @@ func startReloader(ctx context.Context, log *slog.Logger, o serveOptions, live *
 			case <-ctx.Done():
 				return
 			case <-hup:
-				reloadServe(log, o, live, "SIGHUP")
+				reloadServe(log, o, live, store, "SIGHUP")
 			case <-changed:
-				reloadServe(log, o, live, "a file changed")
+				reloadServe(log, o, live, store, "a file changed")
 			}
 		}
 	}()
 }
 
-func reloadServe(log *slog.Logger, o serveOptions, live *devtools.Live, why string) {
+func reloadServe(log *slog.Logger, o serveOptions, live *devtools.Live, store storeChoice, why string) {
 	list, err := loadServeSpecs(o.specs, o.readings)
 	if err != nil {
 		log.Error("reload refused; still serving the previous specs and config", "reason", why, "error", err.Error())
@@ -74,6 +74,9 @@ func reloadServe(log *slog.Logger, o serveOptions, live *devtools.Live, why stri
 	if err := live.Reload(list, cfg); err != nil {
 		log.Error("reload refused; still serving the previous specs and config", "reason", why, "error", err.Error())
 		return
+	}
+	if now, err := chooseStore(o, cfg, os.Getenv); err == nil && now != store {
+		log.Warn("the config names another store; the mock keeps the one it started with until it restarts", "store", store.String())
 	}
 	log.Info("reloaded specs and config; tokens, sessions, keys, faults, journal and clock kept", "reason", why)
 }

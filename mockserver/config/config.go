@@ -1,5 +1,6 @@
 // Package config reads the mock's config file (serve --config): accounts, token lifetimes and
-// signing keys per spec, CORS origins and headers, and the admin API's token and hosts. It reads
+// signing keys per spec, CORS origins and headers, the admin API's token and hosts, and the
+// store. It reads
 // the file strictly, as every user file is read (specs.ReadYAML and the strict decoder), and
 // reports every problem at once, each with the file, line, column and field. The mock's core
 // reads accounts and lifetimes from it, the dev tools the rest.
@@ -11,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/authconform/authconform/specs"
 )
@@ -32,10 +34,14 @@ import (
 //	admin:
 //	  token: a-long-admin-token          # admin API calls then need Authorization: Bearer <token>
 //	  hosts: [mock.team.internal]        # Host names the admin API answers besides loopback ones
+//	store:
+//	  url: redis://:password@redis.team.internal:6379/0  # memory (the default), redis:// or rediss://
+//	  prefix: "team-mock:"               # every Redis key starts with it (default authconform:)
 type Config struct {
 	Specs map[string]*Spec
 	CORS  CORS
 	Admin Admin
+	Store Store
 	File  string // where it was read from; "" when built in code
 
 	doc *specs.Document // the file as read, to locate problems found when the mock is built
@@ -48,6 +54,30 @@ type Config struct {
 type Admin struct {
 	Token string
 	Hosts []string
+}
+
+// Store is where the mock keeps its run-time state (serve --store and --store-prefix, which win
+// over it): URL "memory" or empty for the process's memory, redis://[user:pass@]host:port/db or
+// rediss://... for a Redis shared by replicas; Prefix starts every key (empty: the default).
+type Store struct {
+	URL    string
+	Prefix string
+}
+
+// StoreURLOK reports whether a store URL is one serve takes: empty, "memory", or a redis:// or
+// rediss:// URL (parsed in full when the store is opened). It never quotes the value, which may
+// hold a password.
+func StoreURLOK(u string) bool {
+	if u == "" || u == "memory" {
+		return true
+	}
+	scheme, rest, ok := strings.Cut(u, "://")
+	return ok && rest != "" && (strings.EqualFold(scheme, "redis") || strings.EqualFold(scheme, "rediss"))
+}
+
+// PrefixOK reports whether a store key prefix is one serve takes: no space or control character.
+func PrefixOK(p string) bool {
+	return !strings.ContainsFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f })
 }
 
 // Spec changes one spec.
@@ -186,6 +216,15 @@ func Parse(file string, data []byte) (*Config, error) {
 			c.Admin.Hosts = append(c.Admin.Hosts, h)
 		}
 	}
+	if st := raw.Store; st != nil {
+		c.Store.URL, c.Store.Prefix = st.URL, st.Prefix
+		if !StoreURLOK(st.URL) {
+			addf("/store/url", "store.url", "not a store: write memory, redis://[user:password@]host:port/db or rediss://... (the value is not repeated here, as it may hold a password)")
+		}
+		if !PrefixOK(st.Prefix) {
+			addf("/store/prefix", "store.prefix", "%q: a key prefix without spaces or control characters, e.g. team-mock:", st.Prefix)
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -197,6 +236,12 @@ type rawConfig struct {
 	Specs map[string]*rawSpecConfig `yaml:"specs"`
 	CORS  *rawCORS                  `yaml:"cors"`
 	Admin *rawAdmin                 `yaml:"admin"`
+	Store *rawStore                 `yaml:"store"`
+}
+
+type rawStore struct {
+	URL    string `yaml:"url"`
+	Prefix string `yaml:"prefix"`
 }
 
 type rawSpecConfig struct {

@@ -6,7 +6,7 @@ import "testing"
 func FuzzParseConfig(f *testing.F) {
 	for _, s := range []string{
 		"specs:\n  pixfile:\n    access: 1h\n    accounts:\n      - {username: u, password: p}\n",
-		"cors:\n  origins: [a, b]\n", "specs: [1, 2]\n", "specs:\n  x:\n    accounts: [[], {}]\n", "- - -\n",
+		"cors:\n  origins: [a, b]\n", "store:\n  url: redis://:pw@h:1/0\n  prefix: x:\n", "specs: [1, 2]\n", "specs:\n  x:\n    accounts: [[], {}]\n", "- - -\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -22,6 +22,7 @@ import (
 //	POST /__authconform/clock {"advance": "24h1s"} -> {"now": ...}   (durations as specs.ParseDuration reads them, "360d" too)
 //	POST /__authconform/clock {"set": "<RFC 3339>"} -> {"now": ...}   (between 1970 and 9999, else 400)
 //	POST /__authconform/reset                      -> {"now": ..., "reset": true}: real time, all run-time state forgotten
+//	GET  /__authconform/health                     -> {"status": "ok", "store": {"kind", "status"}}; 503 while the store is unavailable
 //
 // A reset is a restart without one: sessions, revocations, used refresh tokens and created API
 // keys are forgotten, and random signing keys are replaced, so every token issued before is
@@ -121,6 +122,8 @@ func adminRoutes() *routeTable {
 		mux.Handle("GET "+p+f, toolHandler((*tooling).serveDashboard))
 		mux.Handle(p+f, allow("GET, HEAD", "use GET"))
 	}
+	mux.Handle("GET "+p+"/health", toolHandler((*tooling).adminHealth)) // no token: load balancers send none
+	mux.Handle(p+"/health", allow("GET, HEAD", "use GET"))
 	mux.Handle("GET "+p+"/clock", tok(func(d *tooling, w http.ResponseWriter, _ *http.Request) { d.writeNow(w, false) }))
 	mux.Handle("POST "+p+"/clock", tok((*tooling).moveClock))
 	mux.Handle(p+"/clock", tok(allow("GET, HEAD, POST", "use GET to read the clock or POST to move it")))
@@ -196,10 +199,13 @@ func adminUnknown(w http.ResponseWriter, r *http.Request) {
 	mockserver.WritePlain(w, http.StatusNotFound, "no admin endpoint "+r.URL.Path+"; "+mockserver.AdminPrefix+"openapi.yaml lists them all")
 }
 
-// adminReset serves POST /__authconform/reset.
+// adminReset serves POST /__authconform/reset; 503 when the store could not forget its state
+// (the rest is reset all the same).
 func (d *tooling) adminReset(w http.ResponseWriter, r *http.Request) {
 	if err := d.srv.Reset(r.Context()); err != nil {
-		d.storeFailed(w, "reset", err)
+		d.log.Error("admin reset: the state store failed", "error", err)
+		w.Header().Set("Retry-After", "1")
+		mockserver.WritePlain(w, http.StatusServiceUnavailable, "the clock and this mock's keys were reset, but the state store is unavailable and still holds its state; reset again when it is back ("+mockserver.AdminPrefix+"health tells)")
 		return
 	}
 	d.log.Info("admin reset: clock back to real time, run-time state forgotten")

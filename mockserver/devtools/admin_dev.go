@@ -18,6 +18,7 @@ import (
 	"github.com/authconform/authconform/mockserver"
 	"github.com/authconform/authconform/mockserver/accounts"
 	"github.com/authconform/authconform/mockserver/devtools/journal"
+	"github.com/authconform/authconform/mockserver/store"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -348,7 +349,12 @@ func (d *tooling) adminRevoke(w http.ResponseWriter, r *http.Request) {
 	now := d.srv.Clock().Now()
 	if err := d.srv.Store().RevokeSession(r.Context(), found[0].Spec, sid, found[0].until().Add(sessionKeepExpired)); err != nil {
 		d.log.Error("admin session revoke: the store failed", "error", err)
-		mockserver.WritePlain(w, http.StatusInternalServerError, "the store failed; see the mock's log")
+		status := http.StatusInternalServerError
+		if errors.Is(err, store.ErrUnavailable) {
+			status = http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", "1")
+		}
+		mockserver.WritePlain(w, status, "the store failed, the session is not revoked; see the mock's log")
 		return
 	}
 	d.log.Info("admin session revoked", "spec", found[0].Spec, "session", sid, "account", found[0].Account)

@@ -385,7 +385,7 @@ func TestAdminOpenAPI(t *testing.T) {
 	if err := doc.Validate(context.Background()); err != nil {
 		t.Fatalf("invalid: %v", err)
 	}
-	want := []string{"/", "/index.html", "/ui/{file}", "/openapi.yaml", "/clock", "/clock/reset", "/reset", "/specs", "/accounts", "/accounts/{spec}/{id}/{action}",
+	want := []string{"/", "/index.html", "/ui/{file}", "/openapi.yaml", "/health", "/clock", "/clock/reset", "/reset", "/specs", "/accounts", "/accounts/{spec}/{id}/{action}",
 		"/sessions", "/sessions/{id}/revoke", "/journal", "/faults", "/sandboxes", "/sandboxes/{id}"}
 	for _, p := range want {
 		if doc.Paths.Value(p) == nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/clock"
 	"github.com/authconform/authconform/mockserver/store"
 	"github.com/authconform/authconform/specs"
 )
@@ -53,8 +54,8 @@ type SandboxOptions struct {
 	// shared backend give theirs, so a sandbox made through one is served by all.
 	Registry store.Registry
 	// Reset forgets the state of a sandbox's world without building it (its store, when a
-	// sandbox this process never served expires or is deleted); nil when nothing outlives the
-	// world's Server (memory).
+	// sandbox this process never served expires or is deleted); nil: the Registry's, when it is a
+	// store.Backend (its World's Reset).
 	Reset func(ctx context.Context, id string) error
 }
 
@@ -102,6 +103,15 @@ func NewSandboxes(def http.Handler, tools *Tools, build WorldFunc, o SandboxOpti
 	}
 	if o.Registry == nil {
 		o.Registry = store.NewMemoryBackend()
+	}
+	if b, ok := o.Registry.(store.Backend); ok && o.Reset == nil {
+		o.Reset = func(ctx context.Context, id string) error {
+			st, err := b.World(id, clock.New())
+			if err != nil {
+				return err
+			}
+			return st.Reset(ctx)
+		}
 	}
 	sb := &Sandboxes{def: def, build: build, opts: o, reg: o.Registry, boxes: map[string]*sandbox{}, building: map[string]chan struct{}{}}
 	if tools != nil {

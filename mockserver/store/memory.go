@@ -124,6 +124,18 @@ func (m *Memory) RevokeAccount(_ context.Context, scope, accountID string) error
 	return nil
 }
 
+// Check implements Checks.
+func (m *Memory) Check(_ context.Context, scope, accountID string, ids ...string) (uint64, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, id := range ids {
+		if _, ok := m.revoked[scoped{scope, id}]; ok {
+			return m.gens[scoped{scope, accountID}], true, nil
+		}
+	}
+	return m.gens[scoped{scope, accountID}], false, nil
+}
+
 // RevokeSession implements Revocations.
 func (m *Memory) RevokeSession(_ context.Context, scope, id string, until time.Time) error {
 	m.mu.Lock()

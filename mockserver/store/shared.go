@@ -106,7 +106,3 @@ const (
 	// replica reloads everything.
 	ChangedUnknown ChangeKind = "resync"
 )
-
-// ErrUnavailable wraps every error of a store that cannot be reached: the mock answers 503 and
-// says so, never a 401 or a 200 it cannot vouch for.
-var ErrUnavailable = errors.New("the state store is unavailable")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -45,6 +47,15 @@ type APIKeys interface {
 	DeleteKey(ctx context.Context, scope, accountID, hash string) (bool, error)
 }
 
+// Checks answer, in one question, what a protected call asks of the store about a verified token:
+// its account's generation and whether any of its ids (its session, its jti) was revoked. A
+// store outside the process answers it in one round trip.
+type Checks interface {
+	// Check returns the account's generation (as Generation) and whether RevokeSession ended any
+	// of ids (as Revoked, for each).
+	Check(ctx context.Context, scope, accountID string, ids ...string) (gen uint64, revoked bool, err error)
+}
+
 // Store is every concern at once, and Reset, which forgets everything (the admin API's reset):
 // the flows' state and the world's shared state (shared.go).
 type Store interface {
@@ -58,7 +69,30 @@ type Store interface {
 	AccountLists
 	FaultQueue
 	Changes
+	Checks
 	Reset(ctx context.Context) error
+}
+
+// Remote is a store outside the process, which can be out of reach: the health endpoint asks it.
+// A store that is not one (the memory store) is always reachable.
+type Remote interface {
+	// Kind names the store for people ("redis"), without address or credentials.
+	Kind() string
+	// Ping fails (with ErrUnavailable) when the store cannot be reached.
+	Ping(ctx context.Context) error
+}
+
+// ErrUnavailable is what a store's error wraps when the state could not be read or written
+// because the store cannot be reached or failed (Redis down, a timeout). The mock answers such a
+// request 503, never a refusal or a success it could not check.
+var ErrUnavailable = errors.New("the store is unavailable")
+
+// Unavailable wraps err as an ErrUnavailable.
+func Unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
 // APIKey is a key created at run time.

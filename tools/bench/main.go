@@ -32,6 +32,7 @@ type options struct {
 	soak         time.Duration
 	sandboxes    int
 	only         string
+	redis        bool
 	prism        bool
 	prismOnly    bool
 	prismVersion string
@@ -51,6 +52,7 @@ func main() {
 	flag.DurationVar(&o.soak, "soak", 20*time.Second, "sampled length of the steady-population soak, after its warm-up (0 skips it)")
 	flag.StringVar(&o.only, "flows", "", "the table's flows to run, comma-separated names as the table prints them (default: every flow)")
 	flag.IntVar(&o.sandboxes, "sandboxes", 1000, "idle sandboxes to create on a fresh mock for the memory and creation figures (0 skips them; the sandbox call comparison runs with the table)")
+	flag.BoolVar(&o.redis, "redis", true, "the protected call and the rotating refresh with the Redis store beside the memory store (needs redis-server; skipped without it)")
 	flag.BoolVar(&o.prism, "prism", false, "also run Stoplight Prism (npm @stoplight/prism-cli, installed into -prism-dir) on the login flow beside the mock")
 	flag.BoolVar(&o.prismOnly, "prism-only", false, "run only the Prism comparison (make bench-prism)")
 	flag.StringVar(&o.prismVersion, "prism-version", defaultPrismVersion, "the @stoplight/prism-cli version to install and run")
@@ -284,6 +286,12 @@ func run(o options) error {
 	if o.sandboxes > 0 {
 		phase(phaseSandboxes, func() (err error) {
 			m.sandboxes, err = sandboxMemoryPhase(ctx, o.bin, o.sandboxes)
+			return err
+		})
+	}
+	if o.redis && o.rounds > 0 {
+		phase(phaseRedis, func() (err error) {
+			m.redis, err = redisPhase(ctx, o, cfg)
 			return err
 		})
 	}

@@ -57,6 +57,7 @@ type measurements struct {
 	conformance time.Duration
 	sandboxCall *sandboxCall
 	sandboxes   *sandboxMemory
+	redis       []redisRow        // the Redis phase (redis.go)
 	failed      map[string]string // phase -> error
 }
 
@@ -155,6 +156,7 @@ func verdicts(m measurements) []verdict {
 	} else {
 		out = append(out, m.judge(phaseSandboxes, boxLine, false, "", false))
 	}
+	out = append(out, redisVerdicts(m)...)
 	out = append(out, m.judge(phaseConformance, fmt.Sprintf("conformance run of all four specs < %s", targetConformance), m.conformance > 0,
 		m.conformance.Round(time.Millisecond).String()+" (median)", m.conformance < targetConformance))
 	return out

@@ -13,7 +13,7 @@ import (
 )
 
 // testClock: the zero State until one is saved; the saved one back, times exact.
-func testClock(t *testing.T, st store.Store) {
+func testClock(t *testing.T, st store.Store, _ *clock.Controlled) {
 	ctx := context.Background()
 	if got := must(st.Clock(ctx)); got != (clock.State{}) {
 		t.Errorf("a new store's clock: %+v, want not moved", got)
@@ -32,7 +32,7 @@ func testClock(t *testing.T, st store.Store) {
 
 // testSigningKeys: the first key stored for a scope is the one every later caller gets, also
 // when many race; scopes have their own.
-func testSigningKeys(t *testing.T, st store.Store) {
+func testSigningKeys(t *testing.T, st store.Store, _ *clock.Controlled) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	got := make([][]byte, 8)
@@ -58,7 +58,7 @@ func testSigningKeys(t *testing.T, st store.Store) {
 }
 
 // testOpaqueTokens: a token's claims back, per scope; an unknown token is not found.
-func testOpaqueTokens(t *testing.T, st store.Store) {
+func testOpaqueTokens(t *testing.T, st store.Store, _ *clock.Controlled) {
 	ctx := context.Background()
 	check(t, st.PutToken(ctx, "a", "tok", []byte(`{"sub":"alice"}`), T0.Add(time.Hour)))
 	if c, ok := must2(st.Token(ctx, "a", "tok")); !ok || string(c) != `{"sub":"alice"}` {
@@ -73,7 +73,7 @@ func testOpaqueTokens(t *testing.T, st store.Store) {
 }
 
 // testAccounts: none saved until the admin API changes one; a saved list back; nil forgets it.
-func testAccounts(t *testing.T, st store.Store) {
+func testAccounts(t *testing.T, st store.Store, _ *clock.Controlled) {
 	ctx := context.Background()
 	if _, ok := must2(st.Accounts(ctx, "a")); ok {
 		t.Error("a new store has accounts saved")
@@ -92,7 +92,7 @@ func testAccounts(t *testing.T, st store.Store) {
 }
 
 // testResetShared: Reset forgets the clock, signing keys, opaque tokens and saved accounts.
-func testResetShared(t *testing.T, st store.Store) {
+func testResetShared(t *testing.T, st store.Store, _ *clock.Controlled) {
 	ctx := context.Background()
 	check(t, st.SaveClock(ctx, clock.State{Moved: true, At: T0, Anchor: T0}))
 	_ = must(st.SigningKey(ctx, "a", []byte("old")))
@@ -177,7 +177,7 @@ func RunReplicas(t *testing.T, newPair Replicas) {
 
 // testFaults: faults are numbered, taken first queued first per operation, each for its count of
 // calls, bounded, listed and cleared; Reset empties the queue but never reuses an id.
-func testFaults(t *testing.T, st store.Store) {
+func testFaults(t *testing.T, st store.Store, _ *clock.Controlled) {
 	ctx := context.Background()
 	queue := func(spec, op string, n int, data string) store.Fault {
 		t.Helper()

@@ -1,6 +1,6 @@
 // Package storetest is the one test suite of the store interfaces: every implementation of
-// store.Store (the memory store today, a Redis store later) runs Run against itself, so they all
-// keep the same promises.
+// store.Store (the memory store, the Redis store of package redisstore) runs Run against itself,
+// so they all keep the same promises.
 package storetest
 
 import (
@@ -25,11 +25,13 @@ type New func(t *testing.T, c clock.Clock) store.Store
 func Run(t *testing.T, newStore New) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, st store.Store)
+		fn   func(t *testing.T, st store.Store, c *clock.Controlled)
 	}{
 		{"generations", testGenerations},
 		{"revocations", testRevocations},
+		{"check answers generation and revocation at once", testCheck},
 		{"refresh tokens are used once", testRefresh},
+		{"revocations outlive clock moves", testClockMoves},
 		{"api keys", testKeys},
 		{"reset forgets everything", testReset},
 		{"concurrent use", testConcurrent},
@@ -41,7 +43,10 @@ func Run(t *testing.T, newStore New) {
 		{"fault queue", testFaults},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t, clock.At(T0))) })
+		t.Run(tc.name, func(t *testing.T) {
+			c := clock.At(T0)
+			tc.fn(t, newStore(t, c), c)
+		})
 	}
 }
 
@@ -62,7 +67,7 @@ func check(t *testing.T, err error) {
 }
 
 // testGenerations: an account starts at generation 0, RevokeAccount moves it on, per scope.
-func testGenerations(t *testing.T, st store.Store) {
+func testGenerations(t *testing.T, st store.Store, _ *clock.Controlled) {
 	ctx := context.Background()
 	if g := must(st.Generation(ctx, "a", "alice")); g != 0 {
 		t.Errorf("a new account is at generation %d", g)
@@ -81,7 +86,7 @@ func testGenerations(t *testing.T, st store.Store) {
 }
 
 // testRevocations: a revoked session stays revoked, in its scope only.
-func testRevocations(t *testing.T, st store.Store) {
+func testRevocations(t *testing.T, st store.Store, _ *clock.Controlled) {
 	ctx := context.Background()
 	if must(st.Revoked(ctx, "a", "s1")) {
 		t.Error("a session no one revoked is revoked")
@@ -95,8 +100,33 @@ func testRevocations(t *testing.T, st store.Store) {
 	}
 }
 
+// testCheck: Check answers what Generation and Revoked answer, for any number of ids, per scope.
+func testCheck(t *testing.T, st store.Store, _ *clock.Controlled) {
+	ctx := context.Background()
+	check(t, st.RevokeAccount(ctx, "a", "alice"))
+	check(t, st.RevokeSession(ctx, "a", "jti-2", T0.Add(time.Hour)))
+	for _, tc := range []struct {
+		scope, account string
+		ids            []string
+		gen            uint64
+		revoked        bool
+	}{
+		{"a", "alice", nil, 1, false},
+		{"a", "alice", []string{"sid-1"}, 1, false},
+		{"a", "alice", []string{"sid-1", "jti-2"}, 1, true},
+		{"a", "alice", []string{"jti-2", "sid-1"}, 1, true},
+		{"a", "bob", []string{"jti-2"}, 0, true},
+		{"b", "alice", []string{"jti-2"}, 0, false},
+	} {
+		gen, revoked, err := st.Check(ctx, tc.scope, tc.account, tc.ids...)
+		if err != nil || gen != tc.gen || revoked != tc.revoked {
+			t.Errorf("Check(%s, %s, %v) = %d, %v, %v; want %d, %v", tc.scope, tc.account, tc.ids, gen, revoked, err, tc.gen, tc.revoked)
+		}
+	}
+}
+
 // testRefresh: a refresh token is used once, per scope.
-func testRefresh(t *testing.T, st store.Store) {
+func testRefresh(t *testing.T, st store.Store, _ *clock.Controlled) {
 	ctx := context.Background()
 	until := T0.Add(time.Hour)
 	if !must(st.UseRefresh(ctx, "a", "j1", until)) {
@@ -110,9 +140,29 @@ func testRefresh(t *testing.T, st store.Store) {
 	}
 }
 
+// testClockMoves: the admin API moves the mock's clock anywhere, also back into a token's
+// lifetime after its expiry, so a revocation or a used refresh token must not be forgotten when
+// the mock's clock passes its expiry (the token would work again once the clock is set back).
+func testClockMoves(t *testing.T, st store.Store, c *clock.Controlled) {
+	ctx := context.Background()
+	until := T0.Add(time.Hour)
+	check(t, st.RevokeSession(ctx, "a", "s1", until))
+	_ = must(st.UseRefresh(ctx, "a", "j1", until))
+	c.Advance(30 * 24 * time.Hour)
+	check(t, st.RevokeSession(ctx, "a", "s2", c.Now().Add(time.Hour))) // a write later on the clock
+	_ = must(st.UseRefresh(ctx, "a", "j2", c.Now().Add(time.Hour)))
+	c.Set(T0)
+	if !must(st.Revoked(ctx, "a", "s1")) || !must(st.Revoked(ctx, "a", "s2")) {
+		t.Error("a revocation was forgotten after the clock passed its expiry and came back")
+	}
+	if must(st.UseRefresh(ctx, "a", "j1", until)) || must(st.UseRefresh(ctx, "a", "j2", until)) {
+		t.Error("a used refresh token was forgotten after the clock passed its expiry and came back")
+	}
+}
+
 // testKeys: keys are listed per scope and account, oldest first, deleted only by their owner, and
 // a key added again belongs to its new owner alone.
-func testKeys(t *testing.T, st store.Store) {
+func testKeys(t *testing.T, st store.Store, _ *clock.Controlled) {
 	ctx := context.Background()
 	key := func(scope, account, token string, created time.Duration) store.APIKey {
 		return store.APIKey{ID: "id-" + token, Scope: scope, AccountID: account, Token: token, Hash: store.KeyHash(token), Created: T0.Add(created)}
@@ -154,6 +204,12 @@ func testKeys(t *testing.T, st store.Store) {
 	if k, ok, err := st.KeyByHash(ctx, "a", store.KeyHash("k2")); err != nil || !ok || k.AccountID != "alice" || k.Token != "k2" {
 		t.Errorf("KeyByHash(k2) = %+v, %v, %v", k, ok, err)
 	}
+	named := store.APIKey{ID: "id-named", Scope: "a", AccountID: "carol", Name: "CI key: é ✓", Token: "kn", Hash: store.KeyHash("kn"), Created: T0.Add(90 * time.Minute)}
+	check(t, st.AddKey(ctx, named))
+	if k, ok, err := st.KeyByHash(ctx, "a", named.Hash); err != nil || !ok || k.ID != named.ID || k.Scope != "a" || k.AccountID != "carol" ||
+		k.Name != named.Name || k.Token != "kn" || k.Hash != named.Hash || !k.Created.Equal(named.Created) {
+		t.Errorf("KeyByHash(kn) = %+v, %v, %v; want every field as added: %+v", k, ok, err, named)
+	}
 	if _, ok, _ := st.KeyByHash(ctx, "b", store.KeyHash("k2")); ok {
 		t.Error("a key of scope a is found in scope b")
 	}
@@ -164,7 +220,7 @@ func testKeys(t *testing.T, st store.Store) {
 }
 
 // testReset: Reset forgets generations, revocations, used tokens and keys.
-func testReset(t *testing.T, st store.Store) {
+func testReset(t *testing.T, st store.Store, _ *clock.Controlled) {
 	ctx := context.Background()
 	until := T0.Add(time.Hour)
 	check(t, st.RevokeAccount(ctx, "a", "alice"))
@@ -188,7 +244,7 @@ func testReset(t *testing.T, st store.Store) {
 
 // testConcurrent: every method at once from many goroutines (run with -race); each refresh token
 // is still used exactly once.
-func testConcurrent(t *testing.T, st store.Store) {
+func testConcurrent(t *testing.T, st store.Store, _ *clock.Controlled) {
 	ctx := context.Background()
 	until := T0.Add(time.Hour)
 	const workers, per = 8, 50
@@ -216,6 +272,7 @@ func testConcurrent(t *testing.T, st store.Store) {
 				_, _ = st.Revoked(ctx, "a", id)
 				_ = st.RevokeAccount(ctx, "a", "alice")
 				_, _ = st.Generation(ctx, "a", "alice")
+				_, _, _ = st.Check(ctx, "a", "alice", id, jti)
 				_ = st.AddKey(ctx, store.APIKey{ID: id, Scope: "a", AccountID: "w" + strconv.Itoa(w), Token: id, Hash: store.KeyHash(id), Created: T0})
 				_, _ = st.Keys(ctx, "a", "w"+strconv.Itoa(w))
 				_, _ = st.DeleteKey(ctx, "a", "w"+strconv.Itoa(w), store.KeyHash(id))
