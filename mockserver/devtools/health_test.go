@@ -79,3 +79,28 @@ func TestHealth(t *testing.T) {
 		}
 	})
 }
+
+// TestHealthAnyHost: a probe naming the replica by its address (a load balancer's) gets health,
+// though the Host rule refuses every other admin path to it; a browser's request (with an
+// Origin) still meets the Host rule.
+func TestHealthAnyHost(t *testing.T) {
+	h := newHarness(t, "pixfile")
+	for _, tc := range []struct {
+		path, origin string
+		want         int
+	}{
+		{"health", "", 200},
+		{"clock", "", http.StatusMisdirectedRequest},
+		{"health", "http://evil.example", http.StatusMisdirectedRequest},
+	} {
+		r := h.req("GET", mockserver.AdminPrefix+tc.path, "", "Origin", tc.origin)
+		r.Host = "10.1.2.3:8080"
+		rec := serve(h.s, r)
+		if rec.Code != tc.want {
+			t.Errorf("GET %s with Host %s, Origin %q: %d, want %d", tc.path, r.Host, tc.origin, rec.Code, tc.want)
+		}
+		if tc.want == 200 && rec.Header().Get("Cache-Control") != "no-store" {
+			t.Error("health without Cache-Control: no-store")
+		}
+	}
+}
