@@ -25,7 +25,7 @@ func adminFingerprint(t *testing.T, h *harness, tok string) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString(h.s.Clock().Now().UTC().String())
-	faults, _ := json.Marshal(must(h.d.faults.snapshot(context.Background())))
+	faults, _ := json.Marshal(must(h.d.faults.snapshot(context.Background(), h.s)))
 	b.Write(faults)
 	n := 0
 	for _, e := range h.d.journal.Last(1000) {
@@ -180,7 +180,7 @@ func TestAdminTrailingData(t *testing.T) {
 			h := newHarness(t, "pixfile")
 			rec := serve(h.s, h.req("POST", mockserver.AdminPrefix+tc.path, tc.body))
 			h.expect(rec, tc.want)
-			if tc.want == 400 && (h.s.Clock().Now() != t0 || len(must(h.d.faults.snapshot(context.Background()))) != 0 || len(h.s.Accounts(h.s.Specs()[0].Name)) != 3) {
+			if tc.want == 400 && (h.s.Clock().Now() != t0 || len(must(h.d.faults.snapshot(context.Background(), h.s))) != 0 || len(h.s.Accounts(h.s.Specs()[0].Name)) != 3) {
 				t.Errorf("a refused body changed the mock: %s", rec.Body.String())
 			}
 			if tc.want == 400 && !strings.Contains(rec.Body.String(), "data after the JSON value") {

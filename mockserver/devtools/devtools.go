@@ -117,7 +117,7 @@ func (t *Tools) Extend(h *mockserver.Hooks) error {
 		h.Observe(func(x mockserver.Exchange) { t.journal.Record(x, clock) }, true)
 	}
 	h.OnReset(t.reset)
-	t.faults.attach(s)
+	t.faults.queued() // the store may hold faults already: the next call asks
 	h.OnChange(func(c store.Change) {
 		if c.What == store.ChangedFaults || c.What == store.ChangedUnknown {
 			t.faults.queued()

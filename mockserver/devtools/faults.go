@@ -43,9 +43,10 @@ type Fault struct {
 // whichever replica a call reaches takes its fault. pending spares every request a trip to the
 // store while the queue is empty: it is set when a fault is queued (here, or by another replica,
 // announced) and cleared when a take finds the queue empty and nothing was queued meanwhile.
+//
+// The queue lives in the store of the Server a call reaches (the tools outlive a reload, whose
+// Server has the same store), so every method is given that Server.
 type faultQueue struct {
-	st      store.Store
-	srv     *mockserver.Server
 	pending atomic.Bool
 	version atomic.Uint64 // counts the faults queued, here or announced
 }
@@ -54,12 +55,6 @@ func newFaultQueue() *faultQueue {
 	q := &faultQueue{}
 	q.pending.Store(true) // the store may hold faults already: the first call asks
 	return q
-}
-
-// attach makes the queue the one of the Server's store.
-func (q *faultQueue) attach(s *mockserver.Server) {
-	q.st, q.srv = s.Store(), s
-	q.queued()
 }
 
 // queued notes that a fault may be in the queue.
@@ -72,12 +67,12 @@ var errFaultQueueFull = fmt.Errorf("the fault queue holds at most %d faults; DEL
 
 func (q *faultQueue) empty() bool { return !q.pending.Load() }
 
-func (q *faultQueue) add(ctx context.Context, f Fault) (Fault, error) {
+func (q *faultQueue) add(ctx context.Context, srv *mockserver.Server, f Fault) (Fault, error) {
 	data, err := json.Marshal(f)
 	if err != nil {
 		return Fault{}, err
 	}
-	sf, err := q.st.QueueFault(ctx, store.Fault{Spec: f.Spec, Operation: f.Operation, Remaining: f.Remaining, Data: data}, maxFaults)
+	sf, err := srv.Store().QueueFault(ctx, store.Fault{Spec: f.Spec, Operation: f.Operation, Remaining: f.Remaining, Data: data}, maxFaults)
 	if errors.Is(err, store.ErrQueueFull) {
 		return Fault{}, errFaultQueueFull
 	}
@@ -85,18 +80,18 @@ func (q *faultQueue) add(ctx context.Context, f Fault) (Fault, error) {
 		return Fault{}, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
 	}
 	q.queued()
-	q.srv.Announce(ctx, store.Change{What: store.ChangedFaults})
+	srv.Announce(ctx, store.Change{What: store.ChangedFaults})
 	f.ID = sf.ID
 	return f, nil
 }
 
 // take consumes one call of the first fault queued for the operation.
-func (q *faultQueue) take(ctx context.Context, spec, key string) (Fault, bool, error) {
+func (q *faultQueue) take(ctx context.Context, srv *mockserver.Server, spec, key string) (Fault, bool, error) {
 	if q.empty() {
 		return Fault{}, false, nil
 	}
 	v := q.version.Load()
-	sf, ok, left, err := q.st.TakeFault(ctx, spec, key)
+	sf, ok, left, err := srv.Store().TakeFault(ctx, spec, key)
 	if err != nil {
 		return Fault{}, false, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
 	}
@@ -123,8 +118,8 @@ func decodeFault(sf store.Fault) (Fault, error) {
 	return f, nil
 }
 
-func (q *faultQueue) snapshot(ctx context.Context) ([]Fault, error) {
-	list, err := q.st.Faults(ctx)
+func (q *faultQueue) snapshot(ctx context.Context, srv *mockserver.Server) ([]Fault, error) {
+	list, err := srv.Store().Faults(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
 	}
@@ -139,11 +134,11 @@ func (q *faultQueue) snapshot(ctx context.Context) ([]Fault, error) {
 	return out, nil
 }
 
-func (q *faultQueue) clear(ctx context.Context) error {
-	if err := q.st.ClearFaults(ctx); err != nil {
+func (q *faultQueue) clear(ctx context.Context, srv *mockserver.Server) error {
+	if err := srv.Store().ClearFaults(ctx); err != nil {
 		return fmt.Errorf("%w: %w", mockserver.ErrStore, err)
 	}
-	q.srv.Announce(ctx, store.Change{What: store.ChangedFaults})
+	srv.Announce(ctx, store.Change{What: store.ChangedFaults})
 	return nil
 }
 
@@ -233,7 +228,7 @@ func (d *tooling) resolveOperation(spec, name string) (*mockserver.Operation, er
 
 // adminListFaults serves GET /__authconform/faults.
 func (d *tooling) adminListFaults(w http.ResponseWriter, r *http.Request) {
-	list, err := d.faults.snapshot(r.Context())
+	list, err := d.faults.snapshot(r.Context(), d.srv)
 	if err != nil {
 		d.storeFailed(w, "listing the faults", err)
 		return
@@ -252,7 +247,7 @@ func (d *tooling) adminAddFault(w http.ResponseWriter, r *http.Request) {
 		mockserver.WritePlain(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if f, err = d.faults.add(r.Context(), f); err != nil {
+	if f, err = d.faults.add(r.Context(), d.srv, f); err != nil {
 		if errors.Is(err, mockserver.ErrStore) {
 			d.storeFailed(w, "queueing the fault", err)
 			return
@@ -266,7 +261,7 @@ func (d *tooling) adminAddFault(w http.ResponseWriter, r *http.Request) {
 
 // adminClearFaults serves DELETE /__authconform/faults.
 func (d *tooling) adminClearFaults(w http.ResponseWriter, r *http.Request) {
-	if err := d.faults.clear(r.Context()); err != nil {
+	if err := d.faults.clear(r.Context(), d.srv); err != nil {
 		d.storeFailed(w, "clearing the faults", err)
 		return
 	}

@@ -118,7 +118,7 @@ func (d *tooling) provoke(x mockserver.Exchange, op *mockserver.Operation) bool 
 		return true
 	}
 	source := "Prefer header"
-	f, ok, err := d.faults.take(r.Context(), op.Spec().Name, sop.Key())
+	f, ok, err := d.faults.take(r.Context(), d.srv, op.Spec().Name, sop.Key())
 	if err != nil {
 		d.log.Error("the fault queue: the state store failed", "error", err)
 		op.WriteStoreUnavailable(w, r)
