@@ -44,8 +44,7 @@ type Fault struct {
 // store while the queue is empty: it is set when a fault is queued (here, or by another replica,
 // announced) and cleared when a take finds the queue empty and nothing was queued meanwhile.
 type faultQueue struct {
-	st      store.Store
-	srv     *mockserver.Server
+	srv     atomic.Pointer[mockserver.Server] // the Server served now: a reload attaches the new one while requests use the old
 	pending atomic.Bool
 	version atomic.Uint64 // counts the faults queued, here or announced
 }
@@ -58,7 +57,7 @@ func newFaultQueue() *faultQueue {
 
 // attach makes the queue the one of the Server's store.
 func (q *faultQueue) attach(s *mockserver.Server) {
-	q.st, q.srv = s.Store(), s
+	q.srv.Store(s)
 	q.queued()
 }
 
@@ -67,6 +66,9 @@ func (q *faultQueue) queued() {
 	q.version.Add(1)
 	q.pending.Store(true)
 }
+
+// st is the store of the Server attached last.
+func (q *faultQueue) st() store.Store { return q.srv.Load().Store() }
 
 var errFaultQueueFull = fmt.Errorf("the fault queue holds at most %d faults; DELETE %sfaults clears it", maxFaults, mockserver.AdminPrefix)
 
@@ -77,7 +79,7 @@ func (q *faultQueue) add(ctx context.Context, f Fault) (Fault, error) {
 	if err != nil {
 		return Fault{}, err
 	}
-	sf, err := q.st.QueueFault(ctx, store.Fault{Spec: f.Spec, Operation: f.Operation, Remaining: f.Remaining, Data: data}, maxFaults)
+	sf, err := q.st().QueueFault(ctx, store.Fault{Spec: f.Spec, Operation: f.Operation, Remaining: f.Remaining, Data: data}, maxFaults)
 	if errors.Is(err, store.ErrQueueFull) {
 		return Fault{}, errFaultQueueFull
 	}
@@ -85,7 +87,7 @@ func (q *faultQueue) add(ctx context.Context, f Fault) (Fault, error) {
 		return Fault{}, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
 	}
 	q.queued()
-	q.srv.Announce(ctx, store.Change{What: store.ChangedFaults})
+	q.srv.Load().Announce(ctx, store.Change{What: store.ChangedFaults})
 	f.ID = sf.ID
 	return f, nil
 }
@@ -96,7 +98,7 @@ func (q *faultQueue) take(ctx context.Context, spec, key string) (Fault, bool, e
 		return Fault{}, false, nil
 	}
 	v := q.version.Load()
-	sf, ok, left, err := q.st.TakeFault(ctx, spec, key)
+	sf, ok, left, err := q.st().TakeFault(ctx, spec, key)
 	if err != nil {
 		return Fault{}, false, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
 	}
@@ -124,7 +126,7 @@ func decodeFault(sf store.Fault) (Fault, error) {
 }
 
 func (q *faultQueue) snapshot(ctx context.Context) ([]Fault, error) {
-	list, err := q.st.Faults(ctx)
+	list, err := q.st().Faults(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
 	}
@@ -140,10 +142,10 @@ func (q *faultQueue) snapshot(ctx context.Context) ([]Fault, error) {
 }
 
 func (q *faultQueue) clear(ctx context.Context) error {
-	if err := q.st.ClearFaults(ctx); err != nil {
+	if err := q.st().ClearFaults(ctx); err != nil {
 		return fmt.Errorf("%w: %w", mockserver.ErrStore, err)
 	}
-	q.srv.Announce(ctx, store.Change{What: store.ChangedFaults})
+	q.srv.Load().Announce(ctx, store.Change{What: store.ChangedFaults})
 	return nil
 }
 
