@@ -48,6 +48,11 @@ type AccountLists interface {
 	Accounts(ctx context.Context, scope string) ([]byte, bool, error)
 	// SaveAccounts records the list; nil forgets it (the configured accounts apply again).
 	SaveAccounts(ctx context.Context, scope string, list []byte) error
+	// SaveAccountsIf records list (nil forgets it) only if the saved list is still old (nil:
+	// none saved), and reports whether it did: a change made from the list Accounts returned,
+	// saved without undoing what another replica saved in between (the caller reads again and
+	// retries).
+	SaveAccountsIf(ctx context.Context, scope string, old, list []byte) (bool, error)
 }
 
 // FaultQueue keeps the faults the admin API queued ("the next N calls to operation X answer

@@ -124,6 +124,35 @@ func (s *Store) SaveAccounts(ctx context.Context, scope string, list []byte) err
 	return fail(s.c.Set(ctx, k, list, 0).Err())
 }
 
+// swapAccounts sets (ARGV[3] = 1: to ARGV[4]) or deletes KEYS[1] if it holds ARGV[2] (ARGV[1]
+// = 1) or is absent (ARGV[1] = 0): 1 when it did, 0 when the key had changed.
+var swapAccounts = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if cur ~= ARGV[2] then return 0 end
+elseif cur then
+  return 0
+end
+if ARGV[3] == '1' then redis.call('SET', KEYS[1], ARGV[4]) else redis.call('DEL', KEYS[1]) end
+return 1
+`)
+
+// SaveAccountsIf implements store.AccountLists: one script, so the comparison and the write are
+// one step for every replica.
+func (s *Store) SaveAccountsIf(ctx context.Context, scope string, old, list []byte) (bool, error) {
+	flag := func(b []byte) int {
+		if b == nil {
+			return 0
+		}
+		return 1
+	}
+	n, err := swapAccounts.Run(ctx, s.c, []string{s.key(scope, "accounts", "list")}, flag(old), old, flag(list), list).Int()
+	if err != nil {
+		return false, fail(err)
+	}
+	return n == 1, nil
+}
+
 // storedFault is a fault as the queue holds it.
 type storedFault struct {
 	ID        int    `json:"id"`
