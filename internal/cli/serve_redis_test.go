@@ -413,7 +413,10 @@ func TestServeReplicas(t *testing.T) {
 		if time.Until(a.clock("")) > time.Minute {
 			t.Error("A's default clock moved with team's")
 		}
-		_, other, _ := b.efaliaLogin(sb, "bob", "bob-password")
+		code, _, other := b.efaliaLogin(sb, "bob", "bob-password")
+		if code != 200 || other == "" {
+			t.Fatalf("bob's login in team on B: %d", code)
+		}
 		if code, _, _ := b.do("POST", sb+"/workey/api/auth/logout", "", "Authorization", "Bearer "+access); code != 200 {
 			t.Fatalf("logout in team on B: %d", code)
 		}
