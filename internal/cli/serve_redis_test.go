@@ -205,8 +205,9 @@ func startReplicas(t *testing.T, args, bArgs []string) (a, b replica, outs [2]*s
 //   - a reset on one resets the world for both: tokens of before refused, the clock back, the
 //     accounts as configured;
 //   - a sandbox made through one is served, with the same state, through the other;
-//   - accounts added or disabled through the admin API, API keys, tokens and logouts survive a
-//     restart of both replicas (two new processes on the same Redis and prefix).
+//   - accounts added or disabled through the admin API, API keys, tokens and logouts, a sandbox
+//     with its clock moved and a queued fault survive a restart of both replicas (two new
+//     processes on the same Redis and prefix).
 //
 // Both report their store healthy and neither shows its password.
 func TestServeReplicas(t *testing.T) {
@@ -450,7 +451,7 @@ func TestServeReplicas(t *testing.T) {
 		}
 	})
 
-	t.Run("accounts, API keys, tokens and logouts survive a restart of every replica", func(t *testing.T) {
+	t.Run("accounts, API keys, tokens, logouts, sandboxes, clocks and faults survive a restart of every replica", func(t *testing.T) {
 		if code, _, _ := a.do("POST", "/__authconform/accounts?spec=efalia", `{"username":"erin","password":"erin-password"}`); code != 201 {
 			t.Fatalf("adding erin on A: %d", code)
 		}
@@ -458,6 +459,13 @@ func TestServeReplicas(t *testing.T) {
 			t.Fatalf("disabling bob on B: %d", code)
 		}
 		key := addKey(b, precrimeLogin(b), "durable")
+		if code, _, body := a.do("POST", "/__authconform/sandboxes", `{"id":"kept"}`); code != 201 {
+			t.Fatalf("creating kept on A: %d %v", code, body)
+		}
+		a.moveClock("/__sandbox/kept", `{"advance":"3h"}`)
+		if code, _, body := b.do("POST", "/__authconform/faults", `{"operation":"GET /userinfo","spec":"oauth2","count":1,"delay":"1ms"}`); code != 201 {
+			t.Fatalf("queueing a fault on B: %d %v", code, body)
+		}
 		kept, _ := login(a)
 		gone, _ := login(b)
 		if code, _, _ := b.do("POST", "/workey/api/auth/logout", "", "Authorization", "Bearer "+gone); code != 200 {
@@ -480,6 +488,12 @@ func TestServeReplicas(t *testing.T) {
 			}
 			if c := r.protected("", gone); c != 401 {
 				t.Errorf("replica %d after the restart: a token logged out before: %d, want 401", i, c)
+			}
+			if d := time.Until(r.clock("/__sandbox/kept")); d < 2*time.Hour+50*time.Minute || d > 3*time.Hour+10*time.Minute {
+				t.Errorf("replica %d after the restart: sandbox kept's clock is %s ahead, want 3 h", i, d)
+			}
+			if _, _, raw := r.raw("GET", "/__authconform/faults", ""); !strings.Contains(string(raw), `"operation":"GET /userinfo"`) {
+				t.Errorf("replica %d after the restart: the fault queued before is gone: %s", i, raw)
 			}
 		}
 	})
