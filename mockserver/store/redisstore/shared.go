@@ -33,6 +33,8 @@ import (
 //	                                       never reuses an id
 //	{prefix}#sandboxes                     hash: sandbox id -> JSON {created, idle}
 //	{prefix}#sandboxes-used                hash: sandbox id -> last request, Unix milliseconds
+//	{prefix}#ack:{message}                 list: the replicas that applied an announced change;
+//	                                       expires after 2 x ackWait
 //
 // and the channel {prefix}#changes, where a replica publishes what it changed.
 
