@@ -86,7 +86,9 @@ var ErrQueueFull = errors.New("the fault queue is full")
 // Changes tells the other replicas sharing a store that something they keep a working copy of
 // changed, so they reload it. A store without other replicas (Memory) announces nothing.
 type Changes interface {
-	// Announce tells the other replicas about c.
+	// Announce tells the other replicas about c. The Redis store returns once every replica
+	// listening has applied it (at most a bound, then with an error saying how many did not), so
+	// the change is every replica's when the admin call that made it answers.
 	Announce(ctx context.Context, c Change) error
 	// Watch calls fn for every change another replica announces, until stop is called. fn runs
 	// on one goroutine of the store, one change at a time.
