@@ -2,9 +2,12 @@ package mockserver
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,4 +148,62 @@ func httptestRequest(method, path, form string) *http.Request {
 	r, _ := http.NewRequest(method, path, strings.NewReader(form))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return r
+}
+
+// accountIDs lists the ids of the accounts s serves for spec, sorted.
+func accountIDs(s *Server, spec string) []string {
+	var ids []string
+	for _, a := range s.Accounts(spec) {
+		ids = append(ids, a.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestReplicasAccountChangesMerge: an account change made on one replica before it heard of
+// another replica's change keeps both: the accounts are changed as the store keeps them, not as
+// the replica last saw them. (A replica that saved its working copy whole undid the other's
+// change: an account added on A was gone once B disabled another.)
+func TestReplicasAccountChangesMerge(t *testing.T) {
+	r := replicas(t, 2, loadSpec(t, "efalia"))
+	a, b := r[0], r[1]
+	b.s.Close() // b hears nothing more: as if a's announcement were still on its way
+	if _, err := a.s.AddAccount("efalia", specs.Account{Fields: map[string]string{"username": "dora", "password": "dora-password"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.s.SetAccountState("efalia", "bob", specs.StateDisabled); err != nil {
+		t.Fatal(err)
+	}
+	if got := accountIDs(b.s, "efalia"); !slices.Equal(got, []string{"alice", "bob", "dora"}) {
+		t.Errorf("b after its change: %v, want dora (added on a) too", got)
+	}
+	login := func(h *harness, user string) int {
+		return h.do(h.req("POST", efalia+"/auth/token", `{"username":"`+user+`","password":"`+user+`-password"}`)).Code
+	}
+	eventually(t, "a: dora (added on a) logs in and bob (disabled on b) does not", func() bool {
+		return login(a, "dora") == 200 && login(a, "bob") != 200
+	})
+}
+
+// TestReplicasConcurrentAccountChanges: accounts added at once through two replicas, several
+// at a time through each, are all kept.
+func TestReplicasConcurrentAccountChanges(t *testing.T) {
+	r := replicas(t, 2, loadSpec(t, "efalia"))
+	const each = 20
+	var wg sync.WaitGroup
+	want := []string{"alice", "bob"}
+	for i := range 2 * each {
+		id := fmt.Sprintf("user%02d", i)
+		want = append(want, id)
+		wg.Go(func() {
+			if _, err := r[i%2].s.AddAccount("efalia", specs.Account{Fields: map[string]string{"username": id, "password": "pw"}}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	slices.Sort(want)
+	for i, h := range r {
+		eventually(t, fmt.Sprintf("replica %d has every account added", i), func() bool { return slices.Equal(accountIDs(h.s, "efalia"), want) })
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -103,9 +104,11 @@ type mount struct {
 	ops      map[*openapi3.Operation]*operation
 	byOp     map[*specs.Operation]*operation // every flow's operation, the several of one OpenAPI operation included
 	accounts *accounts
-	iss      *tokens.Issuer // the spec's own issuer: its key, rotated by Reset, kept by a reload
-	tok      TokenIssuer    // what the flows call: iss, or decorators around it
-	validate *openapi3filter.Options
+	// accountsMu orders the admin API's changes of the accounts and their reloads from the store.
+	accountsMu sync.Mutex
+	iss        *tokens.Issuer // the spec's own issuer: its key, rotated by Reset, kept by a reload
+	tok        TokenIssuer    // what the flows call: iss, or decorators around it
+	validate   *openapi3filter.Options
 	// tokenRevocation: a logout of this spec ends the access token alone, not its session (a
 	// logout flow with endsRefresh false), so access tokens are also looked up by their jti.
 	tokenRevocation bool

@@ -55,40 +55,77 @@ func (s *Server) loadShared(ctx context.Context, restoreClock bool) error {
 // loadAccounts makes the mount's accounts the ones the store keeps, or the configured ones when
 // the admin API changed none.
 func (m *mount) loadAccounts(ctx context.Context) error {
+	m.accountsMu.Lock()
+	defer m.accountsMu.Unlock()
+	_, err := m.readAccounts(ctx)
+	return err
+}
+
+// readAccounts makes the working copy the list the store keeps, and returns that list (nil when
+// none is saved). m.accountsMu is held.
+func (m *mount) readAccounts(ctx context.Context) ([]byte, error) {
 	b, ok, err := m.srv.store.Accounts(ctx, m.spec.Name)
 	if err != nil {
-		return fmt.Errorf("reading the accounts of %s: %w", m.spec.Name, err)
+		return nil, fmt.Errorf("reading the accounts of %s: %w", m.spec.Name, err)
 	}
 	if !ok {
 		m.accounts.Reset()
-		return nil
+		return nil, nil
 	}
 	var list []specs.Account
 	if err := json.Unmarshal(b, &list); err != nil {
-		return fmt.Errorf("the stored accounts of %s: %w", m.spec.Name, err)
+		return nil, fmt.Errorf("the stored accounts of %s: %w", m.spec.Name, err)
 	}
 	m.accounts.Replace(list)
-	return nil
+	return b, nil
 }
 
-// changeAccounts applies change to the mount's accounts, saves them and announces it; when the
-// store fails, the accounts stay as they were.
+// maxAccountTries bounds how often a change of the accounts is made again on the list another
+// replica saved meanwhile.
+const maxAccountTries = 100
+
+// changeAccounts applies change to the accounts as the store keeps them (not as this replica
+// last heard of them, which may lack another replica's change), saves them unless another replica
+// saved first (then again, on its list), and announces it. When the store fails, the accounts
+// stay as they were.
 func (m *mount) changeAccounts(ctx context.Context, change func() (specs.Account, error)) (specs.Account, error) {
+	acc, err := m.saveAccountChange(ctx, change)
+	if err == nil { // announced once the lock is let go: the announcement may wait for a replica's reload
+		m.srv.announce(ctx, store.Change{What: store.ChangedAccounts, Scope: m.spec.Name})
+	}
+	return acc, err
+}
+
+func (m *mount) saveAccountChange(ctx context.Context, change func() (specs.Account, error)) (specs.Account, error) {
+	m.accountsMu.Lock()
+	defer m.accountsMu.Unlock()
 	before := m.accounts.Snapshot()
-	acc, err := change()
-	if err != nil {
-		return acc, err
-	}
-	b, err := json.Marshal(m.accounts.Snapshot())
-	if err == nil {
-		err = m.srv.store.SaveAccounts(ctx, m.spec.Name, b)
-	}
-	if err != nil {
+	failed := func(err error) (specs.Account, error) {
 		m.accounts.Replace(before)
-		return specs.Account{}, fmt.Errorf("%w: saving the accounts: %w", ErrStore, err)
+		return specs.Account{}, fmt.Errorf("%w: %w", ErrStore, err)
 	}
-	m.srv.announce(ctx, store.Change{What: store.ChangedAccounts, Scope: m.spec.Name})
-	return acc, nil
+	for range maxAccountTries {
+		old, err := m.readAccounts(ctx)
+		if err != nil {
+			return failed(err)
+		}
+		acc, err := change()
+		if err != nil {
+			return acc, err // the working copy stays the store's list, newer than before
+		}
+		b, err := json.Marshal(m.accounts.Snapshot())
+		if err != nil {
+			return failed(err)
+		}
+		saved, err := m.srv.store.SaveAccountsIf(ctx, m.spec.Name, old, b)
+		if err != nil {
+			return failed(fmt.Errorf("saving the accounts: %w", err))
+		}
+		if saved {
+			return acc, nil
+		}
+	}
+	return failed(fmt.Errorf("the accounts of %s changed on other replicas %d times while this one changed them", m.spec.Name, maxAccountTries))
 }
 
 // SaveClock records where the clock was moved (the admin API moved it) and tells the other
@@ -200,17 +237,26 @@ func (storeTable) Forget() {}
 // tells the other replicas: the accounts are the configured ones again (a reload of the files).
 func (s *Server) DropAccountChanges(ctx context.Context) error {
 	for _, m := range s.mounts {
-		if _, saved, err := s.store.Accounts(ctx, m.spec.Name); err != nil || !saved {
-			if err != nil {
-				return fmt.Errorf("%w: %w", ErrStore, err)
-			}
-			continue
-		}
-		if err := s.store.SaveAccounts(ctx, m.spec.Name, nil); err != nil {
+		dropped, err := m.dropAccountChanges(ctx)
+		if err != nil {
 			return fmt.Errorf("%w: %w", ErrStore, err)
 		}
-		m.accounts.Reset()
-		s.announce(ctx, store.Change{What: store.ChangedAccounts, Scope: m.spec.Name})
+		if dropped {
+			s.announce(ctx, store.Change{What: store.ChangedAccounts, Scope: m.spec.Name})
+		}
 	}
 	return nil
+}
+
+func (m *mount) dropAccountChanges(ctx context.Context) (bool, error) {
+	m.accountsMu.Lock()
+	defer m.accountsMu.Unlock()
+	if _, saved, err := m.srv.store.Accounts(ctx, m.spec.Name); err != nil || !saved {
+		return false, err
+	}
+	if err := m.srv.store.SaveAccounts(ctx, m.spec.Name, nil); err != nil {
+		return false, err
+	}
+	m.accounts.Reset()
+	return true, nil
 }

@@ -46,6 +46,18 @@ type Server struct {
 // when redis-server is not installed, and fails it instead when CI=true.
 func New(t testing.TB) *Server {
 	t.Helper()
+	s, err := Start(Need(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Need returns the path of redis-server, for a test that starts it otherwise (a script). It
+// skips the test when redis-server is not installed, and fails it instead when CI=true.
+func Need(t testing.TB) string {
+	t.Helper()
 	bin, err := exec.LookPath(Binary)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -53,12 +65,7 @@ func New(t testing.TB) *Server {
 		}
 		t.Skipf("%s is not installed (apt-get install redis-server); the Redis tests are skipped", Binary)
 	}
-	s, err := Start(bin, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Stop)
-	return s
+	return bin
 }
 
 // Start starts bin (a redis-server) with its files in dir, on a free loopback port, and waits

@@ -20,7 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authconform/authconform/internal/redistest"
 	"github.com/authconform/authconform/mockserver"
+	"github.com/authconform/authconform/mockserver/store/redisstore"
 	"github.com/authconform/authconform/specs"
 )
 
@@ -198,6 +200,37 @@ func TestBrowserEndToEnd(t *testing.T) {
 		dom := string(browse(t, "--dump-dom", srv.URL+mockserver.AdminPrefix))
 		if !strings.Contains(dom, `<section id="auth">`) || !strings.Contains(dom, "needs the admin token") {
 			t.Errorf("no token prompt:\n%s", tail(dom, 3000))
+		}
+	})
+	t.Run("on Redis the dashboard says the live tokens and the journal are this replica's", func(t *testing.T) {
+		notes := []string{"sessions-replica", "journal-replica"}
+		dom := string(browse(t, "--dump-dom", mockSrv.URL+mockserver.AdminPrefix))
+		for _, id := range notes {
+			if !strings.Contains(dom, `<p id="`+id+`" class="note" hidden="">`) {
+				t.Errorf("with the memory store, the note %s is not there hidden:\n%s", id, tail(dom, 3000))
+			}
+		}
+		srv := redistest.New(t)
+		st, err := redisstore.Open(ctx, srv.URL(0), "dashboard:", mockserver.NewClock())
+		if err != nil {
+			t.Fatal(err)
+		}
+		backend := redisstore.NewBackend(st)
+		defer backend.Close()
+		replica, err := NewLiveOn(backend, list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs := httptest.NewServer(replica)
+		defer rs.Close()
+		dom = string(browse(t, "--dump-dom", rs.URL+mockserver.AdminPrefix))
+		for _, id := range notes {
+			if !strings.Contains(dom, `<p id="`+id+`" class="note">`) {
+				t.Errorf("with the Redis store, the note %s is not shown:\n%s", id, tail(dom, 3000))
+			}
+		}
+		if !strings.Contains(dom, "this replica's") {
+			t.Errorf("the notes do not say whose the list is")
 		}
 	})
 	t.Run("a screenshot of the dashboard", func(t *testing.T) {

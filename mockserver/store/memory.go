@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"slices"
@@ -314,6 +315,22 @@ func (m *Memory) SaveAccounts(_ context.Context, scope string, list []byte) erro
 		m.accounts[scope] = list
 	}
 	return nil
+}
+
+// SaveAccountsIf implements AccountLists.
+func (m *Memory) SaveAccountsIf(_ context.Context, scope string, old, list []byte) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, saved := m.accounts[scope]
+	if saved != (old != nil) || !bytes.Equal(cur, old) {
+		return false, nil
+	}
+	if list == nil {
+		delete(m.accounts, scope)
+	} else {
+		m.accounts[scope] = list
+	}
+	return true, nil
 }
 
 // QueueFault implements FaultQueue. Fault ids keep counting across Reset, so an id never names

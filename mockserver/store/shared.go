@@ -48,6 +48,11 @@ type AccountLists interface {
 	Accounts(ctx context.Context, scope string) ([]byte, bool, error)
 	// SaveAccounts records the list; nil forgets it (the configured accounts apply again).
 	SaveAccounts(ctx context.Context, scope string, list []byte) error
+	// SaveAccountsIf records list (nil forgets it) only if the saved list is still old (nil:
+	// none saved), and reports whether it did: a change made from the list Accounts returned,
+	// saved without undoing what another replica saved in between (the caller reads again and
+	// retries).
+	SaveAccountsIf(ctx context.Context, scope string, old, list []byte) (bool, error)
 }
 
 // FaultQueue keeps the faults the admin API queued ("the next N calls to operation X answer
@@ -81,7 +86,9 @@ var ErrQueueFull = errors.New("the fault queue is full")
 // Changes tells the other replicas sharing a store that something they keep a working copy of
 // changed, so they reload it. A store without other replicas (Memory) announces nothing.
 type Changes interface {
-	// Announce tells the other replicas about c.
+	// Announce tells the other replicas about c. The Redis store returns once every replica
+	// listening has applied it (at most a bound, then with an error saying how many did not), so
+	// the change is every replica's when the admin call that made it answers.
 	Announce(ctx context.Context, c Change) error
 	// Watch calls fn for every change another replica announces, until stop is called. fn runs
 	// on one goroutine of the store, one change at a time.

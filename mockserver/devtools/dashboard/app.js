@@ -191,6 +191,18 @@ async function renderSandboxes() {
   sel.value = currentSandbox;
 }
 
+// renderReplicaNotes says, when the state lives in a store replicas share (not this process's
+// memory), that the live tokens and the journal are this replica's alone. The health endpoint
+// names the store's kind; it answers 503, with the kind, while the store is down.
+async function renderReplicaNotes() {
+  let kind;
+  try {
+    const res = await fetch(api("health"), { cache: "no-store" });
+    kind = ((await res.json()).store || {}).kind;
+  } catch (e) { return; }
+  for (const id of ["sessions-replica", "journal-replica"]) document.getElementById(id).hidden = !kind || kind === "memory";
+}
+
 function tickClock() {
   if (!state.clockAt) return;
   const now = new Date(state.now + (Date.now() - state.clockAt));
@@ -214,6 +226,7 @@ async function refresh(all) {
       state.specs = specs.specs;
       renderSpecs();
       renderSandboxes();
+      renderReplicaNotes();
       renderAccounts(accounts.accounts);
     }
     tickClock();

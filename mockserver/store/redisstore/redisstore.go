@@ -6,8 +6,8 @@
 //
 // Every key starts with the prefix (serve --store-prefix, default "authconform:"; several mocks
 // share one Redis by choosing different prefixes, none a prefix of another), then the world
-// ("default" for the mock's default world; a sandbox's id later, when sandboxes move into the
-// store: World), then the scope (the spec's name) and the concern:
+// ("default" for the mock's default world, a sandbox's id for a sandbox's: World), then the scope
+// (the spec's name) and the concern (shared.go lists the keys of the rest of a world's state):
 //
 //	{prefix}{world}:{scope}:gen:{account}   string, an integer: the account's generation (INCR); no expiry
 //	{prefix}{world}:{scope}:rev:{id}        "1": a session or token ended by a logout; expires (below)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -32,6 +33,8 @@ import (
 //	                                       never reuses an id
 //	{prefix}#sandboxes                     hash: sandbox id -> JSON {created, idle}
 //	{prefix}#sandboxes-used                hash: sandbox id -> last request, Unix milliseconds
+//	{prefix}#ack:{message}                 list: the replicas that applied an announced change;
+//	                                       expires after 2 x ackWait
 //
 // and the channel {prefix}#changes, where a replica publishes what it changed.
 
@@ -122,6 +125,35 @@ func (s *Store) SaveAccounts(ctx context.Context, scope string, list []byte) err
 		return fail(s.c.Del(ctx, k).Err())
 	}
 	return fail(s.c.Set(ctx, k, list, 0).Err())
+}
+
+// swapAccounts sets (ARGV[3] = 1: to ARGV[4]) or deletes KEYS[1] if it holds ARGV[2] (ARGV[1]
+// = 1) or is absent (ARGV[1] = 0): 1 when it did, 0 when the key had changed.
+var swapAccounts = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if cur ~= ARGV[2] then return 0 end
+elseif cur then
+  return 0
+end
+if ARGV[3] == '1' then redis.call('SET', KEYS[1], ARGV[4]) else redis.call('DEL', KEYS[1]) end
+return 1
+`)
+
+// SaveAccountsIf implements store.AccountLists: one script, so the comparison and the write are
+// one step for every replica.
+func (s *Store) SaveAccountsIf(ctx context.Context, scope string, old, list []byte) (bool, error) {
+	flag := func(b []byte) int {
+		if b == nil {
+			return 0
+		}
+		return 1
+	}
+	n, err := swapAccounts.Run(ctx, s.c, []string{s.key(scope, "accounts", "list")}, flag(old), old, flag(list), list).Int()
+	if err != nil {
+		return false, fail(err)
+	}
+	return n == 1, nil
 }
 
 // storedFault is a fault as the queue holds it.
@@ -228,14 +260,27 @@ func (s *Store) ClearFaults(ctx context.Context) error {
 	return fail(s.c.Del(ctx, s.base+"#faults").Err())
 }
 
-// Announce implements store.Changes: PUBLISH on {prefix}#changes, naming the world and this
-// replica (which does not hear its own).
+// ackWait bounds how long Announce waits for the replicas to apply a change.
+const ackWait = 2 * time.Second
+
+// Announce implements store.Changes: PUBLISH on {prefix}#changes, naming the world, this replica
+// (which does not apply its own) and the message. Every client subscribed to the channel (this
+// replica's too) acknowledges the message once its watchers of the world have applied it, by
+// pushing onto {prefix}#ack:{message} (which expires); Announce waits for as many as PUBLISH
+// counted, at most ackWait. So a change made through one replica's admin API (a clock moved, an
+// account disabled, a reset) is every replica's when the admin call answers: a client behind a
+// load balancer whose next request reaches another replica finds it there.
 func (s *Store) Announce(ctx context.Context, c store.Change) error {
-	raw, err := json.Marshal(message{From: s.hub.id, World: s.world, Change: c})
+	id := rand.Text()
+	raw, err := json.Marshal(message{From: s.hub.id, World: s.world, ID: id, Change: c})
 	if err != nil {
 		return err
 	}
-	return fail(s.c.Publish(ctx, s.hub.channel, raw).Err())
+	n, err := s.c.Publish(ctx, s.hub.channel, raw).Result()
+	if err != nil {
+		return fail(err)
+	}
+	return s.hub.awaitAcks(ctx, id, int(n))
 }
 
 // Watch implements store.Changes: the changes other replicas announce for this world.
@@ -245,16 +290,18 @@ func (s *Store) Watch(fn func(store.Change)) (stop func()) { return s.hub.watch(
 type message struct {
 	From  string `json:"from"`
 	World string `json:"world"`
+	ID    string `json:"id,omitempty"` // names the list its receivers acknowledge it on
 	store.Change
 }
 
 // hub is one subscription per client, shared by every world: it starts with the first Watch,
-// delivers each message to the watchers of its world, and after a lost connection (go-redis
-// subscribes again by itself) tells every watcher store.ChangedUnknown, since messages published
-// meanwhile are lost.
+// delivers each message to the watchers of its world, acknowledges it once they applied it, and
+// after a lost connection (go-redis subscribes again by itself) tells every watcher
+// store.ChangedUnknown, since messages published meanwhile are lost.
 type hub struct {
 	c       redis.UniversalClient
 	channel string
+	acks    string // the acknowledgements' key, but for the message's id
 	id      string // this replica, in what it publishes
 	mu      sync.Mutex
 	ps      *redis.PubSub
@@ -264,16 +311,22 @@ type hub struct {
 
 type watcher struct {
 	fn func(store.Change)
-	ch chan store.Change
+	ch chan delivery
+}
+
+// delivery is a change on its way to a watcher; applied is called once the watcher applied it.
+type delivery struct {
+	c       store.Change
+	applied func()
 }
 
 func newHub(c redis.UniversalClient, prefix string) *hub {
-	return &hub{c: c, channel: prefix + "#changes", id: rand.Text(), watches: map[string]map[*watcher]bool{}}
+	return &hub{c: c, channel: prefix + "#changes", acks: prefix + "#ack:", id: rand.Text(), watches: map[string]map[*watcher]bool{}}
 }
 
 // watch adds a watcher of world, starting the subscription with the first.
 func (h *hub) watch(world string, fn func(store.Change)) (stop func()) {
-	w := &watcher{fn: fn, ch: make(chan store.Change, 64)}
+	w := &watcher{fn: fn, ch: make(chan delivery, 64)}
 	h.mu.Lock()
 	if h.ps == nil {
 		h.ps = h.c.Subscribe(context.Background(), h.channel)
@@ -289,8 +342,11 @@ func (h *hub) watch(world string, fn func(store.Change)) (stop func()) {
 	go func() {
 		for {
 			select {
-			case c := <-w.ch:
-				w.fn(c)
+			case d := <-w.ch:
+				w.fn(d.c)
+				if d.applied != nil {
+					d.applied()
+				}
 			case <-quit:
 				return
 			}
@@ -327,54 +383,127 @@ func (h *hub) receive(ps *redis.PubSub, done chan struct{}) {
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if subscribed && m.Kind == "subscribe" { // subscribed again after a lost connection
-				h.deliverAll(store.Change{What: store.ChangedUnknown})
+				h.deliverAll(delivery{c: store.Change{What: store.ChangedUnknown}})
 			}
 			subscribed = true
 		case *redis.Message:
 			var in message
-			if json.Unmarshal([]byte(m.Payload), &in) != nil || in.From == h.id {
+			if json.Unmarshal([]byte(m.Payload), &in) != nil {
 				continue
 			}
-			h.deliver(in.World, in.Change)
+			ack := h.ackFunc(in.ID)
+			if in.From == h.id { // our own: nothing to apply
+				ack()
+				continue
+			}
+			h.deliver(in.World, in.Change, ack)
 		}
 	}
 }
 
-func (h *hub) deliver(world string, c store.Change) {
+// ackFunc acknowledges message id (nothing for a message without one).
+func (h *hub) ackFunc(id string) func() {
+	if id == "" {
+		return func() {}
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), ackWait)
+		defer cancel()
+		_, _ = h.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.RPush(ctx, h.acks+id, h.id)
+			p.Expire(ctx, h.acks+id, 2*ackWait)
+			return nil
+		})
+	}
+}
+
+// ackPoll is the longest one BLPOP of awaitAcks blocks, well under the client's read timeout.
+const ackPoll = 100 * time.Millisecond
+
+// awaitAcks waits until n receivers acknowledged message id, at most ackWait.
+func (h *hub) awaitAcks(ctx context.Context, id string, n int) error {
+	deadline := time.Now().Add(ackWait)
+	for got := 0; got < n; {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("%d of the %d replicas listening did not confirm the change within %s", n-got, n, ackWait)
+		}
+		block := min(left, ackPoll)
+		err := h.c.Do(ctx, "BLPOP", h.acks+id, strconv.FormatFloat(block.Seconds(), 'f', 3, 64)).Err()
+		switch {
+		case err == nil:
+			got++
+		case errors.Is(err, redis.Nil): // nothing yet
+		default:
+			return fail(err)
+		}
+	}
+	return nil
+}
+
+// deliver queues c for every watcher of world and calls applied once they all applied it (at
+// once when there is none: a world this replica does not serve reads the store when it does).
+func (h *hub) deliver(world string, c store.Change, applied func()) {
 	h.mu.Lock()
+	ws := h.watches[world]
+	if len(ws) == 0 {
+		h.mu.Unlock()
+		applied()
+		return
+	}
 	defer h.mu.Unlock()
-	for w := range h.watches[world] {
+	var left atomic.Int32
+	left.Store(int32(len(ws)))
+	d := delivery{c: c, applied: func() {
+		if left.Add(-1) == 0 {
+			applied()
+		}
+	}}
+	for w := range ws {
 		select {
-		case w.ch <- c:
+		case w.ch <- d:
 		default: // a watcher this far behind reloads everything
-			h.resync(w)
+			h.resync(w, d.applied)
 		}
 	}
 }
 
-func (h *hub) deliverAll(c store.Change) {
+func (h *hub) deliverAll(d delivery) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, ws := range h.watches {
 		for w := range ws {
 			select {
-			case w.ch <- c:
+			case w.ch <- d:
 			default:
-				h.resync(w)
+				h.resync(w, nil)
 			}
 		}
 	}
 }
 
 // resync makes room for a ChangedUnknown in a full watcher's queue: what it drops, the reload
-// covers. h.mu is held.
-func (h *hub) resync(w *watcher) {
+// covers, so the changes dropped (and also, when given) are acknowledged once it is applied.
+// h.mu is held.
+func (h *hub) resync(w *watcher, also func()) {
+	var dropped []func()
+	if also != nil {
+		dropped = append(dropped, also)
+	}
 	for {
 		select {
-		case <-w.ch:
+		case d := <-w.ch:
+			if d.applied != nil {
+				dropped = append(dropped, d.applied)
+			}
 		default:
+			reload := delivery{c: store.Change{What: store.ChangedUnknown}, applied: func() {
+				for _, fn := range dropped {
+					fn()
+				}
+			}}
 			select {
-			case w.ch <- store.Change{What: store.ChangedUnknown}:
+			case w.ch <- reload:
 			default:
 			}
 			return

@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,5 +67,54 @@ func TestResyncAfterLostConnection(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no resync after the subscription was cut and restored")
+	}
+}
+
+// TestAnnounceWaitsUntilApplied: Announce returns once every other replica listening has applied
+// the change (its watcher of the world returned), however slow it is, so the next request,
+// whichever replica it reaches, sees the change; a replica that does not serve the world
+// acknowledges at once. A listener that never acknowledges (not a replica of the mock) makes
+// Announce give up after ackWait, with an error saying so.
+func TestAnnounceWaitsUntilApplied(t *testing.T) {
+	srv := redistest.New(t)
+	p := testPrefix(t)
+	a, b, c := open(t, srv, p, clock.At(storetest.T0)), open(t, srv, p, clock.At(storetest.T0)), open(t, srv, p, clock.At(storetest.T0))
+	var applied atomic.Bool
+	stopB := b.Watch(func(store.Change) {
+		time.Sleep(100 * time.Millisecond) // a slow reload
+		applied.Store(true)
+	})
+	defer stopB()
+	stopC := c.World("elsewhere", clock.At(storetest.T0)).Watch(func(store.Change) {})
+	defer stopC()
+	stopA := a.Watch(func(store.Change) {}) // a listens too, and acknowledges its own at once
+	defer stopA()
+	// The subscriptions are in place once PUBLISH counts three.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if n, _ := a.c.PubSubNumSub(context.Background(), a.hub.channel).Val()[a.hub.channel]; n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the three replicas never subscribed")
+		}
+	}
+	start := time.Now()
+	if err := a.Announce(context.Background(), store.Change{What: store.ChangedClock}); err != nil {
+		t.Fatal(err)
+	}
+	if !applied.Load() {
+		t.Errorf("Announce returned after %s, before b applied the change", time.Since(start))
+	}
+
+	// A listener that is no replica: Announce waits ackWait, then says so.
+	ps := a.c.Subscribe(context.Background(), a.hub.channel)
+	defer ps.Close()
+	if _, err := ps.Receive(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	err := a.Announce(context.Background(), store.Change{What: store.ChangedClock})
+	if took := time.Since(start); err == nil || !strings.Contains(err.Error(), "did not confirm") || took < ackWait || took > ackWait+time.Second {
+		t.Errorf("with a silent listener: %v after %s, want an error after %s", err, took, ackWait)
 	}
 }

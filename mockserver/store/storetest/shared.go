@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,6 +89,68 @@ func testAccounts(t *testing.T, st store.Store, _ *clock.Controlled) {
 	check(t, st.SaveAccounts(ctx, "a", nil))
 	if _, ok := must2(st.Accounts(ctx, "a")); ok {
 		t.Error("SaveAccounts(nil) did not forget the list")
+	}
+}
+
+// testAccountsIf: SaveAccountsIf saves over the list it was given (none, then a saved one) and
+// refuses, saving nothing, when the saved list is another; nil forgets the list. Two concurrent
+// changes each retried until saved are both kept.
+func testAccountsIf(t *testing.T, st store.Store, _ *clock.Controlled) {
+	ctx := context.Background()
+	one, two := []byte(`["alice"]`), []byte(`["alice","bob"]`)
+	if ok := must(st.SaveAccountsIf(ctx, "a", one, two)); ok {
+		t.Error("saved over a list that was never saved")
+	}
+	if ok := must(st.SaveAccountsIf(ctx, "a", nil, one)); !ok {
+		t.Error("not saved over no list")
+	}
+	if ok := must(st.SaveAccountsIf(ctx, "a", nil, two)); ok {
+		t.Error("saved as if none were saved, over a saved list")
+	}
+	if ok := must(st.SaveAccountsIf(ctx, "a", []byte(`["bob"]`), two)); ok {
+		t.Error("saved over another list than the saved one")
+	}
+	if l, _ := must2(st.Accounts(ctx, "a")); string(l) != string(one) {
+		t.Errorf("after refused saves: %q, want %q", l, one)
+	}
+	if ok := must(st.SaveAccountsIf(ctx, "a", one, two)); !ok {
+		t.Error("not saved over the saved list")
+	}
+	if l, _ := must2(st.Accounts(ctx, "a")); string(l) != string(two) {
+		t.Errorf("Accounts(a) = %q, want %q", l, two)
+	}
+	if _, ok := must2(st.Accounts(ctx, "b")); ok {
+		t.Error("scope b has scope a's accounts")
+	}
+	if ok := must(st.SaveAccountsIf(ctx, "a", two, nil)); !ok {
+		t.Error("not forgotten")
+	}
+	if _, ok := must2(st.Accounts(ctx, "a")); ok {
+		t.Error("SaveAccountsIf(nil) did not forget the list")
+	}
+
+	// Each of n writers appends its name, reading again until its save is not refused.
+	const n = 8
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			for range 1000 {
+				cur, saved := must2(st.Accounts(ctx, "c"))
+				next := []byte(fmt.Sprintf("%s,%d", cur, i))
+				if !saved {
+					cur = nil
+				}
+				if must(st.SaveAccountsIf(ctx, "c", cur, next)) {
+					return
+				}
+			}
+			t.Error("a writer never saved")
+		})
+	}
+	wg.Wait()
+	l, _ := must2(st.Accounts(ctx, "c"))
+	if got := strings.Count(string(l), ","); got != n {
+		t.Errorf("the concurrent writers left %q: %d of %d appends", l, got, n)
 	}
 }
 

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore New) {
 		{"signing keys: the first stored wins", testSigningKeys},
 		{"opaque tokens", testOpaqueTokens},
 		{"accounts", testAccounts},
+		{"accounts saved only over the list read", testAccountsIf},
 		{"reset forgets the shared state", testResetShared},
 		{"fault queue", testFaults},
 	}
