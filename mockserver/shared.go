@@ -19,12 +19,6 @@ import (
 // changes and announces the change (store.Changes), and reloads what another replica announces.
 // Opaque tokens are asked of the store on every use.
 
-// storeUnavailable is the message of a request the state store failed.
-const storeUnavailable = "the mock's state store is unavailable; try again when it is back"
-
-// ErrStore marks an error of the state store (not of the request): the admin API answers 503.
-var ErrStore = errors.New("the state store failed")
-
 // movable is a clock whose state the store can keep (clock.Controlled).
 type movable interface {
 	State() clock.State
@@ -102,7 +96,7 @@ func (m *mount) saveAccountChange(ctx context.Context, change func() (specs.Acco
 	before := m.accounts.Snapshot()
 	failed := func(err error) (specs.Account, error) {
 		m.accounts.Replace(before)
-		return specs.Account{}, fmt.Errorf("%w: %w", ErrStore, err)
+		return specs.Account{}, store.Unavailable(err)
 	}
 	for range maxAccountTries {
 		old, err := m.readAccounts(ctx)
@@ -239,7 +233,7 @@ func (s *Server) DropAccountChanges(ctx context.Context) error {
 	for _, m := range s.mounts {
 		dropped, err := m.dropAccountChanges(ctx)
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrStore, err)
+			return store.Unavailable(err)
 		}
 		if dropped {
 			s.announce(ctx, store.Change{What: store.ChangedAccounts, Scope: m.spec.Name})

@@ -235,10 +235,11 @@ func (op *Operation) WriteError(w http.ResponseWriter, r *http.Request, status i
 	op.o.m.srv.writeErrorBody(op.call(w, r), status, msg)
 }
 
-// WriteStoreUnavailable answers 503 with the spec's error body: the state store failed, so the
-// mock cannot tell whether the request should succeed.
-func (op *Operation) WriteStoreUnavailable(w http.ResponseWriter, r *http.Request) {
-	op.WriteError(w, r, http.StatusServiceUnavailable, storeUnavailable)
+// WriteStoreUnavailable answers a request a tool could not serve because the store failed as
+// the core answers its own (writeUnavailable): 503, Retry-After, the spec's error shape, the
+// cause in the log only.
+func (op *Operation) WriteStoreUnavailable(w http.ResponseWriter, r *http.Request, err error) {
+	op.o.m.srv.writeUnavailable(op.call(w, r), err)
 }
 
 // WriteServerError answers the operation's documented 5xx (else 500) with the spec's error body.

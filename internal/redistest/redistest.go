@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -191,3 +192,18 @@ func (s *Server) Restart() error {
 
 // Stop ends the server, if it runs.
 func (s *Server) Stop() { s.Kill() }
+
+// WaitGoroutines fails the test unless the process is back to n goroutines within a few seconds
+// (a Redis client's pool, a subscription, a watcher left behind), printing every goroutine's
+// stack when it is not.
+func WaitGoroutines(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > n {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -197,11 +197,13 @@ func (t *routeTable) Handle(pattern string, h http.Handler) {
 	t.patterns = append(t.patterns, pattern)
 }
 
-// storeFailed answers an admin request the state store failed: 503 (the store cannot be
-// reached, or lost the change), with what was being done.
+// storeFailed answers an admin request the state store failed: 503 with Retry-After, saying
+// what did not happen. The cause (which may name the store's address) goes to the log only, as
+// the core's writeUnavailable does for the specs' operations.
 func (d *tooling) storeFailed(w http.ResponseWriter, what string, err error) {
-	d.log.Error("admin "+what+": the state store failed", "error", err)
-	mockserver.WritePlain(w, http.StatusServiceUnavailable, what+" failed: the state store is unavailable ("+err.Error()+"); try again when it is back")
+	d.log.Error("admin request: the state store failed", "what", what, "error", err)
+	w.Header().Set("Retry-After", "1")
+	mockserver.WritePlain(w, http.StatusServiceUnavailable, what+": the mock's state store is unavailable; try again when it is back ("+mockserver.AdminPrefix+"health tells)")
 }
 
 // adminUnknown answers a path the admin API does not have.
@@ -213,9 +215,7 @@ func adminUnknown(w http.ResponseWriter, r *http.Request) {
 // (the rest is reset all the same).
 func (d *tooling) adminReset(w http.ResponseWriter, r *http.Request) {
 	if err := d.srv.Reset(r.Context()); err != nil {
-		d.log.Error("admin reset: the state store failed", "error", err)
-		w.Header().Set("Retry-After", "1")
-		mockserver.WritePlain(w, http.StatusServiceUnavailable, "the clock and this mock's keys were reset, but the state store is unavailable and still holds its state; reset again when it is back ("+mockserver.AdminPrefix+"health tells)")
+		d.storeFailed(w, "the clock and this mock's keys were reset, but the store still holds its state; reset again", err)
 		return
 	}
 	d.log.Info("admin reset: clock back to real time, run-time state forgotten")

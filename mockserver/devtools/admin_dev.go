@@ -233,7 +233,7 @@ func (d *tooling) adminAddAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acc, err := d.srv.AddAccount(sp.Name, parsed)
-	if errors.Is(err, mockserver.ErrStore) {
+	if errors.Is(err, store.ErrUnavailable) {
 		d.storeFailed(w, "adding the account", err)
 		return
 	}
@@ -276,7 +276,7 @@ func (d *tooling) adminAccountAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acc, err := d.srv.SetAccountState(spec, id, state)
-	if errors.Is(err, mockserver.ErrStore) {
+	if errors.Is(err, store.ErrUnavailable) {
 		d.storeFailed(w, "changing the account", err)
 		return
 	}
@@ -348,13 +348,7 @@ func (d *tooling) adminRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	now := d.srv.Clock().Now()
 	if err := d.srv.Store().RevokeSession(r.Context(), found[0].Spec, sid, found[0].until().Add(sessionKeepExpired)); err != nil {
-		d.log.Error("admin session revoke: the store failed", "error", err)
-		status := http.StatusInternalServerError
-		if errors.Is(err, store.ErrUnavailable) {
-			status = http.StatusServiceUnavailable
-			w.Header().Set("Retry-After", "1")
-		}
-		mockserver.WritePlain(w, status, "the store failed, the session is not revoked; see the mock's log")
+		d.storeFailed(w, "the session is not revoked", err)
 		return
 	}
 	d.log.Info("admin session revoked", "spec", found[0].Spec, "session", sid, "account", found[0].Account)

@@ -77,7 +77,7 @@ func (q *faultQueue) add(ctx context.Context, srv *mockserver.Server, f Fault) (
 		return Fault{}, errFaultQueueFull
 	}
 	if err != nil {
-		return Fault{}, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
+		return Fault{}, store.Unavailable(err)
 	}
 	q.queued()
 	srv.Announce(ctx, store.Change{What: store.ChangedFaults})
@@ -93,7 +93,7 @@ func (q *faultQueue) take(ctx context.Context, srv *mockserver.Server, spec, key
 	v := q.version.Load()
 	sf, ok, left, err := srv.Store().TakeFault(ctx, spec, key)
 	if err != nil {
-		return Fault{}, false, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
+		return Fault{}, false, store.Unavailable(err)
 	}
 	if left == 0 && q.version.Load() == v {
 		q.pending.CompareAndSwap(true, false)
@@ -109,7 +109,7 @@ func (q *faultQueue) take(ctx context.Context, srv *mockserver.Server, spec, key
 func decodeFault(sf store.Fault) (Fault, error) {
 	var f Fault
 	if err := json.Unmarshal(sf.Data, &f); err != nil {
-		return Fault{}, fmt.Errorf("%w: a stored fault: %w", mockserver.ErrStore, err)
+		return Fault{}, store.Unavailable(fmt.Errorf("a stored fault: %w", err))
 	}
 	f.ID, f.Remaining = sf.ID, sf.Remaining
 	if f.Delay != "" {
@@ -121,7 +121,7 @@ func decodeFault(sf store.Fault) (Fault, error) {
 func (q *faultQueue) snapshot(ctx context.Context, srv *mockserver.Server) ([]Fault, error) {
 	list, err := srv.Store().Faults(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
+		return nil, store.Unavailable(err)
 	}
 	out := make([]Fault, 0, len(list))
 	for _, sf := range list {
@@ -136,7 +136,7 @@ func (q *faultQueue) snapshot(ctx context.Context, srv *mockserver.Server) ([]Fa
 
 func (q *faultQueue) clear(ctx context.Context, srv *mockserver.Server) error {
 	if err := srv.Store().ClearFaults(ctx); err != nil {
-		return fmt.Errorf("%w: %w", mockserver.ErrStore, err)
+		return store.Unavailable(err)
 	}
 	srv.Announce(ctx, store.Change{What: store.ChangedFaults})
 	return nil
@@ -248,7 +248,7 @@ func (d *tooling) adminAddFault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f, err = d.faults.add(r.Context(), d.srv, f); err != nil {
-		if errors.Is(err, mockserver.ErrStore) {
+		if errors.Is(err, store.ErrUnavailable) {
 			d.storeFailed(w, "queueing the fault", err)
 			return
 		}

@@ -120,8 +120,7 @@ func (d *tooling) provoke(x mockserver.Exchange, op *mockserver.Operation) bool 
 	source := "Prefer header"
 	f, ok, err := d.faults.take(r.Context(), d.srv, op.Spec().Name, sop.Key())
 	if err != nil {
-		d.log.Error("the fault queue: the state store failed", "error", err)
-		op.WriteStoreUnavailable(w, r)
+		op.WriteStoreUnavailable(w, r, err)
 		return true
 	}
 	if ok {

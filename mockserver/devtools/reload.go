@@ -3,7 +3,6 @@ package devtools
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"os"
 	"slices"
@@ -119,7 +118,7 @@ func (l *Live) World(id string) (*mockserver.Server, *Tools, error) {
 	c := clock.New()
 	st, err := l.backend.World(id, c)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", mockserver.ErrStore, err)
+		return nil, nil, store.Unavailable(err)
 	}
 	opts := append(slices.Clip(l.base), mockserver.WithClock(c), mockserver.WithStore(st), mockserver.WithTemplate(tmpl))
 	if cfg != nil {

@@ -310,10 +310,8 @@ func (sb *Sandboxes) remove(ctx context.Context, id string, box *sandbox) error 
 	return nil
 }
 
-// storeError is a failure of the registry or a sandbox's store: 503.
-func storeError(err error) error {
-	return &errSandbox{http.StatusServiceUnavailable, "the mock's state store is unavailable (" + err.Error() + "); try again when it is back"}
-}
+// storeError is a failure of the registry or a sandbox's store: 503 (writeSandboxError).
+func storeError(err error) error { return store.Unavailable(err) }
 
 // sweepEvery is how often the sandboxes are swept of idle ones, at most.
 const sweepEvery = time.Second
@@ -473,6 +471,11 @@ func writeSandboxError(w http.ResponseWriter, err error) {
 	var e *errSandbox
 	if errors.As(err, &e) {
 		mockserver.WritePlain(w, e.status, e.msg)
+		return
+	}
+	if errors.Is(err, store.ErrUnavailable) { // the cause may name the store's address: not on the wire
+		w.Header().Set("Retry-After", "1")
+		mockserver.WritePlain(w, http.StatusServiceUnavailable, "the mock's state store is unavailable; try again when it is back ("+mockserver.AdminPrefix+"health tells)")
 		return
 	}
 	mockserver.WritePlain(w, http.StatusInternalServerError, "the sandbox could not be built: "+err.Error())

@@ -290,20 +290,7 @@ func TestUnavailable(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitGoroutines(t, before)
-}
-
-// waitGoroutines fails the test unless the goroutines are back to n within a few seconds.
-func waitGoroutines(t *testing.T, n int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > n {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	redistest.WaitGoroutines(t, before)
 }
 
 // TestOpen: an unreachable Redis or a bad URL is an error without the password.

@@ -533,9 +533,6 @@ var _ store.Backend = (*Backend)(nil)
 // NewBackend makes the backend of root's client and prefix; Close closes root.
 func NewBackend(root *Store) *Backend { return &Backend{root: root} }
 
-// Root is the default world's store.
-func (b *Backend) Root() *Store { return b.root }
-
 // World implements store.Backend.
 func (b *Backend) World(id string, c clock.Clock) (store.Store, error) {
 	if id == store.DefaultWorld {
