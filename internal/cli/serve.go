@@ -103,6 +103,10 @@ is back (docs/redis.md).
 
 Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight finish first.
 
+The serving process runs Go's garbage collector at GOGC=200 unless the GOGC environment variable
+sets another target: more throughput for some tens of MiB (docs/benchmarks.md). GOGC=100 trades
+them back; GOMEMLIMIT is honoured as always.
+
 --list-defects prints the deliberate defects and benign variants and exits; with --output json,
 as an array of objects (name, kind defect or variant, flow, specs it applies to, checks that
 catch it, summary). --log-format chooses the request log's format on stderr, not --output.`,
@@ -155,10 +159,12 @@ func serve(e *env, o serveOptions) error {
 	// No collection while the specs load and the server is prepared: a few megabytes for the
 	// bundled specs, mostly kept, and a collection in the middle of them costs the cold start
 	// (docs/benchmarks.md). A memory limit bounds the pause for a user's large spec: past it the
-	// collector runs anyway. Both settings (GOGC, GOMEMLIMIT) are restored before anything is served.
+	// collector runs anyway. Both settings (GOGC, GOMEMLIMIT) are restored before anything is
+	// served, and then the collector's serving target set (servingGC).
 	resumeGC := pauseGC(startMemoryLimit)
 	list, live, cfg, set, store, err := prepareServe(e, o, logger)
 	resumeGC()
+	servingGC(e.getenv)
 	if err != nil {
 		return err
 	}

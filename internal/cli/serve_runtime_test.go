@@ -77,3 +77,33 @@ func TestPauseGCRestoresSettings(t *testing.T) {
 	}
 	resume()
 }
+
+func TestServingGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for _, tc := range []struct {
+		name    string
+		gogc    string // the environment variable
+		applied int    // what the runtime applied from it at start
+		want    int
+	}{
+		{"GOGC unset: the serving target", "", 100, servingGCPercent},
+		{"GOGC set: the runtime's value stays", "150", 150, 150},
+		{"GOGC=off: stays off", "off", -1, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			debug.SetGCPercent(tc.applied)
+			got := servingGC(func(k string) string {
+				if k == "GOGC" {
+					return tc.gogc
+				}
+				return ""
+			})
+			if got != tc.want {
+				t.Errorf("servingGC returned %d, want %d", got, tc.want)
+			}
+			if now := debug.SetGCPercent(-1); now != tc.want {
+				t.Errorf("GOGC in force %d, want %d", now, tc.want)
+			}
+		})
+	}
+}
