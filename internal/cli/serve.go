@@ -164,10 +164,10 @@ func serve(e *env, o serveOptions) error {
 	resumeGC := pauseGC(startMemoryLimit)
 	list, live, cfg, set, store, err := prepareServe(e, o, logger)
 	resumeGC()
-	servingGC(e.getenv)
 	if err != nil {
 		return err
 	}
+	servingGC(e.getenv)
 	if store.st != nil {
 		defer store.st.Close()
 	}

@@ -69,20 +69,16 @@ const startMemoryLimit = 256 << 20
 // servingGCPercent is the collector's target (GOGC) while the mock serves, unless the GOGC
 // environment variable sets one. The serving heap is small (a few tens of MiB) and churns fast:
 // at Go's default of 100 the collector took about a tenth of the process under a login load,
-// and the login measured 0.81 to 0.84 of the floor server; at 200 it measured 0.91, for about
-// 13 MiB more RSS under that load (docs/benchmarks.md, issue 15).
+// and the login measured 0.81 to 0.84 of the floor server; at 200 it measured 0.91 to 1.02, for
+// some tens of MiB more RSS under load (docs/benchmarks.md, issue 15).
 const servingGCPercent = 200
 
-// servingGC sets the collector's target for serving, unless the user set GOGC (which the runtime
-// has already applied and is theirs to choose). It returns the percent in force.
-func servingGC(getenv func(string) string) int {
-	if getenv != nil && getenv("GOGC") != "" {
-		percent := debug.SetGCPercent(-1)
-		debug.SetGCPercent(percent)
-		return percent
+// servingGC sets the collector's target for serving, unless the user set GOGC: the runtime has
+// applied theirs already, and it stays.
+func servingGC(getenv func(string) string) {
+	if getenv == nil || getenv("GOGC") == "" {
+		debug.SetGCPercent(servingGCPercent)
 	}
-	debug.SetGCPercent(servingGCPercent)
-	return servingGCPercent
 }
 
 // pauseGC stops garbage collection until resume is called, except past a heap of limit bytes
